@@ -1,0 +1,433 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/skirmish-go/skirmish/client"
+	"github.com/skirmish-go/skirmish/netcode/netsim"
+)
+
+// Config configures a fleet of bots ([Run]). The zero value is one bot for 30 s against the
+// lobby at 127.0.0.1:7000.
+type Config struct {
+	Lobby    string        // lobby TCP address; default 127.0.0.1:7000
+	N        int           // bots; default 1
+	Duration time.Duration // how long the bots play; default 30 s
+	Mode     string        // quick match mode; default "ffa"
+	// Impairment of each bot's UDP socket, both directions (package netsim); Seed makes it
+	// reproducible (bot i uses Seed+i).
+	Loss, Dup, Reorder float64
+	Latency, Jitter    time.Duration
+	Seed               int64
+	// Transport is "udp" (default) or "kcp".
+	Transport string
+	// Matchmaker opens a lobby session per bot; default DialLobby.
+	Matchmaker func(ctx context.Context, addr string) (Matchmaker, error)
+	// ListenPacket opens each bot's socket; default UDP on 127.0.0.1:0.
+	ListenPacket func(addr string) (net.PacketConn, error)
+	// Progress, if set, gets a progress line every ProgressEvery (default 5 s).
+	Progress      io.Writer
+	ProgressEvery time.Duration
+	// ChatEvery is how often each bot sends a chat line (the reliable-channel probe); default 2 s.
+	ChatEvery time.Duration
+	// MatchTimeout bounds the time from queueing to the first server welcome; default 60 s.
+	MatchTimeout time.Duration
+	// Conn tunes each bot's game connection.
+	Conn   client.ConnConfig
+	Logger *slog.Logger
+}
+
+// ErrKCPUnavailable is returned for Transport "kcp" until the KCP transport lands.
+var ErrKCPUnavailable = errors.New("bot: transport kcp is not available yet")
+
+// Summary is what a fleet run measured; its JSON is the -json output of cmd/bots.
+type Summary struct {
+	Bots              int      `json:"bots"`
+	Matched           int      `json:"matched"`
+	Disconnects       int      `json:"disconnects"`
+	Failed            int      `json:"failed"` // bots that never reached a match
+	DurationS         float64  `json:"duration_s"`
+	SnapshotRateHz    float64  `json:"snapshot_rate_hz"`
+	InputDelivery     float64  `json:"input_delivery"`
+	ReliableSent      uint64   `json:"reliable_sent"`
+	ReliableDelivered uint64   `json:"reliable_delivered"`
+	ReliableInOrder   bool     `json:"reliable_in_order"`
+	DownBytesPerS     float64  `json:"down_bytes_per_s"`
+	UpBytesPerS       float64  `json:"up_bytes_per_s"`
+	RTTMsP50          float64  `json:"rtt_ms_p50"`
+	RTTMsP99          float64  `json:"rtt_ms_p99"`
+	StateAgeMsP99     float64  `json:"state_age_ms_p99"`
+	PredictionErrP99  float64  `json:"prediction_error_p99"`
+	MatchesEnded      int      `json:"matches_ended"`
+	Errors            []string `json:"errors,omitempty"` // the first few failures, for the log
+}
+
+// OK reports whether every bot reached a match and none was disconnected without cause.
+func (s *Summary) OK() bool { return s.Matched == s.Bots && s.Disconnects == 0 && s.Failed == 0 }
+
+// JSON returns the summary as one line of JSON.
+func (s *Summary) JSON() []byte {
+	b, _ := json.Marshal(s)
+	return b
+}
+
+// String is the human-readable summary.
+func (s *Summary) String() string {
+	return fmt.Sprintf(`bots %d, matched %d, disconnects %d, failed %d, %.1f s
+snapshots   %.1f Hz per bot
+inputs      %.4f delivered (server simulated the real input)
+reliable    %d/%d delivered, in order: %v
+bandwidth   down %.0f B/s, up %.0f B/s per bot
+rtt         p50 %.1f ms, p99 %.1f ms
+state age   p99 %.0f ms
+prediction  error p99 %.2f px
+matches     %d ended while playing`,
+		s.Bots, s.Matched, s.Disconnects, s.Failed, s.DurationS, s.SnapshotRateHz, s.InputDelivery,
+		s.ReliableDelivered, s.ReliableSent, s.ReliableInOrder, s.DownBytesPerS, s.UpBytesPerS,
+		s.RTTMsP50, s.RTTMsP99, s.StateAgeMsP99, s.PredictionErrP99, s.MatchesEnded)
+}
+
+func (c *Config) defaults() {
+	if c.Lobby == "" {
+		c.Lobby = "127.0.0.1:7000"
+	}
+	if c.N <= 0 {
+		c.N = 1
+	}
+	if c.Duration <= 0 {
+		c.Duration = 30 * time.Second
+	}
+	if c.Mode == "" {
+		c.Mode = "ffa"
+	}
+	if c.Transport == "" {
+		c.Transport = "udp"
+	}
+	if c.Matchmaker == nil {
+		c.Matchmaker = DialLobby
+	}
+	if c.ProgressEvery <= 0 {
+		c.ProgressEvery = 5 * time.Second
+	}
+	if c.ChatEvery <= 0 {
+		c.ChatEvery = 2 * time.Second
+	}
+	if c.MatchTimeout <= 0 {
+		c.MatchTimeout = 60 * time.Second
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+// botResult is one bot's outcome.
+type botResult struct {
+	matched, disconnected, ended bool
+	err                          error
+	rep                          client.Report
+	rtts                         client.Histogram
+	playing                      time.Duration // from welcome to the end
+	snapSpan                     time.Duration
+}
+
+// fleet state visible to the progress reporter.
+type counters struct {
+	queued, playing, done, failed atomic.Int64
+}
+
+// Run plays cfg.N bots through the lobby and the game server for cfg.Duration and returns what
+// they measured. It returns an error only for a bad configuration; bots that fail are counted
+// in the Summary (see [Summary.OK]).
+func Run(ctx context.Context, cfg Config) (Summary, error) {
+	cfg.defaults()
+	switch cfg.Transport {
+	case "udp":
+	case "kcp":
+		return Summary{}, ErrKCPUnavailable
+	default:
+		return Summary{}, fmt.Errorf("bot: unknown transport %q (udp or kcp)", cfg.Transport)
+	}
+	start := time.Now()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	hub := newTickHub(time.Second / 60)
+	defer hub.stop()
+
+	var cnt counters
+	results := make([]botResult, cfg.N)
+	var wg sync.WaitGroup
+	deadline := start.Add(cfg.Duration)
+	for i := range cfg.N {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i] = runBot(ctx, &cfg, i, deadline, hub, &cnt)
+		}()
+	}
+	progressDone := make(chan struct{})
+	progressStopped := make(chan struct{})
+	go func() {
+		defer close(progressStopped)
+		if cfg.Progress == nil {
+			<-progressDone
+			return
+		}
+		t := time.NewTicker(cfg.ProgressEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-progressDone:
+				return
+			case now := <-t.C:
+				fmt.Fprintf(cfg.Progress, "bots: %5.0fs queued %d playing %d done %d failed %d\n",
+					now.Sub(start).Seconds(), cnt.queued.Load(), cnt.playing.Load(), cnt.done.Load(), cnt.failed.Load())
+			}
+		}
+	}()
+	wg.Wait()
+	close(progressDone)
+	<-progressStopped
+	return summarize(results, time.Since(start)), nil
+}
+
+// summarize aggregates the bots' results.
+func summarize(results []botResult, elapsed time.Duration) Summary {
+	s := Summary{Bots: len(results), DurationS: elapsed.Seconds(), ReliableInOrder: true}
+	var rtts, ages, perr client.Histogram
+	var inReal, inTicks uint64
+	var rateSum, downSum, upSum float64
+	n := 0
+	for _, r := range results {
+		if r.err != nil && len(s.Errors) < 5 {
+			s.Errors = append(s.Errors, r.err.Error())
+		}
+		if !r.matched {
+			s.Failed++
+			continue
+		}
+		s.Matched++
+		if r.disconnected {
+			s.Disconnects++
+		}
+		if r.ended {
+			s.MatchesEnded++
+		}
+		s.ReliableSent += r.rep.ReliableSent
+		s.ReliableDelivered += r.rep.ReliableDelivered
+		s.ReliableInOrder = s.ReliableInOrder && r.rep.ReliableInOrder
+		inReal += r.rep.InputReal
+		inTicks += r.rep.InputTicks
+		rtts.Merge(&r.rtts)
+		ages.Merge(&r.rep.StateAges)
+		perr.Merge(&r.rep.PredictionErrors)
+		if r.playing > 0 {
+			n++
+			sec := r.playing.Seconds()
+			downSum += float64(r.rep.BytesIn) / sec
+			upSum += float64(r.rep.BytesOut) / sec
+			if r.snapSpan > 0 {
+				rateSum += float64(r.rep.SnapshotsReceived-1) / r.snapSpan.Seconds()
+			}
+		}
+	}
+	if n > 0 {
+		s.SnapshotRateHz = rateSum / float64(n)
+		s.DownBytesPerS = downSum / float64(n)
+		s.UpBytesPerS = upSum / float64(n)
+	}
+	if inTicks > 0 {
+		s.InputDelivery = float64(inReal) / float64(inTicks)
+	}
+	s.RTTMsP50, s.RTTMsP99 = rtts.Quantile(0.5), rtts.Quantile(0.99)
+	s.StateAgeMsP99 = ages.Quantile(0.99)
+	s.PredictionErrP99 = perr.Quantile(0.99)
+	return s
+}
+
+// runBot plays one bot: lobby, quick match, game connection, brain, until deadline.
+func runBot(ctx context.Context, cfg *Config, i int, deadline time.Time, hub *tickHub, cnt *counters) (res botResult) {
+	name := fmt.Sprintf("bot%04d", i)
+	cnt.queued.Add(1)
+	defer func() {
+		if res.matched {
+			cnt.playing.Add(-1)
+			cnt.done.Add(1)
+		} else {
+			cnt.queued.Add(-1)
+			cnt.failed.Add(1)
+		}
+	}()
+	mctx, cancel := context.WithTimeout(ctx, cfg.MatchTimeout)
+	defer cancel()
+	mm, err := cfg.Matchmaker(mctx, cfg.Lobby)
+	if err != nil {
+		res.err = fmt.Errorf("%s: %w", name, err)
+		return res
+	}
+	defer mm.Close()
+	m, err := mm.QuickMatch(mctx, name, cfg.Mode)
+	if err != nil {
+		res.err = fmt.Errorf("%s: quick match: %w", name, err)
+		return res
+	}
+	if m.Transport != "" && m.Transport != "udp" {
+		res.err = fmt.Errorf("%s: match on transport %q: %w", name, m.Transport, ErrKCPUnavailable)
+		return res
+	}
+	dc := client.DialConfig{Conn: cfg.Conn, ListenPacket: cfg.ListenPacket}
+	if cfg.Loss > 0 || cfg.Dup > 0 || cfg.Reorder > 0 || cfg.Latency > 0 || cfg.Jitter > 0 {
+		// Split the one-way latency over both directions so RTT grows by 2×Latency.
+		im := netsim.Impairment{Loss: cfg.Loss, Duplicate: cfg.Dup, Reorder: cfg.Reorder, Latency: cfg.Latency, Jitter: cfg.Jitter}
+		dc.Impair = &netsim.Config{Send: im, Recv: im, Seed: cfg.Seed + int64(i)}
+	}
+	conn, err := client.DialGame(mctx, m.Token, dc)
+	if err != nil {
+		res.err = fmt.Errorf("%s: %w", name, err)
+		return res
+	}
+	defer conn.Close()
+
+	brain := NewBrain(BrainConfig{Seed: uint64(cfg.Seed)*1000003 + uint64(i)})
+	var sc client.Scene
+	var welcomedAt, lastRTT, lastChat time.Time
+	chatN := 0
+	input := func(now time.Time) client.Controls {
+		if welcomedAt.IsZero() {
+			if _, ok := conn.Welcome(); !ok {
+				return client.Controls{}
+			}
+			welcomedAt, lastChat = now, now
+			res.matched = true
+			cnt.queued.Add(-1)
+			cnt.playing.Add(1)
+		}
+		if now.Sub(lastRTT) >= time.Second {
+			lastRTT = now
+			if st := conn.Stats(now); st.RTT > 0 {
+				res.rtts.Add(float64(st.RTT) / float64(time.Millisecond))
+			}
+		}
+		if now.Sub(lastChat) >= cfg.ChatEvery {
+			lastChat = now
+			chatN++
+			if err := conn.SendChat(fmt.Sprintf("%s #%d", name, chatN)); err != nil {
+				cfg.Logger.Debug("chat", "bot", name, "err", err)
+			}
+		}
+		conn.Scene(now, &sc)
+		return brain.Think(ViewOf(&sc))
+	}
+	ticks := hub.subscribe()
+	defer hub.unsubscribe(ticks)
+	pctx, pcancel := context.WithDeadline(ctx, deadline)
+	defer pcancel()
+	err = conn.Run(pctx, ticks, input)
+	end := time.Now()
+	res.rep = conn.Report()
+	if !welcomedAt.IsZero() {
+		res.playing = end.Sub(welcomedAt)
+	}
+	res.snapSpan = res.rep.LastSnapshot.Sub(res.rep.FirstSnapshot)
+	switch {
+	case err == nil:
+		res.ended = true
+	case errors.Is(err, context.DeadlineExceeded) && res.matched && !time.Now().Before(deadline):
+		// played the whole run
+	case errors.Is(err, client.ErrDisconnected):
+		res.disconnected = true
+		res.err = fmt.Errorf("%s: %w", name, err)
+	default:
+		if res.matched {
+			res.disconnected = true
+		}
+		res.err = fmt.Errorf("%s: %w", name, err)
+	}
+	return res
+}
+
+// ViewOf is what a bot sees in a scene: itself, the players not on its team (everyone in
+// free-for-all), the walls.
+func ViewOf(sc *client.Scene) View {
+	v := View{World: sc.World, Walls: sc.Walls}
+	team, local := uint8(0), false
+	for _, p := range sc.Players {
+		if p.Local {
+			v.Self, v.SelfAlive, v.Radius = p.Pos, p.Alive, p.Radius
+			team, local = p.Team, true
+		}
+	}
+	for _, p := range sc.Players {
+		if p.Local || (sc.Teams > 1 && local && p.Team == team) {
+			continue
+		}
+		v.Enemies = append(v.Enemies, Enemy{Slot: p.Slot, Pos: p.Pos, Alive: p.Alive})
+	}
+	return v
+}
+
+// tickHub is one ticker for every bot of the process: 1,000 bots do not need 1,000 timers.
+// Each subscriber has a one-slot channel; a tick to a bot still busy with the last one is
+// dropped (the connection's own accumulator catches up on the next).
+type tickHub struct {
+	mu   sync.Mutex
+	subs map[chan time.Time]struct{}
+	quit chan struct{}
+	done chan struct{}
+}
+
+func newTickHub(period time.Duration) *tickHub {
+	h := &tickHub{subs: map[chan time.Time]struct{}{}, quit: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(h.done)
+		t := time.NewTicker(period)
+		defer t.Stop()
+		for {
+			select {
+			case <-h.quit:
+				return
+			case now := <-t.C:
+				h.mu.Lock()
+				for c := range h.subs {
+					select {
+					case c <- now:
+					default:
+					}
+				}
+				h.mu.Unlock()
+			}
+		}
+	}()
+	return h
+}
+
+func (h *tickHub) subscribe() chan time.Time {
+	c := make(chan time.Time, 1)
+	h.mu.Lock()
+	h.subs[c] = struct{}{}
+	h.mu.Unlock()
+	return c
+}
+
+func (h *tickHub) unsubscribe(c chan time.Time) {
+	h.mu.Lock()
+	delete(h.subs, c)
+	h.mu.Unlock()
+}
+
+func (h *tickHub) stop() {
+	select {
+	case <-h.quit:
+	default:
+		close(h.quit)
+	}
+	<-h.done
+}

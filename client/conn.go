@@ -1,0 +1,713 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/skirmish-go/skirmish/gameserver/snapshot"
+	"github.com/skirmish-go/skirmish/gameserver/wire"
+	"github.com/skirmish-go/skirmish/netcode"
+)
+
+// Transport carries the payloads of one game connection. *secure.Client is the real one.
+type Transport interface {
+	Send(payload []byte) error
+	Payloads() <-chan []byte
+	Done() <-chan struct{}
+	Err() error
+	Close() error
+}
+
+// Errors of a game connection.
+var (
+	// ErrDisconnected is returned by [Conn.Run] when the connection ended before the match did.
+	ErrDisconnected = errors.New("client: disconnected from the game server")
+	// ErrProtocol reports a message the client cannot use (wrong protocol version, a welcome
+	// for a game it has no rules for).
+	ErrProtocol = errors.New("client: game protocol error")
+)
+
+// ConnConfig configures a [Conn]. The zero value is the default.
+type ConnConfig struct {
+	// Rules makes the game's rules from the welcome; default [NewArenaRules].
+	Rules RulesFactory
+	// Interp and Predict tune the interpolation of the world and the prediction of the local
+	// player.
+	Interp  InterpConfig
+	Predict PredictConfig
+	// Endpoint configures the channel layer.
+	Endpoint netcode.EndpointConfig
+	// Wire, if set, counts the socket's bytes for [Stats]; otherwise the payloads are counted.
+	Wire *WireCounter
+	// Logger receives protocol problems; default slog.Default().
+	Logger *slog.Logger
+}
+
+// maxCatchUpTicks bounds the input ticks one Update runs after the caller stalled (a GC pause,
+// a minimised window): sending a burst of stale inputs would only make the server drop them
+// to bound latency, so past the cap the client lets the time go.
+const maxCatchUpTicks = 4
+
+// maxKillFeed and maxChat bound the kept lines; effectLife is the default lifetime of effects.
+const (
+	maxKillFeed = 8
+	maxChat     = 50
+	effectLife  = 500 * time.Millisecond
+	feedLife    = 8 * time.Second
+)
+
+type timedFeed struct {
+	at time.Time
+	e  KillFeedEntry
+}
+
+type timedChat struct {
+	at time.Time
+	c  ChatLine
+}
+
+type timedEffect struct {
+	at time.Time
+	e  SceneEffect
+}
+
+// Conn is one game connection: it samples controls every tick, predicts the local player and
+// sends every unacknowledged input with the newest snapshot tick received; it decodes
+// snapshots against their baselines, reconciles the prediction with each, interpolates the
+// rest of the world, and keeps the reliable events (kill feed, chat, match end) and the
+// connection's statistics.
+//
+// Time is passed in (now). Its methods are safe for concurrent use: [Conn.Run] (or a caller's
+// own loop over [Conn.Update] and [Conn.HandlePayload]) drives it, while a renderer reads
+// [Conn.Scene] from another goroutine.
+type Conn struct {
+	cfg ConnConfig
+	tr  Transport
+	log *slog.Logger
+
+	mu       sync.Mutex
+	ep       *netcode.Endpoint
+	rules    Rules
+	schema   *snapshot.Schema
+	welcome  wire.Welcome
+	welcomed bool
+	names    [256]string
+	teams    [256]uint8
+
+	interp  *Interpolator[*snapshot.Snapshot]
+	pred    *Predictor[PlayerState]
+	tickDur time.Duration
+	next    time.Time // when the next input tick is due; zero before the first Update
+	seq     uint32    // sequence of the newest input made
+	newest  uint32    // newest snapshot tick received
+	hasSnap bool
+	lastCtl Controls
+
+	// input delivery, derived from the snapshots' last processed input
+	prevInTick uint32
+	prevInSeq  uint16
+	prevInOK   bool
+	inTicks    uint64 // server ticks observed with an input of ours applied or repeated
+	inReal     uint64 // of those, ticks that consumed a new input
+
+	feed    []timedFeed
+	chat    []timedChat
+	effects []timedEffect
+	scratch Scene
+
+	chatSent      []string // own chat lines awaiting their echo, in order
+	reliableSent  uint64
+	reliableEcho  uint64
+	reliableOrder bool
+
+	firstSnap, lastSnap time.Time
+
+	result   *wire.Result
+	resultAt time.Time
+
+	stats       Stats
+	inMeter     meter
+	outMeter    meter
+	snapMeter   meter
+	predErrors  Histogram
+	stateAges   Histogram
+	stateAge    time.Duration
+	payloadIn   uint64
+	payloadOut  uint64
+	baselineMis uint64
+	badMessages uint64
+
+	inputBuf []byte
+	msgBuf   []byte
+	inputs   [][]byte
+	sendErr  error
+}
+
+// NewConn returns a connection over tr, which must already be connected (see [DialGame]).
+func NewConn(tr Transport, cfg ConnConfig) *Conn {
+	if cfg.Rules == nil {
+		cfg.Rules = NewArenaRules
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	c := &Conn{
+		cfg:           cfg,
+		tr:            tr,
+		log:           log,
+		ep:            netcode.NewEndpoint(cfg.Endpoint),
+		interp:        NewInterpolator[*snapshot.Snapshot](cfg.Interp),
+		tickDur:       time.Second / 60,
+		reliableOrder: true,
+		inputs:        make([][]byte, 0, wire.MaxInputsPerMessage),
+	}
+	return c
+}
+
+// Update runs the input ticks due at now with controls ctl: each samples ctl, predicts the
+// local player and sends the inputs the server has not processed. It also flushes the
+// channel (acknowledgements, reliable resends).
+func (c *Conn) Update(now time.Time, ctl Controls) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.lastCtl = ctl
+	if c.next.IsZero() {
+		c.next = now
+	}
+	for ran := 0; c.welcomed && !now.Before(c.next); ran++ {
+		if ran == maxCatchUpTicks {
+			c.next = now.Add(c.tickDur)
+			break
+		}
+		c.tick(now, ctl)
+		c.next = c.next.Add(c.tickDur)
+	}
+	c.flush(now)
+	c.inMeter.record(now, c.bytesIn())
+	c.outMeter.record(now, c.bytesOut())
+	c.snapMeter.record(now, c.stats.SnapshotsReceived)
+}
+
+// NextTick returns when the next input tick is due (zero before the first Update).
+func (c *Conn) NextTick() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.next
+}
+
+func (c *Conn) bytesIn() uint64 {
+	if c.cfg.Wire != nil {
+		return c.cfg.Wire.BytesIn.Load()
+	}
+	return c.payloadIn
+}
+
+func (c *Conn) bytesOut() uint64 {
+	if c.cfg.Wire != nil {
+		return c.cfg.Wire.BytesOut.Load()
+	}
+	return c.payloadOut
+}
+
+// tick makes, predicts and sends one input.
+func (c *Conn) tick(now time.Time, ctl Controls) {
+	s := c.interp.Sample(now)
+	if s.OK {
+		c.stateAge = s.Age + c.ep.Stats().RTT/2
+		c.stateAges.Add(float64(c.stateAge) / float64(time.Millisecond))
+	}
+	c.inputBuf = c.rules.AppendInput(c.inputBuf[:0], ctl, s.RenderTick)
+	c.seq++
+	c.pred.Apply(c.seq, c.inputBuf)
+	c.stats.InputsSent++
+
+	pend := c.pred.pending
+	if len(pend) > wire.MaxInputsPerMessage {
+		pend = pend[len(pend)-wire.MaxInputsPerMessage:]
+	}
+	c.inputs = c.inputs[:0]
+	for _, p := range pend {
+		c.inputs = append(c.inputs, p.input)
+	}
+	msg := wire.Input{AckTick: c.newest, FirstSeq: uint16(pend[0].seq), Inputs: c.inputs}
+	var err error
+	if c.msgBuf, err = msg.Append(c.msgBuf[:0]); err != nil {
+		c.log.Error("client: encode input", "err", err)
+		return
+	}
+	if err := c.ep.SendUnreliable(c.msgBuf); err != nil {
+		c.log.Error("client: send input", "err", err)
+	}
+}
+
+func (c *Conn) flush(now time.Time) {
+	err := c.ep.Flush(now, func(p []byte) error {
+		c.payloadOut += uint64(len(p))
+		c.stats.PacketsOut++
+		return c.tr.Send(p)
+	})
+	if err != nil && c.sendErr == nil {
+		c.sendErr = err
+		c.log.Debug("client: flush", "err", err)
+	}
+}
+
+// HandlePayload processes one payload received from the server at now.
+func (c *Conn) HandlePayload(now time.Time, p []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.payloadIn += uint64(len(p))
+	c.stats.PacketsIn++
+	if err := c.ep.Receive(now, p); err != nil {
+		c.badMessages++
+		return
+	}
+	for {
+		msg, ok := c.ep.NextReliable()
+		if !ok {
+			break
+		}
+		c.handleReliable(now, msg)
+	}
+	for {
+		msg, ok := c.ep.NextUnreliable()
+		if !ok {
+			break
+		}
+		c.handleUnreliable(now, msg)
+	}
+}
+
+func (c *Conn) handleReliable(now time.Time, msg []byte) {
+	typ, err := wire.PeekType(msg)
+	if err != nil {
+		c.badMessages++
+		return
+	}
+	switch typ {
+	case wire.MsgWelcome:
+		w, _, err := wire.ParseWelcome(msg)
+		if err != nil {
+			c.badMessages++
+			return
+		}
+		if err := c.onWelcome(w); err != nil {
+			c.log.Error("client: welcome", "err", err)
+			c.badMessages++
+		}
+	case wire.MsgRoster:
+		r, _, err := wire.ParseRoster(msg)
+		if err != nil {
+			c.badMessages++
+			return
+		}
+		for _, p := range r.Players {
+			c.names[p.Slot], c.teams[p.Slot] = p.Name, p.Team
+		}
+	case wire.MsgGameEvent:
+		e, _, err := wire.ParseGameEvent(msg)
+		if err != nil || c.rules == nil {
+			c.badMessages++
+			return
+		}
+		c.scratch.KillFeed, c.scratch.Effects = c.scratch.KillFeed[:0], c.scratch.Effects[:0]
+		var latest *snapshot.Snapshot
+		if c.hasSnap {
+			latest, _ = c.interp.Find(c.newest)
+		}
+		c.rules.Event(&c.scratch, e.Data, &c.names, latest)
+		for _, k := range c.scratch.KillFeed {
+			c.feed = append(c.feed, timedFeed{now, k})
+		}
+		if n := len(c.feed); n > maxKillFeed {
+			c.feed = append(c.feed[:0], c.feed[n-maxKillFeed:]...)
+		}
+		for _, fx := range c.scratch.Effects {
+			c.effects = append(c.effects, timedEffect{now, fx})
+		}
+	case wire.MsgChat:
+		m, _, err := wire.ParseChat(msg)
+		if err != nil {
+			c.badMessages++
+			return
+		}
+		c.chat = append(c.chat, timedChat{now, ChatLine{From: c.names[m.From], Text: m.Text}})
+		if n := len(c.chat); n > maxChat {
+			c.chat = append(c.chat[:0], c.chat[n-maxChat:]...)
+		}
+		if c.welcomed && m.From == c.welcome.Slot {
+			c.onEcho(m.Text)
+		}
+	case wire.MsgMatchEnd:
+		m, _, err := wire.ParseMatchEnd(msg)
+		if err != nil {
+			c.badMessages++
+			return
+		}
+		c.result, c.resultAt = &m.Result, now
+	default:
+		c.badMessages++
+	}
+}
+
+// onEcho matches a chat line of ours relayed back by the server against the lines sent: the
+// reliable channel must deliver each exactly once and in order.
+func (c *Conn) onEcho(text string) {
+	for i, s := range c.chatSent {
+		if s == text {
+			if i != 0 {
+				c.reliableOrder = false
+			}
+			c.reliableEcho++
+			c.chatSent = append(c.chatSent[:i], c.chatSent[i+1:]...)
+			return
+		}
+	}
+	c.reliableOrder = false // a line we did not send, or a duplicate
+}
+
+func (c *Conn) onWelcome(w wire.Welcome) error {
+	if w.Version != wire.ProtocolVersion {
+		return fmt.Errorf("%w: protocol version %d, want %d", ErrProtocol, w.Version, wire.ProtocolVersion)
+	}
+	if c.welcomed && c.welcome.Slot == w.Slot && c.welcome.MatchID == w.MatchID {
+		return nil // the same match again (a replaced connection): keep the state
+	}
+	rules, err := c.cfg.Rules(w)
+	if err != nil {
+		return fmt.Errorf("%w: rules for mode %q: %w", ErrProtocol, w.Mode, err)
+	}
+	c.welcome, c.welcomed, c.rules, c.schema = w, true, rules, rules.Schema()
+	if w.TickRate > 0 {
+		c.tickDur = time.Second / time.Duration(w.TickRate)
+	}
+	every := 0
+	if w.TickRate > 0 && w.SnapshotRate > 0 {
+		every = max(int(w.TickRate/w.SnapshotRate), 1)
+	}
+	c.interp = NewInterpolator[*snapshot.Snapshot](c.cfg.Interp)
+	c.interp.SetRates(int(w.TickRate), every)
+	c.pred = NewPredictor(c.cfg.Predict, rules.Step, rules.Position)
+	c.hasSnap, c.newest, c.prevInOK = false, 0, false
+	return nil
+}
+
+func (c *Conn) handleUnreliable(now time.Time, msg []byte) {
+	typ, err := wire.PeekType(msg)
+	if err != nil || typ != wire.MsgSnapshot || !c.welcomed {
+		c.badMessages++
+		return
+	}
+	m, _, err := wire.ParseSnapshot(msg)
+	if err != nil {
+		c.badMessages++
+		return
+	}
+	tick, baseTick, hasBase, err := snapshot.PeekTicks(m.Delta)
+	if err != nil {
+		c.badMessages++
+		return
+	}
+	var base *snapshot.Snapshot
+	if hasBase {
+		var ok bool
+		if base, ok = c.interp.Find(baseTick); !ok {
+			c.baselineMis++
+			return
+		}
+	}
+	out := new(snapshot.Snapshot)
+	if err := c.schema.ParseDelta(m.Delta, base, out); err != nil {
+		c.badMessages++
+		return
+	}
+	if !c.interp.Add(now, tick, out) {
+		return
+	}
+	c.stats.SnapshotsReceived++
+	if c.firstSnap.IsZero() {
+		c.firstSnap = now
+	}
+	c.lastSnap = now
+	if c.hasSnap && int32(tick-c.newest) <= 0 {
+		return // older than one already used: good for interpolation only
+	}
+	c.hasSnap, c.newest = true, tick
+
+	// Input delivery: between two snapshots the server ran dt ticks and consumed ds inputs.
+	if m.HasInput {
+		if c.prevInOK {
+			dt := uint64(tick - c.prevInTick)
+			ds := uint64(m.LastInputSeq - c.prevInSeq)
+			c.inTicks += dt
+			c.inReal += min(ds, dt)
+		}
+		c.prevInTick, c.prevInSeq, c.prevInOK = tick, m.LastInputSeq, true
+	}
+
+	st, ok := c.rules.Player(out, c.welcome.Slot)
+	if !ok {
+		return
+	}
+	var processed uint32
+	if m.HasInput {
+		processed = c.seq - uint32(uint16(c.seq)-m.LastInputSeq)
+	} else {
+		processed = c.seq - uint32(len(c.pred.pending))
+	}
+	_, had := c.pred.State()
+	e := c.pred.Reconcile(now, st, processed)
+	if had {
+		c.predErrors.Add(e)
+	}
+}
+
+// SendChat sends a line of chat to the match (reliable, ordered).
+func (c *Conn) SendChat(text string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	m := wire.Chat{Text: text}
+	b, err := m.Append(nil)
+	if err != nil {
+		return err
+	}
+	if err := c.ep.SendReliable(b); err != nil {
+		return fmt.Errorf("client: send chat: %w", err)
+	}
+	c.reliableSent++
+	c.chatSent = append(c.chatSent, text)
+	return nil
+}
+
+// Welcome returns the server's welcome and whether it has arrived.
+func (c *Conn) Welcome() (wire.Welcome, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.welcome, c.welcomed
+}
+
+// Result returns the match's result once the server has sent it.
+func (c *Conn) Result() (wire.Result, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.result == nil {
+		return wire.Result{}, false
+	}
+	return *c.result, true
+}
+
+// Scene fills sc with the world to draw at now: the other players interpolated, the local
+// player predicted (with its correction gliding), effects, kill feed, chat, scores, and the
+// net stats. It reuses sc's slices.
+func (c *Conn) Scene(now time.Time, sc *Scene) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	sc.Mode, sc.Teams = c.welcome.Mode, 0
+	sc.Players, sc.Projectiles, sc.Effects = sc.Players[:0], sc.Projectiles[:0], sc.Effects[:0]
+	if c.rules != nil {
+		if s := c.interp.Sample(now); s.OK {
+			c.rules.FillScene(sc, s.From, s.To, s.Alpha, &c.names)
+		}
+		if st, ok := c.pred.State(); ok {
+			for i := range sc.Players {
+				p := &sc.Players[i]
+				if p.Slot != c.welcome.Slot {
+					continue
+				}
+				p.Local = true
+				if st.Alive && p.Alive {
+					p.Pos = c.pred.Shown(now)
+					p.Angle = c.lastCtl.Aim
+				}
+			}
+		}
+	}
+	for i := 0; i < len(c.effects); {
+		age := now.Sub(c.effects[i].at)
+		life := c.effects[i].e.Life
+		if life == 0 {
+			life = effectLife
+		}
+		if age >= life {
+			c.effects = append(c.effects[:i], c.effects[i+1:]...)
+			continue
+		}
+		fx := c.effects[i].e
+		fx.Age = fx.Age + age
+		sc.Effects = append(sc.Effects, fx)
+		i++
+	}
+	sc.KillFeed = sc.KillFeed[:0]
+	for _, f := range c.feed {
+		if age := now.Sub(f.at); age < feedLife {
+			e := f.e
+			e.Age = age
+			sc.KillFeed = append(sc.KillFeed, e)
+		}
+	}
+	sc.Chat = sc.Chat[:0]
+	for _, l := range c.chat {
+		ln := l.c
+		ln.Age = now.Sub(l.at)
+		sc.Chat = append(sc.Chat, ln)
+	}
+	sc.MatchOver = c.result != nil
+	sc.Final, sc.EndReason = sc.Final[:0], ""
+	if c.result != nil {
+		sc.EndReason = c.result.Reason
+		for _, s := range c.result.Scores {
+			sc.Final = append(sc.Final, ScoreLine{Slot: s.Slot, Team: s.Team, Name: s.Name, Score: s.Score,
+				Kills: s.Kills, Deaths: s.Deaths, Local: c.welcomed && s.Slot == c.welcome.Slot})
+		}
+	}
+	st := c.statsLocked(now)
+	sc.Net = NetStats{RTT: st.RTT, Loss: st.Loss, KbpsIn: st.KbpsIn, KbpsOut: st.KbpsOut,
+		SnapshotRate: st.SnapshotRate, InterpDelay: st.InterpDelay, PredictionError: st.PredictionError}
+}
+
+// Stats returns the connection's measurements at now.
+func (c *Conn) Stats(now time.Time) Stats {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.statsLocked(now)
+}
+
+func (c *Conn) statsLocked(now time.Time) Stats {
+	s := c.stats
+	es := c.ep.Stats()
+	s.RTT, s.Loss = es.RTT, es.Loss
+	s.SnapshotLoss = c.interp.Loss()
+	s.KbpsIn = c.inMeter.rate(now) * 8 / 1000
+	s.KbpsOut = c.outMeter.rate(now) * 8 / 1000
+	s.SnapshotRate = c.snapMeter.rate(now)
+	s.InterpDelay = c.interp.Delay()
+	if c.pred != nil {
+		s.PredictionError = c.pred.LastError()
+		s.Pending = c.pred.Pending()
+	}
+	s.StateAge = c.stateAge
+	s.BytesIn, s.BytesOut = c.bytesIn(), c.bytesOut()
+	s.InterpSamples, _, s.InterpGaps = c.interp.Gaps()
+	return s
+}
+
+// Report is a connection's totals for a load run (see package client/bot).
+type Report struct {
+	Welcomed          bool
+	SnapshotsReceived uint64
+	InputTicks        uint64 // server ticks with our input applied or repeated, as observed
+	InputReal         uint64 // of those, ticks that consumed a new input
+	ReliableSent      uint64 // own chat lines sent
+	ReliableDelivered uint64 // own chat lines relayed back by the server
+	ReliableInOrder   bool
+	BytesIn, BytesOut uint64
+	PredictionErrors  Histogram // world units (pixels)
+	StateAges         Histogram // milliseconds
+	RTT               time.Duration
+	MatchOver         bool
+	BaselineMissing   uint64
+	BadMessages       uint64
+	// FirstSnapshot and LastSnapshot are when the first and the last snapshot arrived.
+	FirstSnapshot, LastSnapshot time.Time
+}
+
+// Report returns the connection's totals.
+func (c *Conn) Report() Report {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	r := Report{
+		Welcomed:          c.welcomed,
+		SnapshotsReceived: c.stats.SnapshotsReceived,
+		InputTicks:        c.inTicks,
+		InputReal:         c.inReal,
+		ReliableSent:      c.reliableSent,
+		ReliableDelivered: c.reliableEcho,
+		ReliableInOrder:   c.reliableOrder,
+		BytesIn:           c.bytesIn(),
+		BytesOut:          c.bytesOut(),
+		RTT:               c.ep.Stats().RTT,
+		MatchOver:         c.result != nil,
+		BaselineMissing:   c.baselineMis,
+		BadMessages:       c.badMessages,
+		FirstSnapshot:     c.firstSnap,
+		LastSnapshot:      c.lastSnap,
+	}
+	r.PredictionErrors.Merge(&c.predErrors)
+	r.StateAges.Merge(&c.stateAges)
+	return r
+}
+
+// InputSource supplies the controls of each tick; a bot's brain or the keyboard.
+type InputSource func(now time.Time) Controls
+
+// endGrace is how long Run keeps servicing the connection after the match ended, so the
+// MatchEnd's acknowledgement reaches the server before we leave.
+const endGrace = 500 * time.Millisecond
+
+// Run drives the connection until ctx is done, the match ends or the connection drops:
+// payloads as they arrive, and an input tick whenever ticks delivers a time (nil: its own
+// ticker at the server's tick rate). input supplies the controls (nil: none).
+// It returns nil when the match ended normally, ctx.Err() when cancelled, and an error
+// wrapping [ErrDisconnected] when the connection ended first. It closes the transport.
+func (c *Conn) Run(ctx context.Context, ticks <-chan time.Time, input InputSource) error {
+	defer c.tr.Close()
+	if ticks == nil {
+		t := time.NewTicker(c.tickDur)
+		defer t.Stop()
+		ticks = t.C
+	}
+	payloads := c.tr.Payloads()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case p, ok := <-payloads:
+			if !ok {
+				payloads = nil
+				continue
+			}
+			c.HandlePayload(time.Now(), p)
+		case now := <-ticks:
+			now = time.Now() // the channel's time may be stale if we were busy
+			var ctl Controls
+			if input != nil {
+				ctl = input(now)
+			}
+			c.Update(now, ctl)
+			c.mu.Lock()
+			over := c.result != nil && now.Sub(c.resultAt) >= endGrace
+			c.mu.Unlock()
+			if over {
+				return nil
+			}
+		case <-c.tr.Done():
+			// Drain what arrived before the end.
+			for {
+				select {
+				case p, ok := <-payloads:
+					if ok {
+						c.HandlePayload(time.Now(), p)
+						continue
+					}
+				default:
+				}
+				break
+			}
+			c.mu.Lock()
+			over := c.result != nil
+			c.mu.Unlock()
+			if over {
+				return nil
+			}
+			return fmt.Errorf("%w: %w", ErrDisconnected, c.tr.Err())
+		}
+	}
+}
+
+// Close ends the connection (the transport sends its disconnect packets). Safe twice.
+func (c *Conn) Close() error { return c.tr.Close() }

@@ -1,0 +1,62 @@
+// Package client is Skirmish's headless client core: everything a player's program does except
+// drawing, shared by the Ebiten front end (package client/render, cmd/client) and the bots
+// (package client/bot, cmd/bots). It never imports Ebiten, so bots build without cgo.
+//
+// # Pieces
+//
+//   - [Session] is a whole player: the lobby session (package client/lobbyclient: hello, quick
+//     match, rooms, chat), then, on match_found, the game connection. Its methods are the
+//     render package's Backend: Lobby() and Scene() once per frame, actions that never block,
+//     SetControls for the keyboard and mouse.
+//   - [DialGame] opens the game connection with the connect token from match_found: a UDP
+//     socket (optionally wrapped by netcode/netsim to impair it, and always counted by a
+//     [WireCounter] for "bytes on the wire"), the netcode.io handshake (netcode/secure.Dial),
+//     and a [Conn] on top, which runs a netcode.Endpoint (reliable-ordered and
+//     unreliable-sequenced messages) over the secure payloads.
+//   - [Conn] is the match: the message flow of gameserver/wire, prediction, interpolation,
+//     events and statistics. [Conn.Run] drives it from a tick channel (one shared ticker for a
+//     thousand bots) and the incoming payloads; [Conn.Update] and [Conn.HandlePayload] are the
+//     same steps for callers with their own loop. Time is always passed in.
+//   - [Rules] is the game-specific half ([NewArenaRules] for Arena): input encoding, the
+//     local player's movement (sim.PredictPlayer, bit-exact with the server), and snapshot
+//     entities and events turned into a [Scene].
+//
+// # One tick
+//
+// At the server's tick rate (from the Welcome), [Conn.Update] samples the [Controls], encodes
+// them as one input with the next input sequence, steps the [Predictor] with it, and sends a
+// wire.Input carrying every input the server has not yet processed (up to
+// wire.MaxInputsPerMessage: redundancy, so a lost packet loses no input) and the newest
+// snapshot tick received (the acknowledgement the server deltas against).
+//
+// # One snapshot
+//
+// A wire.Snapshot carries a delta (gameserver/snapshot) against a baseline the client
+// acknowledged; the client finds that baseline among the last 32 snapshots it kept (the
+// [Interpolator]'s buffer doubles as the baseline store) and decodes it. The snapshot's
+// last processed input sequence drives reconciliation: the [Predictor] resets the local
+// player to the server's state, drops the processed inputs, replays the rest, and turns the
+// difference between the old and the new prediction into a visual offset that fades out
+// exponentially (50 ms time constant), so a correction glides instead of snapping; beyond
+// PredictConfig.SnapDistance (a respawn) it jumps.
+//
+// # Interpolation
+//
+// Everything but the local player is drawn between two snapshots, a delay behind the newest
+// one the link can be expected to have delivered. The delay starts at 100 ms and adapts: it
+// covers as many snapshot intervals as it takes for that many consecutive losses to be
+// unlikely (1e-3 per frame) plus the recent peak lateness (jitter) over the fastest path; a
+// clean link shrinks it to two intervals. It changes by slewing the render clock at most 10 %,
+// so motion never jumps. When the link starves it, the interpolator extrapolates for up to
+// 50 ms, then holds ([Sample.Gap]).
+//
+// # Statistics
+//
+// [Conn.Stats] reports RTT and loss (from the channel layer), kbps in and out on the wire,
+// snapshot rate, interpolation delay, prediction error (world units are pixels here) and
+// state age: how old the newest server state on screen is (the interpolation's distance from
+// the freshest arrival plus half the RTT). [Conn.Report] has the totals a bot run aggregates,
+// including input delivery (the share of server ticks that consumed a new input of ours,
+// derived from successive snapshots' tick and last processed input) and the reliable-channel
+// probe (own chat lines relayed back by the server, exactly once and in order).
+package client

@@ -1,0 +1,240 @@
+package render
+
+import (
+	"errors"
+	"fmt"
+	"image"
+	"image/png"
+	"math"
+	"os"
+	"time"
+
+	"github.com/hajimehoshi/ebiten/v2"
+	"github.com/hajimehoshi/ebiten/v2/inpututil"
+
+	"github.com/skirmish-go/skirmish/client"
+	"github.com/skirmish-go/skirmish/client/render/view"
+)
+
+// Options configures a Game. The zero value opens a 1280×720 window on the connect screen.
+type Options struct {
+	// Name and Lobby prefill the connect screen (Lobby defaults to 127.0.0.1:7000).
+	Name, Lobby string
+	// AutoConnect connects at start with Name and Lobby, as if Connect were clicked.
+	AutoConnect bool
+	// AutoQuickMatch joins the quick match queue as soon as the lobby is reached, and after
+	// each match's results; QuickMatchMode is its mode ("" = the backend's default).
+	AutoQuickMatch bool
+	QuickMatchMode string
+	// Autoplay means the backend plays the local player: the Game sends no controls.
+	Autoplay bool
+	// Screenshot, when set, saves the frame drawn After the first frame as a PNG at this path
+	// and ends the game.
+	Screenshot string
+	After      time.Duration
+	// WindowWidth and WindowHeight are the initial window size; default 1280×720.
+	WindowWidth, WindowHeight int
+	// Now is the clock for Screenshot's timing; default time.Now.
+	Now func() time.Time
+}
+
+// screenKind is which screen is up.
+type screenKind uint8
+
+const (
+	screenConnect screenKind = iota
+	screenLobby
+	screenJoining // match stage, no scene yet
+	screenMatch
+	screenResults
+)
+
+// Game is the ebiten.Game of the Skirmish client. Create it with NewGame; run it with Run or
+// ebiten.RunGame.
+type Game struct {
+	b   Backend
+	opt Options
+	res *resources
+
+	w, h   int
+	screen screenKind
+	lobby  client.LobbyView
+	scene  *client.Scene
+
+	ui      uiState
+	cam     view.Camera
+	camPos  client.Vec
+	camInit bool
+
+	showScores bool
+	showNet    bool
+	net        view.NetHistory
+
+	start    time.Time
+	frames   int
+	shotDone bool
+	shotErr  error
+	queued   bool // AutoQuickMatch sent for this stay in the lobby
+	runes    []rune
+}
+
+// NewGame prepares a Game drawing b. It decodes the embedded art.
+func NewGame(b Backend, opt Options) (*Game, error) {
+	if opt.Lobby == "" {
+		opt.Lobby = "127.0.0.1:7000"
+	}
+	if opt.WindowWidth <= 0 || opt.WindowHeight <= 0 {
+		opt.WindowWidth, opt.WindowHeight = 1280, 720
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	res, err := loadResources()
+	if err != nil {
+		return nil, err
+	}
+	g := &Game{b: b, opt: opt, res: res, w: opt.WindowWidth, h: opt.WindowHeight}
+	g.ui.name = opt.Name
+	g.ui.addr = opt.Lobby
+	g.ui.focus = fieldName
+	if opt.Name != "" {
+		g.ui.focus = fieldNone
+	}
+	if opt.AutoConnect {
+		b.Connect(opt.Lobby, opt.Name)
+	}
+	return g, nil
+}
+
+// Run opens the window and runs g until the window closes, the screenshot is taken, or an
+// error. It returns the screenshot's error, if any.
+func Run(g *Game) error {
+	ebiten.SetWindowTitle("Skirmish")
+	ebiten.SetWindowSize(g.opt.WindowWidth, g.opt.WindowHeight)
+	ebiten.SetWindowResizingMode(ebiten.WindowResizingModeEnabled)
+	ebiten.SetTPS(60)
+	ebiten.SetVsyncEnabled(true)
+	if err := ebiten.RunGame(g); err != nil {
+		return fmt.Errorf("render: %w", err)
+	}
+	return g.shotErr
+}
+
+// Layout uses the window's real pixels, so the picture is sharp at any size and on high-DPI
+// screens; everything is laid out from the screen size.
+func (g *Game) Layout(outsideWidth, outsideHeight int) (int, int) {
+	s := 1.0
+	if m := ebiten.Monitor(); m != nil {
+		s = m.DeviceScaleFactor()
+	}
+	return max(1, int(math.Ceil(float64(outsideWidth)*s))), max(1, int(math.Ceil(float64(outsideHeight)*s)))
+}
+
+// Update reads the backend's views, picks the screen and handles its input.
+func (g *Game) Update() error {
+	if g.shotDone {
+		if g.shotErr != nil {
+			return g.shotErr
+		}
+		return ebiten.Termination
+	}
+	if g.start.IsZero() {
+		g.start = g.opt.Now()
+	}
+	g.lobby = g.b.Lobby()
+	g.scene = nil
+	switch g.lobby.Stage {
+	case client.StageOffline, client.StageConnecting:
+		g.screen = screenConnect
+		g.queued = false
+	case client.StageLobby:
+		g.screen = screenLobby
+	case client.StageMatch:
+		g.scene = g.b.Scene()
+		switch {
+		case g.scene == nil:
+			g.screen = screenJoining
+		case g.scene.MatchOver:
+			g.screen = screenResults
+		default:
+			g.screen = screenMatch
+		}
+	}
+	if g.screen != screenMatch {
+		g.camInit = false
+	}
+	if inpututil.IsKeyJustPressed(ebiten.KeyF3) {
+		g.showNet = !g.showNet
+	}
+	switch g.screen {
+	case screenConnect:
+		g.updateConnect()
+	case screenLobby:
+		if g.opt.AutoQuickMatch && !g.queued && !g.lobby.Queue.Queued {
+			g.queued = true
+			g.b.QuickMatch(g.opt.QuickMatchMode)
+		}
+		g.updateLobby()
+	case screenMatch:
+		g.queued = false
+		g.updateMatch()
+	case screenResults:
+		g.updateResults()
+	}
+	return nil
+}
+
+// Draw draws the current screen, and saves it when the screenshot is due.
+func (g *Game) Draw(screen *ebiten.Image) {
+	b := screen.Bounds()
+	g.w, g.h = b.Dx(), b.Dy()
+	switch g.screen {
+	case screenConnect:
+		g.drawConnect(screen)
+	case screenLobby:
+		g.drawLobby(screen)
+	case screenJoining:
+		g.drawMenuBackground(screen)
+		g.drawCentered(screen, "Joining the match…", g.res.face(faceLarge, g.uiScale()), float64(g.w)/2, float64(g.h)/2, colText)
+	case screenMatch:
+		g.drawMatch(screen, g.scene)
+	case screenResults:
+		g.drawMatch(screen, g.scene)
+		g.drawResults(screen, g.scene)
+	}
+	g.frames++
+	if g.opt.Screenshot != "" && !g.shotDone && g.frames > 2 && g.opt.Now().Sub(g.start) >= g.opt.After {
+		fmt.Fprintf(os.Stderr, "DEBUG frames %d fps %.1f tps %.1f\n", g.frames, ebiten.ActualFPS(), ebiten.ActualTPS())
+		g.shotErr = savePNG(screen, g.opt.Screenshot)
+		g.shotDone = true
+	}
+}
+
+// savePNG writes the screen's pixels to path.
+func savePNG(screen *ebiten.Image, path string) error {
+	img := Capture(screen)
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("render: screenshot: %w", err)
+	}
+	if err := png.Encode(f, img); err != nil {
+		return errors.Join(fmt.Errorf("render: screenshot %s: %w", path, err), f.Close())
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("render: screenshot: %w", err)
+	}
+	return nil
+}
+
+// Capture copies an image's pixels (the screen, in Draw) into an opaque image.RGBA.
+func Capture(img *ebiten.Image) *image.RGBA {
+	b := img.Bounds()
+	out := image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
+	img.ReadPixels(out.Pix)
+	for i := 3; i < len(out.Pix); i += 4 {
+		out.Pix[i] = 0xff
+	}
+	return out
+}
+
+func (g *Game) uiScale() float64 { return view.UIScale(float64(g.w), float64(g.h)) }

@@ -1,0 +1,58 @@
+// Command bots drives N headless bots through the real lobby and game server and reports what
+// they experienced: snapshot rate, input delivery, reliable delivery, bandwidth, RTT, state age
+// and prediction error. Impairment (loss, latency, jitter, duplication, reordering) applies to
+// the bots' own sockets. It exits 1 if any bot failed to reach a match or was disconnected
+// without cause. With -json the last line of stdout is one JSON object (see bot.Summary).
+//
+//	go run ./cmd/bots -n 16 -duration 30s -json
+//	go run ./cmd/bots -n 16 -loss 0.1 -latency 50ms -jitter 20ms
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/skirmish-go/skirmish/client/bot"
+)
+
+func main() {
+	var cfg bot.Config
+	flag.StringVar(&cfg.Lobby, "lobby", "127.0.0.1:7000", "lobby TCP address")
+	flag.IntVar(&cfg.N, "n", 16, "number of bots")
+	flag.DurationVar(&cfg.Duration, "duration", 30*time.Second, "how long the bots play")
+	flag.StringVar(&cfg.Mode, "mode", "ffa", "quick match mode")
+	flag.Float64Var(&cfg.Loss, "loss", 0, "packet loss probability 0..1, each direction, on the bots' side")
+	flag.DurationVar(&cfg.Latency, "latency", 0, "one-way latency added each direction")
+	flag.DurationVar(&cfg.Jitter, "jitter", 0, "± uniform jitter added to the latency")
+	flag.Float64Var(&cfg.Dup, "dup", 0, "duplication probability 0..1")
+	flag.Float64Var(&cfg.Reorder, "reorder", 0, "reordering probability 0..1")
+	flag.Int64Var(&cfg.Seed, "seed", 1, "seed of the impairment and the bots' choices")
+	flag.StringVar(&cfg.Transport, "transport", "udp", "game transport: udp or kcp")
+	jsonOut := flag.Bool("json", false, "print the summary as one JSON object on the last line")
+	flag.Parse()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	cfg.Progress = os.Stderr
+	sum, err := bot.Run(ctx, cfg)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bots:", err)
+		os.Exit(2)
+	}
+	for _, e := range sum.Errors {
+		fmt.Fprintln(os.Stderr, "bots: error:", e)
+	}
+	if *jsonOut {
+		fmt.Println(string(sum.JSON()))
+	} else {
+		fmt.Println(sum.String())
+	}
+	if !sum.OK() {
+		os.Exit(1)
+	}
+}

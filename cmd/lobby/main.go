@@ -1,0 +1,114 @@
+// Command lobby runs the Skirmish lobby: players and game servers connect to one TCP port
+// (JSON lines, see lobby/PROTOCOL.md). SIGINT or SIGTERM shuts it down gracefully.
+//
+//	go run ./cmd/lobby -key $(openssl rand -hex 32)
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/skirmish-go/skirmish/lobby"
+	"github.com/skirmish-go/skirmish/lobby/tokens"
+	"github.com/skirmish-go/skirmish/netcode/secure"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "lobby:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	addr := flag.String("addr", "127.0.0.1:7000", "TCP address for players and game servers")
+	httpAddr := flag.String("http-addr", "", "address for /metrics and /healthz (empty: off)")
+	redisURL := flag.String("redis", "", "redis://… URL of a shared store (not built yet: must be empty)")
+	keyHex := flag.String("key", "", "shared key, 64 hex digits (default: env SKIRMISH_KEY)")
+	certFile := flag.String("tls-cert", "", "TLS certificate (PEM); with -tls-key enables TLS")
+	keyFile := flag.String("tls-key", "", "TLS private key (PEM)")
+	maxConns := flag.Int("max-conns", 0, "max connections (0: 20000)")
+	maxPerIP := flag.Int("max-conns-per-ip", 0, "max connections per IP (0: 256, <0: none)")
+	rate := flag.Float64("msg-rate", 0, "messages per second per connection (0: 20)")
+	idle := flag.Duration("idle-timeout", 0, "read deadline between messages (0: 90s)")
+	hb := flag.Duration("heartbeat-timeout", 0, "game server silence before it is dead (0: 4s)")
+	flag.Parse()
+
+	if *keyHex == "" {
+		*keyHex = os.Getenv("SKIRMISH_KEY")
+	}
+	if *keyHex == "" {
+		return errors.New("need -key or SKIRMISH_KEY (64 hex digits)")
+	}
+	key, err := secure.ParseKey(*keyHex)
+	if err != nil {
+		return fmt.Errorf("key: %w", err)
+	}
+	if *redisURL != "" {
+		return errors.New("-redis: the Redis store is not built yet")
+	}
+	var tlsConfig *tls.Config
+	if *certFile != "" || *keyFile != "" {
+		cert, err := tls.LoadX509KeyPair(*certFile, *keyFile)
+		if err != nil {
+			return fmt.Errorf("tls: %w", err)
+		}
+		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	srv := lobby.New(lobby.Config{
+		Key: key, SealToken: tokens.Sealer(key, tokens.ProtocolID, 0, 0), TLSConfig: tlsConfig, Logger: log,
+		MaxConns: *maxConns, MaxConnsPerIP: *maxPerIP, MsgRate: *rate, IdleTimeout: *idle, HeartbeatTimeout: *hb,
+	})
+	l, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	scheme := "tcp"
+	if tlsConfig != nil {
+		scheme = "tls"
+	}
+	fmt.Printf("lobby listening on %s://%s\n", scheme, l.Addr())
+	var hs *http.Server
+	if *httpAddr != "" {
+		hl, err := net.Listen("tcp", *httpAddr)
+		if err != nil {
+			return err
+		}
+		hs = &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 5 * time.Second}
+		fmt.Printf("lobby metrics on http://%s/metrics\n", hl.Addr())
+		go func() { _ = hs.Serve(hl) }()
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(l) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("lobby: shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if hs != nil {
+		_ = hs.Shutdown(sctx)
+	}
+	if err := srv.Shutdown(sctx); err != nil {
+		log.Warn("lobby: shutdown", "err", err)
+	}
+	if err := <-errc; !errors.Is(err, lobby.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,85 @@
+// Package gameserver is Skirmish's authoritative game server: many concurrent matches on one UDP
+// port, each ticking a [Game] at a fixed rate and streaming every client delta-compressed
+// snapshots, with metrics, health and a graceful drain for operations.
+//
+// # Pieces
+//
+//   - [Server] owns the port (a net.PacketConn from the caller: a UDP socket, or a netsim conn in
+//     tests) through a netcode/secure Server: netcode.io handshakes with the lobby's connect
+//     tokens, per-packet AEAD, timeouts. It routes each connection to its match.
+//   - A match is one [Game] (made by Config.Game, for example arena.New) plus its seats. The
+//     connect token's user data is a [wire.Ticket] (match ID, mode, seats, slot, team, name);
+//     the first player of a match ID starts the match, later players join it. A second
+//     connection for the same match and slot replaces the first (a reconnect).
+//   - Inside a connection, a netcode.Endpoint carries two channels: unreliable-sequenced for
+//     [wire.Input] (up) and [wire.Snapshot] (down), reliable-ordered for [wire.Welcome],
+//     [wire.Roster], [wire.GameEvent], [wire.Chat] and [wire.MatchEnd].
+//
+// # Threading
+//
+// secure.Server calls OnConnect, OnDisconnect and OnPayload from its Serve goroutine. The
+// server copies each payload into the owning match's bounded inbox (a channel of
+// Config.InboxSize; when it is full the payload is dropped and counted, so a flood never blocks
+// the socket or grows memory); connects and disconnects go to a separate control queue that is
+// never dropped (it is bounded by the connections secure accepts). Each match has one goroutine
+// that owns all its state, Game, Endpoints and buffers, and loops on one select with one timer
+// reset to its next deadline. Server-wide state (the match table, the index → match routes,
+// counts) sits behind one mutex that no one holds while calling out.
+//
+// # The loop
+//
+// Tick n is due at start + n/Tick. When the goroutine wakes it runs every tick that is due, at
+// most maxCatchUpTicks in a row; further behind, the clock slips (counted). One tick:
+//
+//  1. inputs: each seated player's input buffer hands out one input by sequence. The buffer
+//     waits out jitter (a late input repeats the last one and is applied when it comes), skips
+//     an input lost beyond the redundancy window, and drops the oldest when more than
+//     maxBufferedInputs wait, so input latency stays bounded. Repeats are counted.
+//  2. Game.Step(inputs); the returned events go out on the reliable channel.
+//  3. when a snapshot is due (SnapshotRate of Tick ticks, evenly spread), Game.AppendEntities
+//     fills the next slot of the match's ring of the last 32 snapshots, and each client gets it
+//     delta-encoded against the newest snapshot it acknowledged (its Input messages carry that
+//     tick), or whole when it acknowledged none or the ring no longer holds it. The message
+//     also carries the last input sequence applied for that client, which the client uses to
+//     drop inputs from its redundancy window and to reconcile its prediction. On the tick
+//     between two snapshots, clients whose measured loss is ≥ 2 % get the last snapshot again
+//     ([Redundancy]), so a loss costs them one tick rather than one snapshot interval.
+//  4. every Endpoint is flushed: queued messages, resends, acks.
+//
+// When Game.Over reports a result, the match sends MatchEnd to everyone, reports the result to
+// Config.Results ([ResultSink]; gameserver/lobbylink in production), keeps servicing its
+// connections for Config.EndGrace so MatchEnd is delivered, then disconnects them and is
+// removed. A match with no connected player for Config.EmptyTimeout ends as "abandoned".
+// A finished match's ID is refused for 10 minutes, so a still-valid token cannot restart it.
+//
+// # Message flow
+//
+//	client                                server
+//	  |-- netcode.io request/response -->|  token → wire.Ticket → match (started if new)
+//	  |<-------- Welcome, Roster --------|  reliable
+//	  |--- Input (ack tick, inputs) ---->|  unreliable, every client tick
+//	  |<-- Snapshot (last input, delta) -|  unreliable, SnapshotRate
+//	  |<------ GameEvent, Chat ----------|  reliable
+//	  |<---------- MatchEnd -------------|  reliable, then disconnect after EndGrace
+//
+// # Operations
+//
+// [Server.Handler] serves /healthz (503 while draining), /metrics and /status ([Status] as
+// JSON). [Server.Drain] stops new matches and waits for the running ones; [Server.Close] ends
+// everything. Prometheus series (namespace skirmish_gameserver_):
+//
+//	tick_duration_seconds       histogram of one tick (inputs, Step, snapshots, flush)
+//	players, matches            gauges: connected players, running matches
+//	matches_started_total       counter
+//	matches_ended_total         counter by reason
+//	packets_in_total, packets_out_total, bytes_in_total, bytes_out_total
+//	dropped_packets_total       payloads dropped because a match inbox was full
+//	invalid_packets_total       payloads and messages that did not parse, bad tickets
+//	rejected_connections_total  by reason: bad_ticket, draining, capacity, match_finished, ...
+//	repeated_inputs_total       ticks a connected player's input was missing
+//	dropped_inputs_total        inputs discarded to bound input latency
+//	slipped_ticks_total         ticks skipped past maxCatchUpTicks
+//	snapshots_total, snapshot_bytes_total   by kind: full, delta, repeat
+//
+// plus the Go runtime and process collectors.
+package gameserver

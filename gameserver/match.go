@@ -1,0 +1,614 @@
+package gameserver
+
+import (
+	"encoding/binary"
+	"errors"
+	"log/slog"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/skirmish-go/skirmish/gameserver/snapshot"
+	"github.com/skirmish-go/skirmish/gameserver/wire"
+	"github.com/skirmish-go/skirmish/netcode"
+)
+
+// maxCatchUpTicks bounds the ticks one wake-up of a match runs when the loop fell behind (a GC
+// pause, a descheduled process, a slow Step). Running every missed tick would burst snapshots at
+// the clients and starve the other matches sharing the cores, which then fall behind too; past
+// the cap the match lets the time go (its clock slips, counted in slipped_ticks_total), which
+// players see as a brief slow-down instead of a spiral.
+const maxCatchUpTicks = 5
+
+// ctlEvent is a connect (connect true) or disconnect routed to a match. Control events are
+// never dropped: they queue in a slice bounded by the connections the server accepts.
+type ctlEvent struct {
+	connect bool
+	index   int
+	connID  uint64
+	addr    netip.AddrPort
+	ticket  wire.Ticket
+	reason  error
+}
+
+// inPayload is one decrypted payload for a match. data is the match's own copy.
+type inPayload struct {
+	index  int
+	connID uint64
+	data   []byte
+}
+
+// clientConn is one connection seated in a match: its channel state, inputs and the newest
+// snapshot it acknowledged.
+type clientConn struct {
+	index   int
+	connID  uint64
+	addr    netip.AddrPort
+	ep      *netcode.Endpoint
+	in      inputBuffer
+	ackTick uint32 // newest snapshot tick acknowledged; 0 = none
+	// lastSnap is the last Snapshot message sent, kept to repeat it (redundancy); repeat
+	// says it has not been repeated yet.
+	lastSnap []byte
+	repeat   bool
+	dropped  uint64 // in.dropped already counted in metrics
+}
+
+type seat struct {
+	known  bool // a player has sat here; player is valid
+	joined bool // Game.Join called and no Leave since
+	player Player
+	id     uint64 // lobby player ID from the ticket
+	conn   *clientConn
+}
+
+type matchState uint8
+
+const (
+	stateRunning matchState = iota
+	stateEnding             // MatchEnd sent; servicing connections for EndGrace
+)
+
+// match is one running game. Everything but the inbox, the control queue and end is owned by
+// the goroutine in run.
+type match struct {
+	s      *Server
+	ticket wire.Ticket
+	id     string
+	game   Game
+	schema *snapshot.Schema
+	log    *slog.Logger
+
+	inbox  chan inPayload
+	ctlMu  sync.Mutex
+	ctl    []ctlEvent
+	endReq string
+	wake   chan struct{}
+
+	state     matchState
+	seats     []seat
+	connected int
+	tick      uint32
+	tickDur   time.Duration
+	base      time.Time // tickTime(baseTick) == base
+	baseTick  uint32
+	startedAt time.Time
+	emptyAt   time.Time // when the match last became empty
+	endAt     time.Time
+	nextFlush time.Time
+
+	hist   history
+	inputs []PlayerInput
+	delta  []byte
+	msg    []byte
+}
+
+func newMatch(s *Server, t wire.Ticket, game Game) *match {
+	id := t.MatchIDString()
+	return &match{
+		s:       s,
+		ticket:  t,
+		id:      id,
+		game:    game,
+		schema:  game.Schema(),
+		log:     s.log.With("match", id, "mode", t.Mode),
+		inbox:   make(chan inPayload, s.cfg.InboxSize),
+		wake:    make(chan struct{}, 1),
+		seats:   make([]seat, t.Players),
+		tickDur: time.Second / time.Duration(s.cfg.Tick),
+		inputs:  make([]PlayerInput, 0, t.Players),
+	}
+}
+
+// control queues a connect or disconnect for the match goroutine.
+func (m *match) control(ev ctlEvent) {
+	m.ctlMu.Lock()
+	m.ctl = append(m.ctl, ev)
+	m.ctlMu.Unlock()
+	m.signal()
+}
+
+// end asks the match to end now with reason (if it has not ended yet).
+func (m *match) end(reason string) {
+	m.ctlMu.Lock()
+	if m.endReq == "" {
+		m.endReq = reason
+	}
+	m.ctlMu.Unlock()
+	m.signal()
+}
+
+func (m *match) signal() {
+	select {
+	case m.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (m *match) now() time.Time { return m.s.cfg.Now() }
+
+// tickTime is when tick n is due.
+func (m *match) tickTime(n uint32) time.Time {
+	return m.base.Add(time.Duration(n-m.baseTick) * time.Second / time.Duration(m.s.cfg.Tick))
+}
+
+// run is the match goroutine: one select, one timer reset to the next deadline.
+func (m *match) run() {
+	defer m.s.removeMatch(m)
+	now := m.now()
+	m.startedAt, m.base, m.emptyAt = now, now, now
+	m.log.Info("match started", "players", m.ticket.Players)
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		m.handleControl(now)
+		if m.advance(now) {
+			m.close()
+			return
+		}
+		timer.Reset(max(m.nextDeadline().Sub(m.now()), 0))
+		select {
+		case <-m.wake:
+			now = m.now()
+		case p := <-m.inbox:
+			now = m.now()
+			m.handlePayload(now, p)
+		case <-timer.C:
+			now = m.now()
+		}
+		// Take what else is queued, but no more than one inbox's worth, so ticks stay on time.
+		for range cap(m.inbox) {
+			select {
+			case p := <-m.inbox:
+				m.handlePayload(now, p)
+				continue
+			default:
+			}
+			break
+		}
+	}
+}
+
+func (m *match) nextDeadline() time.Time {
+	if m.state == stateEnding {
+		if m.endAt.Before(m.nextFlush) {
+			return m.endAt
+		}
+		return m.nextFlush
+	}
+	return m.tickTime(m.tick + 1)
+}
+
+// advance runs the ticks due at now and reports whether the match is finished.
+func (m *match) advance(now time.Time) bool {
+	if m.state == stateRunning {
+		m.ctlMu.Lock()
+		reason := m.endReq
+		m.ctlMu.Unlock()
+		if reason != "" {
+			m.finishGame(now, m.forcedResult(reason), true)
+		}
+	}
+	if m.state == stateRunning {
+		for ran := 0; !now.Before(m.tickTime(m.tick + 1)); ran++ {
+			if ran == maxCatchUpTicks {
+				behind := now.Sub(m.tickTime(m.tick+1))/m.tickDur + 1
+				m.s.metrics.slippedTicks.Add(float64(behind))
+				m.log.Warn("match fell behind; slipping", "ticks", int64(behind))
+				m.base, m.baseTick = now, m.tick
+				break
+			}
+			m.step(now)
+			if res, over := m.game.Over(); over {
+				m.finishGame(now, res, false)
+				break
+			}
+		}
+	}
+	if m.state == stateRunning && m.connected == 0 && now.Sub(m.emptyAt) >= m.s.cfg.EmptyTimeout {
+		m.finishGame(now, m.forcedResult("abandoned"), false)
+	}
+	if m.state == stateEnding {
+		if !now.Before(m.endAt) {
+			return true
+		}
+		if !now.Before(m.nextFlush) {
+			m.flushAll(now)
+			m.nextFlush = now.Add(m.tickDur)
+		}
+	}
+	return false
+}
+
+// step runs one tick: inputs, Game.Step, events, a snapshot when due, and a flush.
+func (m *match) step(now time.Time) {
+	start := time.Now()
+	m.inputs = m.inputs[:0]
+	repeated := 0
+	for i := range m.seats {
+		st := &m.seats[i]
+		if !st.joined {
+			continue
+		}
+		pi := PlayerInput{Slot: st.player.Slot, Repeated: true}
+		if c := st.conn; c != nil {
+			pi.Input, pi.Repeated = c.in.pop()
+			if pi.Repeated && c.in.started {
+				repeated++
+			}
+			if d := c.in.dropped - c.dropped; d > 0 {
+				m.s.metrics.droppedInputs.Add(float64(d))
+				c.dropped = c.in.dropped
+			}
+		}
+		m.inputs = append(m.inputs, pi)
+	}
+	if repeated > 0 {
+		m.s.metrics.repeatedInputs.Add(float64(repeated))
+	}
+	events := m.game.Step(m.inputs)
+	m.tick++
+	for _, ev := range events {
+		m.sendEvent(ev)
+	}
+	rate, tick := uint64(m.s.cfg.SnapshotRate), uint64(m.s.cfg.Tick)
+	if n := uint64(m.tick); n*rate/tick > (n-1)*rate/tick {
+		m.sendSnapshots()
+	} else if m.s.cfg.SnapshotRedundancy != RedundancyOff {
+		m.repeatSnapshots()
+	}
+	m.flushAll(now)
+	d := time.Since(start)
+	m.s.metrics.tickDuration.Observe(d.Seconds())
+	m.s.ticks.add(d)
+}
+
+func (m *match) sendSnapshots() {
+	cur := m.hist.next(m.tick)
+	cur.Entities = m.game.AppendEntities(cur.Entities)
+	for i := range m.seats {
+		c := m.seats[i].conn
+		if c == nil {
+			continue
+		}
+		base := m.hist.baseline(c.ackTick, m.tick)
+		var err error
+		m.delta, err = m.schema.AppendDelta(m.delta[:0], base, cur)
+		if err != nil {
+			m.log.Error("snapshot encode", "err", err)
+			return
+		}
+		snap := wire.Snapshot{HasInput: c.in.applied, LastInputSeq: c.in.lastSeq, Delta: m.delta}
+		if m.msg, err = snap.Append(m.msg[:0]); err != nil {
+			m.log.Error("snapshot too large", "bytes", len(m.delta), "err", err)
+			return
+		}
+		if err := c.ep.SendUnreliable(m.msg); err != nil {
+			m.log.Error("snapshot send", "slot", i, "err", err)
+			continue
+		}
+		c.lastSnap = append(c.lastSnap[:0], m.msg...)
+		c.repeat = true
+		kind := "delta"
+		if base == nil {
+			kind = "full"
+		}
+		m.s.metrics.snapshots.WithLabelValues(kind).Inc()
+		m.s.metrics.snapshotBytes.WithLabelValues(kind).Add(float64(len(m.msg)))
+	}
+}
+
+// repeatSnapshots sends the last snapshot again to the clients the redundancy policy picks,
+// with its input acknowledgement brought up to date.
+func (m *match) repeatSnapshots() {
+	for i := range m.seats {
+		c := m.seats[i].conn
+		if c == nil || !c.repeat {
+			continue
+		}
+		if m.s.cfg.SnapshotRedundancy == RedundancyAuto && c.ep.Stats().Loss < AutoRedundancyLoss {
+			continue
+		}
+		c.repeat = false
+		// Patch the header in place: flags and last input sequence (wire.Snapshot layout).
+		if c.in.applied {
+			c.lastSnap[1] = 1
+			binary.LittleEndian.PutUint16(c.lastSnap[2:4], c.in.lastSeq)
+		}
+		if err := c.ep.SendUnreliable(c.lastSnap); err != nil {
+			continue
+		}
+		m.s.metrics.snapshots.WithLabelValues("repeat").Inc()
+		m.s.metrics.snapshotBytes.WithLabelValues("repeat").Add(float64(len(c.lastSnap)))
+	}
+}
+
+// sendReliable queues msg on c's reliable channel; a client whose window is full has not
+// acknowledged anything for a long time and is disconnected.
+func (m *match) sendReliable(c *clientConn, msg []byte) {
+	if err := c.ep.SendReliable(msg); err != nil {
+		m.log.Warn("reliable send failed; disconnecting", "addr", c.addr, "err", err)
+		if errors.Is(err, netcode.ErrWindowFull) {
+			m.s.disconnect(c.index, c.connID)
+		}
+	}
+}
+
+func (m *match) sendEvent(ev Event) {
+	var err error
+	e := wire.GameEvent{Data: ev.Data}
+	if m.msg, err = e.Append(m.msg[:0]); err != nil {
+		m.log.Error("game event", "err", err)
+		return
+	}
+	for i := range m.seats {
+		c := m.seats[i].conn
+		if c != nil && (ev.To == Broadcast || ev.To == int(m.seats[i].player.Slot)) {
+			m.sendReliable(c, m.msg)
+		}
+	}
+}
+
+func (m *match) broadcast(msg []byte) {
+	for i := range m.seats {
+		if c := m.seats[i].conn; c != nil {
+			m.sendReliable(c, msg)
+		}
+	}
+}
+
+func (m *match) flushAll(now time.Time) {
+	for i := range m.seats {
+		if c := m.seats[i].conn; c != nil {
+			m.flush(c, now)
+		}
+	}
+}
+
+// flush sends what c's Endpoint has due. A send error (the connection is going away) is
+// logged; the disconnect arrives as a control event.
+func (m *match) flush(c *clientConn, now time.Time) {
+	err := c.ep.Flush(now, func(p []byte) error {
+		m.s.metrics.packetsOut.Inc()
+		m.s.metrics.bytesOut.Add(float64(len(p)))
+		return m.s.tr.Send(c.index, p)
+	})
+	if err != nil {
+		m.log.Debug("flush", "addr", c.addr, "err", err)
+	}
+}
+
+func (m *match) handleControl(now time.Time) {
+	m.ctlMu.Lock()
+	evs := m.ctl
+	m.ctl = nil
+	m.ctlMu.Unlock()
+	for _, ev := range evs {
+		if ev.connect {
+			m.connect(now, ev)
+		} else {
+			m.disconnect(now, ev)
+		}
+	}
+}
+
+func (m *match) connect(now time.Time, ev ctlEvent) {
+	t := ev.ticket
+	if m.state != stateRunning || int(t.Slot) >= len(m.seats) {
+		m.s.disconnect(ev.index, ev.connID)
+		return
+	}
+	st := &m.seats[t.Slot]
+	if old := st.conn; old != nil {
+		// A second connection for the same seat replaces the first (a player reconnecting
+		// before the old connection timed out).
+		m.log.Info("connection replaced", "slot", t.Slot, "old", old.addr, "new", ev.addr)
+		m.s.disconnect(old.index, old.connID)
+		st.conn = nil
+		m.connected--
+		m.s.addPlayers(-1)
+	}
+	if !st.joined {
+		p := Player{Slot: t.Slot, Team: t.Team, Name: t.Name}
+		if err := m.game.Join(p); err != nil {
+			m.log.Warn("join refused by game", "slot", t.Slot, "err", err)
+			m.s.metrics.rejected.WithLabelValues("game_join").Inc()
+			m.s.disconnect(ev.index, ev.connID)
+			return
+		}
+		st.known, st.joined, st.player, st.id = true, true, p, t.PlayerID
+	}
+	c := &clientConn{index: ev.index, connID: ev.connID, addr: ev.addr, ep: netcode.NewEndpoint(netcode.EndpointConfig{})}
+	st.conn = c
+	m.connected++
+	m.s.addPlayers(1)
+	m.log.Info("player connected", "slot", t.Slot, "name", t.Name, "addr", ev.addr, "player_id", t.PlayerID)
+
+	w := wire.Welcome{Version: wire.ProtocolVersion, Slot: t.Slot, Team: st.player.Team, Players: uint8(len(m.seats)),
+		TickRate: uint16(m.s.cfg.Tick), SnapshotRate: uint16(m.s.cfg.SnapshotRate), Tick: m.tick,
+		MatchID: m.ticket.MatchID, Mode: m.ticket.Mode}
+	var err error
+	if m.msg, err = w.Append(m.msg[:0]); err == nil {
+		m.sendReliable(c, m.msg)
+	}
+	m.sendRoster()
+	m.flush(c, now)
+}
+
+func (m *match) disconnect(now time.Time, ev ctlEvent) {
+	for i := range m.seats {
+		st := &m.seats[i]
+		if st.conn == nil || st.conn.connID != ev.connID {
+			continue
+		}
+		m.log.Info("player disconnected", "slot", st.player.Slot, "reason", ev.reason)
+		st.conn = nil
+		m.connected--
+		m.s.addPlayers(-1)
+		if m.connected == 0 {
+			m.emptyAt = now
+		}
+		if st.joined && m.state == stateRunning {
+			m.game.Leave(st.player.Slot)
+			st.joined = false
+		}
+		m.sendRoster()
+		return
+	}
+}
+
+func (m *match) sendRoster() {
+	var r wire.Roster
+	for i := range m.seats {
+		st := &m.seats[i]
+		if st.known {
+			r.Players = append(r.Players, wire.RosterEntry{Slot: st.player.Slot, Team: st.player.Team,
+				Connected: st.conn != nil, Name: st.player.Name})
+		}
+	}
+	var err error
+	if m.msg, err = r.Append(m.msg[:0]); err == nil {
+		m.broadcast(m.msg)
+	}
+}
+
+func (m *match) handlePayload(now time.Time, p inPayload) {
+	var c *clientConn
+	for i := range m.seats {
+		if sc := m.seats[i].conn; sc != nil && sc.connID == p.connID {
+			c = sc
+			break
+		}
+	}
+	if c == nil {
+		return
+	}
+	if err := c.ep.Receive(now, p.data); err != nil {
+		m.s.metrics.invalidPackets.Inc()
+		return
+	}
+	for {
+		msg, ok := c.ep.NextUnreliable()
+		if !ok {
+			break
+		}
+		m.handleInput(c, msg)
+	}
+	for {
+		msg, ok := c.ep.NextReliable()
+		if !ok {
+			break
+		}
+		m.handleReliable(c, msg)
+	}
+}
+
+func (m *match) handleInput(c *clientConn, msg []byte) {
+	in, _, err := wire.ParseInput(msg)
+	if err != nil {
+		m.s.metrics.invalidPackets.Inc()
+		return
+	}
+	if in.AckTick > c.ackTick && in.AckTick <= m.tick {
+		c.ackTick = in.AckTick
+	}
+	if m.state != stateRunning {
+		return
+	}
+	for i, data := range in.Inputs {
+		c.in.add(in.FirstSeq+uint16(i), data)
+	}
+}
+
+func (m *match) handleReliable(c *clientConn, msg []byte) {
+	typ, _ := wire.PeekType(msg)
+	switch typ {
+	case wire.MsgChat:
+		chat, _, err := wire.ParseChat(msg)
+		if err != nil {
+			m.s.metrics.invalidPackets.Inc()
+			return
+		}
+		for i := range m.seats {
+			if m.seats[i].conn == c {
+				chat.From = m.seats[i].player.Slot
+			}
+		}
+		if m.msg, err = chat.Append(m.msg[:0]); err == nil {
+			m.broadcast(m.msg)
+		}
+	default:
+		m.s.metrics.invalidPackets.Inc()
+	}
+}
+
+// forcedResult is the result of a match ended by the server rather than the game.
+func (m *match) forcedResult(reason string) Result {
+	if res, over := m.game.Over(); over {
+		return res
+	}
+	r := Result{Reason: reason}
+	if sc, ok := m.game.(Scorer); ok {
+		r.Scores = sc.Scores()
+	}
+	return r
+}
+
+// finishGame sends MatchEnd to everyone, reports the result, and starts the grace period in
+// which the connections stay up so MatchEnd is delivered (reliably) before they close.
+func (m *match) finishGame(now time.Time, res Result, immediate bool) {
+	m.state = stateEnding
+	m.endAt = now.Add(m.s.cfg.EndGrace)
+	if immediate {
+		m.endAt = now
+	}
+	m.nextFlush = now.Add(m.tickDur)
+	end := wire.MatchEnd{Result: res}
+	var err error
+	if m.msg, err = end.Append(m.msg[:0]); err != nil {
+		m.log.Error("match end", "err", err)
+	} else {
+		m.broadcast(m.msg)
+	}
+	m.flushAll(now)
+	m.s.metrics.matchesEnded.WithLabelValues(res.Reason).Inc()
+	m.log.Info("match ended", "reason", res.Reason, "ticks", m.tick, "duration", now.Sub(m.startedAt))
+	if sink := m.s.cfg.Results; sink != nil {
+		ids := make(map[uint8]uint64)
+		for i := range m.seats {
+			if m.seats[i].known {
+				ids[m.seats[i].player.Slot] = m.seats[i].id
+			}
+		}
+		sink.ReportResult(MatchReport{MatchID: m.id, Mode: m.ticket.Mode, PlayerIDs: ids, Region: m.s.cfg.Region,
+			Result: res, StartedAt: m.startedAt, EndedAt: now, Ticks: m.tick})
+	}
+}
+
+// close releases the match's players; removeMatch (deferred in run) disconnects them.
+func (m *match) close() {
+	if m.connected > 0 {
+		m.s.addPlayers(-m.connected)
+		m.connected = 0
+	}
+}

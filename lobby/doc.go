@@ -1,0 +1,30 @@
+// Package lobby is Skirmish's lobby: one TCP port (TLS optional) speaking newline-delimited
+// JSON (package [github.com/skirmish-go/skirmish/lobby/proto], documented in PROTOCOL.md) to
+// players and game servers.
+//
+// # Pieces
+//
+//   - [Server] accepts connections and runs one reader goroutine and one writer goroutine per
+//     connection. The writer drains a bounded queue; a client whose queue fills is dropped, so a
+//     slow reader never blocks anyone else. Limits: max connections, max per IP, a handshake
+//     deadline, an idle deadline, a message rate per connection.
+//   - Players say hello with a nickname, then queue for a quick match, or create, list and join
+//     rooms (public, or private behind a join code), ready up, chat and start.
+//   - The matchmaker (one loop, every [Config.MatchInterval]) groups queued players of one mode
+//     and region by Glicko-2 rating (package glicko): the oldest ticket anchors a group and takes
+//     the nearest ratings within a window that widens with its wait; a group starts at once when
+//     full, or with the mode's minimum after the fill timeout.
+//   - Allocation picks the least loaded registered game server of the region with free seats,
+//     seals one netcode.io connect token per player with [Config.SealToken] (user data is a
+//     gameserver/wire.Ticket) and sends match_found. While the match runs, a player can ask for
+//     a fresh token to the same seat (reconnect).
+//   - Game servers say hello as role "server", answer an HMAC-SHA256 challenge under the shared
+//     key, heartbeat their load, and report results, which update ratings and history. A server
+//     silent for [Config.HeartbeatTimeout] is dropped by the sweeper: its matches end and their
+//     players get match_ended with reason server_lost.
+//   - All shared state lives behind [Store] ([MemoryStore] by default). A store outside the
+//     process lets several lobby instances act as one: see the Store doc.
+//
+// [Server.Shutdown] and [Server.Close] behave as in net/http; [Server.Handler] serves
+// Prometheus metrics on /metrics and liveness on /healthz.
+package lobby
