@@ -130,6 +130,8 @@ type Conn struct {
 	resultAt time.Time
 
 	stats       Stats
+	net         NetStats
+	netAt       time.Time
 	inMeter     meter
 	outMeter    meter
 	snapMeter   meter
@@ -179,7 +181,11 @@ func (c *Conn) Update(now time.Time, ctl Controls) {
 	if c.next.IsZero() {
 		c.next = now
 	}
-	for ran := 0; c.welcomed && !now.Before(c.next); ran++ {
+	// A tick is due once now is within half a tick of it: callers wake on their own ticker
+	// (Ebiten's frame, the bots' shared ticker) with jitter around the tick times, and a strict
+	// comparison would turn that jitter into skipped ticks followed by double ones, which the
+	// server sees as a late input (repeated) and then a burst.
+	for ran := 0; c.welcomed && !now.Before(c.next.Add(-c.tickDur/2)); ran++ {
 		if ran == maxCatchUpTicks {
 			c.next = now.Add(c.tickDur)
 			break
@@ -446,6 +452,7 @@ func (c *Conn) handleUnreliable(now time.Time, msg []byte) {
 			ds := uint64(m.LastInputSeq - c.prevInSeq)
 			c.inTicks += dt
 			c.inReal += min(ds, dt)
+
 		}
 		c.prevInTick, c.prevInSeq, c.prevInOK = tick, m.LastInputSeq, true
 	}
@@ -460,9 +467,11 @@ func (c *Conn) handleUnreliable(now time.Time, msg []byte) {
 	} else {
 		processed = c.seq - uint32(len(c.pred.pending))
 	}
-	_, had := c.pred.State()
+	prev, had := c.pred.State()
 	e := c.pred.Reconcile(now, st, processed)
-	if had {
+	// A death or a respawn is not a misprediction of movement: the client cannot predict it
+	// and the glide is skipped (SnapDistance); keep it out of the error statistics.
+	if now, _ := c.pred.State(); had && prev.Alive && now.Alive {
 		c.predErrors.Add(e)
 	}
 }
@@ -507,26 +516,52 @@ func (c *Conn) Result() (wire.Result, bool) {
 func (c *Conn) Scene(now time.Time, sc *Scene) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.fillWorld(now, sc)
+	c.fillEvents(now, sc)
+	if now.Sub(c.netAt) >= netStatsEvery || c.netAt.IsZero() {
+		st := c.statsLocked(now)
+		c.net = NetStats{RTT: st.RTT, Loss: st.Loss, KbpsIn: st.KbpsIn, KbpsOut: st.KbpsOut,
+			SnapshotRate: st.SnapshotRate, InterpDelay: st.InterpDelay, PredictionError: st.PredictionError}
+		c.netAt = now
+	}
+	sc.Net = c.net
+}
+
+// netStatsEvery is how often Scene recomputes the net graph's figures.
+const netStatsEvery = 100 * time.Millisecond
+
+// World fills only the world part of sc (mode, arena, players, projectiles, effects from
+// snapshots): what a bot's brain looks at, without the kill feed, chat, results and net
+// stats of [Conn.Scene].
+func (c *Conn) World(now time.Time, sc *Scene) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.fillWorld(now, sc)
+}
+
+func (c *Conn) fillWorld(now time.Time, sc *Scene) {
 	sc.Mode, sc.Teams = c.welcome.Mode, 0
 	sc.Players, sc.Projectiles, sc.Effects = sc.Players[:0], sc.Projectiles[:0], sc.Effects[:0]
 	if c.rules != nil {
 		if s := c.interp.Sample(now); s.OK {
 			c.rules.FillScene(sc, s.From, s.To, s.Alpha, &c.names)
 		}
-		if st, ok := c.pred.State(); ok {
-			for i := range sc.Players {
-				p := &sc.Players[i]
-				if p.Slot != c.welcome.Slot {
-					continue
-				}
-				p.Local = true
-				if st.Alive && p.Alive {
-					p.Pos = c.pred.Shown(now)
-					p.Angle = c.lastCtl.Aim
-				}
+		st, predicted := c.pred.State()
+		for i := range sc.Players {
+			p := &sc.Players[i]
+			if p.Slot != c.welcome.Slot {
+				continue
+			}
+			p.Local = true
+			if predicted && st.Alive && p.Alive {
+				p.Pos = c.pred.Shown(now)
+				p.Angle = c.lastCtl.Aim
 			}
 		}
 	}
+}
+
+func (c *Conn) fillEvents(now time.Time, sc *Scene) {
 	for i := 0; i < len(c.effects); {
 		age := now.Sub(c.effects[i].at)
 		life := c.effects[i].e.Life
@@ -565,9 +600,6 @@ func (c *Conn) Scene(now time.Time, sc *Scene) {
 				Kills: s.Kills, Deaths: s.Deaths, Local: c.welcomed && s.Slot == c.welcome.Slot})
 		}
 	}
-	st := c.statsLocked(now)
-	sc.Net = NetStats{RTT: st.RTT, Loss: st.Loss, KbpsIn: st.KbpsIn, KbpsOut: st.KbpsOut,
-		SnapshotRate: st.SnapshotRate, InterpDelay: st.InterpDelay, PredictionError: st.PredictionError}
 }
 
 // Stats returns the connection's measurements at now.

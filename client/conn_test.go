@@ -252,6 +252,7 @@ func TestConnAgainstScriptedServer(t *testing.T) {
 			}
 			rep := c.Report()
 			st := c.Stats(start.Add(ticks * dt))
+			t.Logf("server real %d/%d", srv.real, srv.ticks)
 			t.Logf("snaps %d inputs %d/%d rel %d/%d age p50 %.0f p99 %.0f rate %.1f kbps %.1f/%.1f delay %v", rep.SnapshotsReceived, rep.InputReal, rep.InputTicks, rep.ReliableDelivered, rep.ReliableSent, rep.StateAges.Quantile(0.5), rep.StateAges.Quantile(0.99), st.SnapshotRate, st.KbpsIn, st.KbpsOut, st.InterpDelay)
 			require.True(t, rep.Welcomed)
 			assert.InDelta(t, 30*20*(1-tc.loss), float64(rep.SnapshotsReceived), 30*20*0.05+5, "snapshots")

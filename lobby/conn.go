@@ -39,6 +39,7 @@ type conn struct {
 	server   *ServerInfo
 	tokens   float64
 	lastFill time.Time
+	renamed  time.Time // last ClaimName/RefreshName of the nickname
 }
 
 func newConn(s *Server, nc net.Conn, ip netip.Addr) *conn {
@@ -225,6 +226,21 @@ func (c *conn) serve() {
 		if c.handle(&m) {
 			return
 		}
+		c.refreshName()
+	}
+}
+
+// refreshName keeps the nickname's lease in the store alive while the player talks (a
+// player must send something every IdleTimeout, and the lease lasts twice that).
+func (c *conn) refreshName() {
+	if c.role != proto.RolePlayer || time.Since(c.renamed) < c.s.cfg.IdleTimeout/2 {
+		return
+	}
+	c.renamed = time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := c.s.store.RefreshName(ctx, c.name, c.id, 2*c.s.cfg.IdleTimeout); err != nil {
+		c.s.log.Warn("lobby: refresh name", "player", c.name, "err", err)
 	}
 }
 

@@ -124,6 +124,10 @@ func (s *Server) sweepOnce(ctx context.Context) {
 			s.endMatch(ctx, m.ID, proto.ReasonServerLost, nil)
 			continue
 		}
+		if now.Sub(m.Start) > s.cfg.MaxMatchDuration {
+			s.endMatch(ctx, m.ID, proto.ReasonExpired, nil)
+			continue
+		}
 		running++
 	}
 	s.metrics.matches.Set(float64(running))

@@ -518,3 +518,18 @@ func TestSlowClientDropped(t *testing.T) {
 	require.NoError(t, err, "others unaffected")
 	_ = r
 }
+
+func TestMatchExpires(t *testing.T) {
+	cfg := testConfig()
+	cfg.MaxMatchDuration = 100 * time.Millisecond
+	srv, addr := startLobby(t, cfg)
+	gs := startGameServer(t, []string{addr}, "gs", "", 8)
+	gs.waitRegistered(t)
+	waitServers(t, srv, 1)
+	ctx := context.Background()
+	a, b := player(t, addr, "ada"), player(t, addr, "bob")
+	require.NoError(t, a.QuickMatch(ctx, "duel", ""))
+	require.NoError(t, b.QuickMatch(ctx, "duel", ""))
+	event(t, a, proto.TypeMatchFound)
+	assert.Equal(t, proto.ReasonExpired, event(t, a, proto.TypeMatchEnded).Reason)
+}

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -43,7 +44,7 @@ func (c *conn) playerHello(ctx context.Context, m *proto.Message) bool {
 		_ = s.store.ReleaseName(ctx, m.Name, c.id)
 		return c.internal(m.ID, "player id", err)
 	}
-	c.role, c.name, c.playerID = proto.RolePlayer, m.Name, id
+	c.role, c.name, c.playerID, c.renamed = proto.RolePlayer, m.Name, id, time.Now()
 	s.mu.Lock()
 	if old := s.players[id]; old != nil {
 		old.close() // cannot happen while names are unique; be safe

@@ -69,6 +69,7 @@ type Config struct {
 
 	HeartbeatTimeout time.Duration // a server silent this long is dead; default 4 s
 	SweepInterval    time.Duration // default HeartbeatTimeout/8
+	MaxMatchDuration time.Duration // a match without a result ends ("expired") after; default 3 h
 	MatchInterval    time.Duration // matchmaker pass; default 250 ms
 	SkillWindow      float64       // initial rating window; default 100
 	SkillWiden       float64       // window growth per second of wait; default 50
@@ -121,6 +122,7 @@ func (c *Config) fill() {
 	defD(&c.HeartbeatTimeout, 4*time.Second)
 	defD(&c.SweepInterval, c.HeartbeatTimeout/8)
 	defD(&c.MatchInterval, 250*time.Millisecond)
+	defD(&c.MaxMatchDuration, 3*time.Hour)
 	defF(&c.MsgRate, 20)
 	defF(&c.SkillWindow, 100)
 	defF(&c.SkillWiden, 50)
@@ -138,7 +140,7 @@ type Server struct {
 	listeners map[net.Listener]struct{}
 	conns     map[*conn]struct{}
 	perIP     map[netip.Addr]int
-	players   map[uint64]*conn            // local sessions by player id
+	players   map[uint64]*conn              // local sessions by player id
 	roomConns map[string]map[*conn]struct{} // local room members
 	connWG    sync.WaitGroup
 

@@ -232,7 +232,13 @@ func TestAcceptanceLossyLink(t *testing.T) {
 	require.Equal(t, 10_000, res.delivered)
 	assert.Zero(t, res.receiveErrors)
 	assert.Greater(t, res.unreliable, 5000)
-	assert.InDelta(t, float64(rtt), float64(res.sender.RTT), 0.10*float64(rtt), "RTT %v", res.sender.RTT)
+	// MeanRTT (1/64 smoothing) is the steady estimate; the RFC 6298 smoothed
+	// RTT wanders by about ±10 ms on this link (a quarter of the samples'
+	// spread, and 5% of packets each way are held back 80 ms), so it gets
+	// a wider margin. Both run a little above 160 ms because the held-back
+	// packets really do take longer: the mean round trip is about 168 ms.
+	assert.InDelta(t, float64(rtt), float64(res.sender.MeanRTT), 0.10*float64(rtt), "MeanRTT %v", res.sender.MeanRTT)
+	assert.InDelta(t, float64(rtt), float64(res.sender.RTT), 0.15*float64(rtt), "RTT %v", res.sender.RTT)
 	assert.InDelta(t, 0.30, res.sender.Loss, 0.02)
 	assert.GreaterOrEqual(t, res.sender.PacketsAcked+res.sender.PacketsLost, uint64(10_000))
 	assert.NotZero(t, res.sender.ReliableResent)
@@ -242,7 +248,7 @@ func TestAcceptanceLossyLink(t *testing.T) {
 	assert.Less(t, res.sender.AckedBps, res.sender.SentBps)
 }
 
-// TestAcceptanceFastSender pushes 10,000 reliable messages, some large
+// TestAcceptanceFastSender pushes 2,000 reliable messages, many large
 // enough to fragment, at a packet rate where jitter reorders heavily.
 func TestAcceptanceFastSender(t *testing.T) {
 	imp := netsim.Impairment{
@@ -250,11 +256,16 @@ func TestAcceptanceFastSender(t *testing.T) {
 		Latency: 80 * time.Millisecond, Jitter: 30 * time.Millisecond,
 	}
 	res := run(t, scenario{
-		tick: 5 * time.Millisecond, perTick: 8, messages: 10_000, decided: 1000, maxSize: 3000,
+		tick: 5 * time.Millisecond, perTick: 4, messages: 2_000, decided: 1000, maxSize: 3000,
 		impairment: imp, seedA: 3, seedB: 4, maxTicks: 40_000,
 	})
 	t.Logf("virtual time %v; sender %+v", res.elapsed, res.sender)
-	require.Equal(t, 10_000, res.delivered)
+	require.Equal(t, 2_000, res.delivered)
 	assert.Zero(t, res.receiveErrors)
-	assert.InDelta(t, 0.30, res.sender.Loss, 0.05)
+	// At ~600 packets/s a 60 ms jitter spread is ~35 packets, so packets
+	// arrive more than the 33 one header can acknowledge behind the newest;
+	// the receiver's extra acks for those stragglers keep the estimate right.
+	assert.InDelta(t, 0.30, res.sender.Loss, 0.03)
+	assert.InDelta(t, float64(160*time.Millisecond), float64(res.sender.MeanRTT), 0.10*float64(160*time.Millisecond),
+		"MeanRTT %v", res.sender.MeanRTT)
 }

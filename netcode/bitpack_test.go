@@ -64,7 +64,12 @@ func TestBitPackRoundTrip(t *testing.T) {
 		{"varint127", func(w *BitWriter) { w.WriteVarint(127) }, func(t *testing.T, r *BitReader) { assert.Equal(t, uint64(127), r.ReadVarint()) }},
 		{"varint128", func(w *BitWriter) { w.WriteVarint(128) }, func(t *testing.T, r *BitReader) { assert.Equal(t, uint64(128), r.ReadVarint()) }},
 		{"varintMax", func(w *BitWriter) { w.WriteVarint(math.MaxUint64) }, func(t *testing.T, r *BitReader) { assert.Equal(t, uint64(math.MaxUint64), r.ReadVarint()) }},
-		{"svarint", func(w *BitWriter) { w.WriteSignedVarint(-1); w.WriteSignedVarint(1); w.WriteSignedVarint(math.MinInt64); w.WriteSignedVarint(math.MaxInt64) },
+		{"svarint", func(w *BitWriter) {
+			w.WriteSignedVarint(-1)
+			w.WriteSignedVarint(1)
+			w.WriteSignedVarint(math.MinInt64)
+			w.WriteSignedVarint(math.MaxInt64)
+		},
 			func(t *testing.T, r *BitReader) {
 				assert.Equal(t, int64(-1), r.ReadSignedVarint())
 				assert.Equal(t, int64(1), r.ReadSignedVarint())

@@ -33,6 +33,7 @@ const (
 	sentBufferSize     = 1024
 	recvBufferSize     = 256
 	maxUnreliableQueue = 1024 // per direction, messages waiting
+	maxStragglers      = 8
 	reassemblyTimeout  = time.Second
 
 	initialResendDelay = 250 * time.Millisecond
@@ -84,7 +85,10 @@ func fragmentPayload(packetSize int) int {
 
 // EndpointStats is a snapshot of an [Endpoint]'s estimators and counters.
 type EndpointStats struct {
-	RTT, RTTVar, MinRTT time.Duration // smoothed round trip, its deviation, smallest sample
+	// RTT and RTTVar are the RFC 6298 smoothed round trip and its mean
+	// deviation (they drive resends); MeanRTT is a slower, steadier
+	// average for display and game logic; MinRTT is the smallest sample.
+	RTT, RTTVar, MeanRTT, MinRTT time.Duration
 	// Loss is the fraction (0..1) of our packets that the peer did not
 	// acknowledge, over the last LossWindow packets whose fate is known.
 	// Ack-only packets are not counted (the peer does not ack them).
@@ -106,8 +110,9 @@ type sentPacket struct {
 	at      time.Time
 	size    int
 	acked   bool
-	ackOnly bool // no messages: the peer need not ack it, so it is not counted for loss or RTT
-	sampled bool // an RTT sample was taken from it
+	ackOnly bool   // no messages: the peer need not ack it, so it is not counted for loss or RTT
+	sampled bool   // an RTT sample was taken from it
+	lost    uint64 // loss window ticket once counted lost, 0 otherwise
 }
 
 type recvPacket struct{}
@@ -137,11 +142,20 @@ type Endpoint struct {
 	err         error // sticky protocol error from the peer
 
 	// packet layer
-	seq          uint16
-	sent         *SequenceBuffer[sentPacket]
-	sentUnits    [][]uint16 // reliable ids per sent packet slot
-	recv         *SequenceBuffer[recvPacket]
-	ackPending   bool
+	seq        uint16
+	sent       *SequenceBuffer[sentPacket]
+	sentUnits  [][]uint16 // reliable ids per sent packet slot
+	recv       *SequenceBuffer[recvPacket]
+	ackPending bool
+	// stragglers are packets (with messages) that arrived out of order,
+	// older than the newest already received. Regular headers name the
+	// newest, so the next Flush also sends one ack-only packet naming each
+	// straggler (at most maxStragglers): one more than AckBitsLen behind
+	// could not be acknowledged at all, and without a header naming it the
+	// sender would take RTT samples only from packets that were not
+	// overtaken, which favours short paths whenever jitter reorders.
+	stragglers   [maxStragglers]uint16
+	nStragglers  int
 	largestAcked uint16
 	hasAcked     bool
 	lossCursor   uint16 // oldest sent packet whose fate is not yet counted
@@ -158,10 +172,12 @@ type Endpoint struct {
 	relRecvNext uint16 // next id to deliver
 	relRecv     *SequenceBuffer[recvUnit]
 	relReady    [][]byte
+	readyBytes  int // bytes in relReady, bounded by readyLimit
 
 	// unreliable-sequenced channel
 	unrelSeq    uint16
-	unrelQueue  [][]byte
+	unrelQueue  []int  // end offsets in unrelBytes of the queued messages
+	unrelBytes  []byte // queued unreliable messages back to back, reused
 	unrelNewest uint16
 	unrelHas    bool
 	unrelReady  [][]byte
@@ -234,15 +250,18 @@ func (e *Endpoint) SendUnreliable(msg []byte) error {
 	if len(e.unrelQueue) >= maxUnreliableQueue {
 		return ErrQueueFull
 	}
-	buf := make([]byte, len(msg))
-	copy(buf, msg)
-	e.unrelQueue = append(e.unrelQueue, buf)
+	e.unrelBytes = append(e.unrelBytes, msg...)
+	e.unrelQueue = append(e.unrelQueue, len(e.unrelBytes))
 	return nil
 }
 
 // header returns the header for the next packet.
-func (e *Endpoint) header() PacketHeader {
-	h := PacketHeader{Sequence: e.seq, Ack: e.recv.Sequence() - 1}
+func (e *Endpoint) header() PacketHeader { return e.headerFor(e.recv.Sequence() - 1) }
+
+// headerFor returns the header for the next packet acknowledging ack and
+// the AckBitsLen sequences before it.
+func (e *Endpoint) headerFor(ack uint16) PacketHeader {
+	h := PacketHeader{Sequence: e.seq, Ack: ack}
 	for i := range uint16(AckBitsLen) {
 		if e.recv.Exists(h.Ack - 1 - i) {
 			h.AckBits |= 1 << i
@@ -262,8 +281,12 @@ type packetWriter struct {
 }
 
 func (w *packetWriter) begin() {
+	w.beginFor(w.e.header())
+}
+
+func (w *packetWriter) beginFor(h PacketHeader) {
 	e := w.e
-	e.pkt = e.header().Append(e.pkt[:0])
+	e.pkt = h.Append(e.pkt[:0])
 	slot := int(e.seq) & (sentBufferSize - 1)
 	w.units = e.sentUnits[slot][:0]
 	w.open = true
@@ -335,10 +358,13 @@ func (e *Endpoint) Flush(now time.Time, send func(packet []byte) error) error {
 		}
 		u.sent, u.lastSent = true, now
 	}
-	for i, msg := range e.unrelQueue {
+	start := 0
+	for _, end := range e.unrelQueue {
 		if w.err != nil {
 			break
 		}
+		msg := e.unrelBytes[start:end:end]
+		start = end
 		seq := e.unrelSeq
 		e.unrelSeq++
 		e.stats.UnreliableSent++
@@ -353,13 +379,19 @@ func (e *Endpoint) Flush(now time.Time, send func(packet []byte) error) error {
 				w.add(&c)
 			}
 		}
-		e.unrelQueue[i] = nil
 	}
-	e.unrelQueue = e.unrelQueue[:0]
+	e.unrelQueue, e.unrelBytes = e.unrelQueue[:0], e.unrelBytes[:0]
 	if e.ackPending && !w.open && w.err == nil {
 		w.begin()
 	}
 	w.finish()
+	for _, seq := range e.stragglers[:e.nStragglers] {
+		if w.err == nil {
+			w.beginFor(e.headerFor(seq))
+			w.finish()
+		}
+	}
+	e.nStragglers = 0
 	return w.err
 }
 
@@ -383,10 +415,11 @@ func (e *Endpoint) Receive(now time.Time, packet []byte) error {
 		if err := e.checkChunk(&c); err != nil {
 			return fmt.Errorf("receive packet %d: %w", h.Sequence, err)
 		}
-		if (c.kind == chunkReliable || c.kind == chunkReliableFrag) &&
-			!SequenceLessThan(c.id, e.relRecvNext) && int(c.id-e.relRecvNext) >= 2*e.cfg.ReliableWindow {
-			// Only a peer with a larger ReliableWindow sends this. Drop the
-			// whole packet unacknowledged so the fragment is resent later.
+		if (c.kind == chunkReliable || c.kind == chunkReliableFrag) && !SequenceLessThan(c.id, e.relRecvNext) &&
+			(int(c.id-e.relRecvNext) >= 2*e.cfg.ReliableWindow || e.readyBytes >= e.readyLimit()) {
+			// Beyond our window (only a peer with a larger ReliableWindow
+			// sends that), or the application is not draining NextReliable:
+			// drop the whole packet unacknowledged, and the peer resends.
 			e.stats.PacketsDropped++
 			return nil
 		}
@@ -401,6 +434,10 @@ func (e *Endpoint) Receive(now time.Time, packet []byte) error {
 	}
 	if len(packet) > n {
 		e.ackPending = true // ack-only packets are not acked, or acks would ping-pong forever
+		if newest := e.recv.Sequence() - 1; SequenceLessThan(h.Sequence, newest) && e.nStragglers < maxStragglers {
+			e.stragglers[e.nStragglers] = h.Sequence
+			e.nStragglers++
+		}
 	}
 	e.stats.PacketsReceived++
 	e.recvRate.add(now, len(packet))
@@ -436,6 +473,12 @@ func (e *Endpoint) Receive(now time.Time, packet []byte) error {
 		return e.err
 	}
 	return fragErr
+}
+
+// readyLimit bounds the bytes of delivered reliable messages waiting for
+// NextReliable; past it new reliable data is refused (backpressure).
+func (e *Endpoint) readyLimit() int {
+	return 4*e.cfg.MaxMessageSize + e.cfg.ReliableWindow*e.cfg.MaxPacketSize
 }
 
 // checkChunk applies this endpoint's limits to a parsed chunk.
@@ -498,6 +541,11 @@ func (e *Endpoint) ackPacket(now time.Time, seq uint16) {
 	}
 	p.acked = true
 	e.stats.PacketsAcked++
+	if p.lost != 0 { // a late ack for a straggler: it was not lost after all
+		e.loss.unlose(p.lost)
+		e.stats.PacketsLost--
+		p.lost = 0
+	}
 	e.ackedRate.add(now, p.size)
 	for _, id := range e.sentUnits[int(seq)&(sentBufferSize-1)] {
 		if u := e.relSend.Find(id); u != nil {
@@ -512,8 +560,9 @@ func (e *Endpoint) ackPacket(now time.Time, seq uint16) {
 func (e *Endpoint) countLossBefore(seq uint16) {
 	for SequenceLessThan(e.lossCursor, seq) && SequenceLessThan(e.lossCursor, e.seq) {
 		if p := e.sent.Find(e.lossCursor); p != nil && !p.ackOnly {
-			e.loss.add(!p.acked)
+			t := e.loss.add(!p.acked)
 			if !p.acked {
+				p.lost = t
 				e.stats.PacketsLost++
 			}
 		}
@@ -550,6 +599,7 @@ func (e *Endpoint) deliverReliable() error {
 		}
 		if u.count == 1 {
 			e.relReady = append(e.relReady, u.data)
+			e.readyBytes += len(u.data)
 			e.relRecv.Remove(e.relRecvNext)
 			e.relRecvNext++
 			e.stats.ReliableDelivered++
@@ -579,6 +629,7 @@ func (e *Endpoint) deliverReliable() error {
 			e.relRecvNext++
 		}
 		e.relReady = append(e.relReady, msg)
+		e.readyBytes += len(msg)
 		e.stats.ReliableDelivered++
 	}
 }
@@ -601,12 +652,17 @@ func (e *Endpoint) receiveUnreliable(seq uint16, data []byte) {
 }
 
 // NextReliable returns the next reliable message in send order, each
-// exactly once. The caller owns the slice.
+// exactly once. The caller owns the slice. Drain it every tick: while more
+// than 4·MaxMessageSize + ReliableWindow·MaxPacketSize bytes wait here,
+// packets carrying new reliable data are dropped unacknowledged, so the
+// peer holds back (its window fills) instead of this side buffering
+// without bound.
 func (e *Endpoint) NextReliable() ([]byte, bool) {
 	if len(e.relReady) == 0 {
 		return nil, false
 	}
 	m := e.relReady[0]
+	e.readyBytes -= len(m)
 	e.relReady[0] = nil
 	e.relReady = e.relReady[1:]
 	if len(e.relReady) == 0 {
@@ -634,7 +690,7 @@ func (e *Endpoint) NextUnreliable() ([]byte, bool) {
 // Stats returns the current estimates and counters.
 func (e *Endpoint) Stats() EndpointStats {
 	s := e.stats
-	s.RTT, s.RTTVar, s.MinRTT = e.rtt.SmoothedRTT(), e.rtt.RTTVar(), e.rtt.MinRTT()
+	s.RTT, s.RTTVar, s.MeanRTT, s.MinRTT = e.rtt.SmoothedRTT(), e.rtt.RTTVar(), e.rtt.MeanRTT(), e.rtt.MinRTT()
 	s.Loss = e.loss.fraction()
 	s.SentBps = e.sentRate.bytesPerSecond()
 	s.RecvBps = e.recvRate.bytesPerSecond()

@@ -5,10 +5,14 @@ import "time"
 // RTTStats estimates round-trip time from samples the way RFC 6298 and
 // quic-go's rtt_stats do: the first sample sets the smoothed RTT to the
 // sample and the variance to half of it; later samples move them by 1/8 and
-// 1/4 of the error. The zero value is ready to use.
+// 1/4 of the error. That reacts within a few samples, as resend timing
+// needs, but on a jittery link it wanders by about a quarter of the
+// samples' spread; MeanRTT is a slower average (1/64 per sample, in the
+// spirit of reliable.io's much smaller smoothing factor) for display and
+// for estimates such as lag compensation. The zero value is ready to use.
 type RTTStats struct {
-	latest, smoothed, variance, min time.Duration
-	hasSample                       bool
+	latest, smoothed, variance, min, mean time.Duration
+	hasSample                             bool
 }
 
 // Update adds one round-trip sample. Non-positive samples are ignored.
@@ -19,9 +23,10 @@ func (r *RTTStats) Update(sample time.Duration) {
 	r.latest = sample
 	if !r.hasSample {
 		r.hasSample = true
-		r.smoothed, r.variance, r.min = sample, sample/2, sample
+		r.smoothed, r.variance, r.min, r.mean = sample, sample/2, sample, sample
 		return
 	}
+	r.mean += (sample - r.mean) / 64
 	r.min = min(r.min, sample)
 	diff := r.smoothed - sample
 	if diff < 0 {
@@ -36,6 +41,9 @@ func (r *RTTStats) HasSample() bool { return r.hasSample }
 
 // SmoothedRTT returns the smoothed RTT (0 before the first sample).
 func (r *RTTStats) SmoothedRTT() time.Duration { return r.smoothed }
+
+// MeanRTT returns the slow moving average of the samples (weight 1/64).
+func (r *RTTStats) MeanRTT() time.Duration { return r.mean }
 
 // RTTVar returns the mean deviation of the RTT.
 func (r *RTTStats) RTTVar() time.Duration { return r.variance }
@@ -66,13 +74,15 @@ type lossWindow struct {
 	pos   int
 	count int
 	lost  int
+	total uint64 // outcomes ever added
 }
 
 func newLossWindow(n int) lossWindow {
 	return lossWindow{bits: make([]uint64, (n+63)/64), n: n}
 }
 
-func (w *lossWindow) add(lost bool) {
+// add records one outcome and returns its ticket for unlose.
+func (w *lossWindow) add(lost bool) uint64 {
 	word, bit := w.pos/64, uint(w.pos%64)
 	if w.count == w.n {
 		if w.bits[word]&(1<<bit) != 0 {
@@ -90,6 +100,23 @@ func (w *lossWindow) add(lost bool) {
 	w.pos++
 	if w.pos == w.n {
 		w.pos = 0
+	}
+	w.total++
+	return w.total
+}
+
+// unlose turns the lost outcome with the given ticket into a delivered one,
+// if it is still in the window: a late acknowledgement arrived.
+func (w *lossWindow) unlose(ticket uint64) {
+	if ticket == 0 || ticket > w.total || w.total-ticket >= uint64(w.count) {
+		return
+	}
+	back := int(w.total - ticket) // 0 = the newest
+	pos := ((w.pos-1-back)%w.n + w.n) % w.n
+	word, bit := pos/64, uint(pos%64)
+	if w.bits[word]&(1<<bit) != 0 {
+		w.bits[word] &^= 1 << bit
+		w.lost--
 	}
 }
 

@@ -1,15 +1,9 @@
 package netcode
 
-import (
-	"errors"
-	"io"
-)
+import "io"
 
 // MaxVarint is the largest value [AppendVarint] can encode (2^62-1).
 const MaxVarint = 1<<62 - 1
-
-// ErrVarintRange reports a value above [MaxVarint] given to [AppendVarint].
-var ErrVarintRange = errors.New("netcode: varint above 2^62-1")
 
 // VarintLen returns how many bytes [AppendVarint] uses for v: 1, 2, 4 or 8.
 // It returns 0 for values above MaxVarint.

@@ -1,12 +1,3 @@
-// Package palette holds Skirmish's colours: the arena floor and walls, the team colours and the
-// screen backgrounds. The sprite generator (assets/internal/spritegen) bakes them into the PNGs,
-// the renderer (client/render) draws with them, and the screenshot check
-// (client/render/view.CheckMatchScreenshot) recognises a match by them, so all three agree.
-//
-// The colours are picked so that a picture can be classified pixel by pixel: the floor is a dark
-// blue slate, the walls a lighter blue-grey that never overlaps the floor, the screens outside a
-// match a violet that is neither, and the team colours saturated hues well apart on the colour
-// wheel.
 package palette
 
 import "image/color"
@@ -24,7 +15,7 @@ const FloorNoise = 2
 // Walls: lit top edge, face and dark edge. Every wall pixel lies close to the line between
 // WallDark and WallLight.
 var (
-	WallDark  = color.RGBA{44, 49, 64, 255}
+	WallDark  = color.RGBA{52, 58, 76, 255}
 	WallFace  = color.RGBA{72, 80, 102, 255}
 	WallLight = color.RGBA{134, 148, 180, 255}
 )

@@ -117,10 +117,9 @@ func TestSummaryJSONFields(t *testing.T) {
 	var r1, r2 botResult
 	r1.matched, r2.matched = true, true
 	r1.playing, r2.playing = 10*time.Second, 10*time.Second
-	r1.snapSpan, r2.snapSpan = 10*time.Second, 10*time.Second
-	r1.rep = client.Report{SnapshotsReceived: 301, InputTicks: 600, InputReal: 600, ReliableSent: 5,
+	r1.rep = client.Report{SnapshotsReceived: 300, InputTicks: 600, InputReal: 600, ReliableSent: 5,
 		ReliableDelivered: 5, ReliableInOrder: true, BytesIn: 100000, BytesOut: 50000}
-	r2.rep = client.Report{SnapshotsReceived: 271, InputTicks: 600, InputReal: 594, ReliableSent: 5,
+	r2.rep = client.Report{SnapshotsReceived: 270, InputTicks: 600, InputReal: 594, ReliableSent: 5,
 		ReliableDelivered: 4, ReliableInOrder: true, BytesIn: 80000, BytesOut: 30000}
 	r1.rtts.Add(20)
 	r2.rtts.Add(40)

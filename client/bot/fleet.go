@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -21,7 +22,7 @@ import (
 type Config struct {
 	Lobby    string        // lobby TCP address; default 127.0.0.1:7000
 	N        int           // bots; default 1
-	Duration time.Duration // how long the bots play; default 30 s
+	Duration time.Duration // how long each bot plays once in its match; default 30 s
 	Mode     string        // quick match mode; default "ffa"
 	// Impairment of each bot's UDP socket, both directions (package netsim); Seed makes it
 	// reproducible (bot i uses Seed+i).
@@ -41,6 +42,9 @@ type Config struct {
 	ChatEvery time.Duration
 	// MatchTimeout bounds the time from queueing to the first server welcome; default 60 s.
 	MatchTimeout time.Duration
+	// Names is the bots' name prefix (bot i is Names+i); default "b" plus 4 random hex digits,
+	// so runs against the same lobby do not collide with bots still seated in earlier matches.
+	Names string
 	// Conn tunes each bot's game connection.
 	Conn   client.ConnConfig
 	Logger *slog.Logger
@@ -124,6 +128,9 @@ func (c *Config) defaults() {
 	if c.MatchTimeout <= 0 {
 		c.MatchTimeout = 60 * time.Second
 	}
+	if c.Names == "" {
+		c.Names = fmt.Sprintf("b%04x-", rand.Uint32()&0xffff)
+	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -136,7 +143,6 @@ type botResult struct {
 	rep                          client.Report
 	rtts                         client.Histogram
 	playing                      time.Duration // from welcome to the end
-	snapSpan                     time.Duration
 }
 
 // fleet state visible to the progress reporter.
@@ -165,12 +171,11 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 	var cnt counters
 	results := make([]botResult, cfg.N)
 	var wg sync.WaitGroup
-	deadline := start.Add(cfg.Duration)
 	for i := range cfg.N {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			results[i] = runBot(ctx, &cfg, i, deadline, hub, &cnt)
+			results[i] = runBot(ctx, &cfg, i, hub, &cnt)
 		}()
 	}
 	progressDone := make(chan struct{})
@@ -234,9 +239,7 @@ func summarize(results []botResult, elapsed time.Duration) Summary {
 			sec := r.playing.Seconds()
 			downSum += float64(r.rep.BytesIn) / sec
 			upSum += float64(r.rep.BytesOut) / sec
-			if r.snapSpan > 0 {
-				rateSum += float64(r.rep.SnapshotsReceived-1) / r.snapSpan.Seconds()
-			}
+			rateSum += float64(r.rep.SnapshotsReceived) / sec
 		}
 	}
 	if n > 0 {
@@ -254,8 +257,8 @@ func summarize(results []botResult, elapsed time.Duration) Summary {
 }
 
 // runBot plays one bot: lobby, quick match, game connection, brain, until deadline.
-func runBot(ctx context.Context, cfg *Config, i int, deadline time.Time, hub *tickHub, cnt *counters) (res botResult) {
-	name := fmt.Sprintf("bot%04d", i)
+func runBot(ctx context.Context, cfg *Config, i int, hub *tickHub, cnt *counters) (res botResult) {
+	name := fmt.Sprintf("%s%d", cfg.Names, i)
 	cnt.queued.Add(1)
 	defer func() {
 		if res.matched {
@@ -300,9 +303,17 @@ func runBot(ctx context.Context, cfg *Config, i int, deadline time.Time, hub *ti
 	var sc client.Scene
 	var welcomedAt, lastRTT, lastChat time.Time
 	chatN := 0
+	dialed := time.Now()
+	pctx, pcancel := context.WithCancel(ctx)
+	defer pcancel()
+	played, noWelcome := false, false
 	input := func(now time.Time) client.Controls {
 		if welcomedAt.IsZero() {
 			if _, ok := conn.Welcome(); !ok {
+				if now.Sub(dialed) > cfg.MatchTimeout {
+					noWelcome = true
+					pcancel()
+				}
 				return client.Controls{}
 			}
 			welcomedAt, lastChat = now, now
@@ -310,38 +321,43 @@ func runBot(ctx context.Context, cfg *Config, i int, deadline time.Time, hub *ti
 			cnt.queued.Add(-1)
 			cnt.playing.Add(1)
 		}
+		if now.Sub(welcomedAt) >= cfg.Duration {
+			played = true
+			pcancel()
+			return client.Controls{}
+		}
 		if now.Sub(lastRTT) >= time.Second {
 			lastRTT = now
 			if st := conn.Stats(now); st.RTT > 0 {
 				res.rtts.Add(float64(st.RTT) / float64(time.Millisecond))
 			}
 		}
-		if now.Sub(lastChat) >= cfg.ChatEvery {
+		// No new chat line in the last second, so every line sent can make its round trip.
+		if now.Sub(lastChat) >= cfg.ChatEvery && now.Sub(welcomedAt) < cfg.Duration-time.Second {
 			lastChat = now
 			chatN++
 			if err := conn.SendChat(fmt.Sprintf("%s #%d", name, chatN)); err != nil {
 				cfg.Logger.Debug("chat", "bot", name, "err", err)
 			}
 		}
-		conn.Scene(now, &sc)
+		conn.World(now, &sc)
 		return brain.Think(ViewOf(&sc))
 	}
 	ticks := hub.subscribe()
 	defer hub.unsubscribe(ticks)
-	pctx, pcancel := context.WithDeadline(ctx, deadline)
-	defer pcancel()
 	err = conn.Run(pctx, ticks, input)
 	end := time.Now()
 	res.rep = conn.Report()
 	if !welcomedAt.IsZero() {
 		res.playing = end.Sub(welcomedAt)
 	}
-	res.snapSpan = res.rep.LastSnapshot.Sub(res.rep.FirstSnapshot)
 	switch {
 	case err == nil:
 		res.ended = true
-	case errors.Is(err, context.DeadlineExceeded) && res.matched && !time.Now().Before(deadline):
-		// played the whole run
+	case played:
+		// played the whole duration
+	case noWelcome:
+		res.err = fmt.Errorf("%s: no welcome from the game server within %v", name, cfg.MatchTimeout)
 	case errors.Is(err, client.ErrDisconnected):
 		res.disconnected = true
 		res.err = fmt.Errorf("%s: %w", name, err)

@@ -1,9 +1,3 @@
-// Package lobbyclient is the player's side of the lobby protocol (lobby/proto): it dials the
-// lobby (TLS optional), says hello, queues, manages rooms, asks for reconnect tokens and
-// delivers what the lobby pushes (match_found, match_ended, room updates, chat, shutdown) on
-// one channel. Requests are matched to replies by id and time out on their own, so one Client
-// can be shared by goroutines. Bots run a thousand of them in one process: each costs one
-// reader goroutine and a small buffer.
 package lobbyclient
 
 import (
@@ -63,7 +57,12 @@ func DialConfig(ctx context.Context, addr string, cfg Config) (*Client, error) {
 		return nil, fmt.Errorf("lobbyclient: dial %s: %w", addr, err)
 	}
 	if cfg.TLSConfig != nil {
-		tc := tls.Client(nc, cfg.TLSConfig)
+		tcfg := cfg.TLSConfig
+		if tcfg.ServerName == "" && !tcfg.InsecureSkipVerify { // as tls.Dial does
+			tcfg = tcfg.Clone()
+			tcfg.ServerName, _, _ = net.SplitHostPort(addr)
+		}
+		tc := tls.Client(nc, tcfg)
 		if err := tc.HandshakeContext(ctx); err != nil {
 			nc.Close()
 			return nil, fmt.Errorf("lobbyclient: tls %s: %w", addr, err)
@@ -375,4 +374,3 @@ func (c *Client) History(ctx context.Context) ([]proto.MatchRecord, proto.Rating
 	}
 	return r.History, rt, err
 }
-

@@ -32,6 +32,8 @@ type Options struct {
 	// and ends the game.
 	Screenshot string
 	After      time.Duration
+	// NetGraph starts with the net graph (F3) shown.
+	NetGraph bool
 	// WindowWidth and WindowHeight are the initial window size; default 1280×720.
 	WindowWidth, WindowHeight int
 	// Now is the clock for Screenshot's timing; default time.Now.
@@ -67,15 +69,17 @@ type Game struct {
 	camInit bool
 
 	showScores bool
+	pinScores  bool // show the scoreboard without Tab held (tests)
 	showNet    bool
 	net        view.NetHistory
 
-	start    time.Time
-	frames   int
-	shotDone bool
-	shotErr  error
-	queued   bool // AutoQuickMatch sent for this stay in the lobby
-	runes    []rune
+	start        time.Time
+	frames       int
+	shotDone     bool
+	shotErr      error
+	queued       bool // AutoQuickMatch sent for this stay in the lobby
+	resultsTicks int  // Updates spent on the results screen
+	runes        []rune
 }
 
 // NewGame prepares a Game drawing b. It decodes the embedded art.
@@ -96,6 +100,7 @@ func NewGame(b Backend, opt Options) (*Game, error) {
 	g := &Game{b: b, opt: opt, res: res, w: opt.WindowWidth, h: opt.WindowHeight}
 	g.ui.name = opt.Name
 	g.ui.addr = opt.Lobby
+	g.showNet = opt.NetGraph
 	g.ui.focus = fieldName
 	if opt.Name != "" {
 		g.ui.focus = fieldNone
@@ -160,8 +165,11 @@ func (g *Game) Update() error {
 			g.screen = screenMatch
 		}
 	}
-	if g.screen != screenMatch {
+	if g.screen != screenMatch && g.screen != screenResults {
 		g.camInit = false
+	}
+	if g.screen != screenResults {
+		g.resultsTicks = 0
 	}
 	if inpututil.IsKeyJustPressed(ebiten.KeyF3) {
 		g.showNet = !g.showNet
@@ -204,7 +212,6 @@ func (g *Game) Draw(screen *ebiten.Image) {
 	}
 	g.frames++
 	if g.opt.Screenshot != "" && !g.shotDone && g.frames > 2 && g.opt.Now().Sub(g.start) >= g.opt.After {
-		fmt.Fprintf(os.Stderr, "DEBUG frames %d fps %.1f tps %.1f\n", g.frames, ebiten.ActualFPS(), ebiten.ActualTPS())
 		g.shotErr = savePNG(screen, g.opt.Screenshot)
 		g.shotDone = true
 	}

@@ -43,7 +43,7 @@ func (g *Game) updateCamera(s *client.Scene) {
 func (g *Game) updateMatch() {
 	s := g.scene
 	g.updateCamera(s)
-	g.showScores = ebiten.IsKeyPressed(ebiten.KeyTab)
+	g.showScores = ebiten.IsKeyPressed(ebiten.KeyTab) || g.pinScores
 	// chat: Enter opens, Enter sends, Escape closes
 	if g.ui.focus == fieldMatchChat {
 		enter := g.editFocused()
@@ -380,8 +380,44 @@ func (g *Game) drawHUD(dst *ebiten.Image, s *client.Scene) {
 		g.field(dst, view.Rect{X: pad, Y: h - pad - 64*us - 54*us, W: 420 * us, H: 38 * us}, g.ui.matchChat, "", true)
 	}
 
-	// bottom right: key hints
+	// bottom right: the minimap over the key hints
+	g.drawMinimap(dst, s, view.Rect{X: w - pad - 200*us, Y: h - pad - 22*us - 130*us, W: 200 * us, H: 130 * us})
 	drawText(dst, "Tab scores · F3 net · Enter chat", small, w-pad, h-pad, text.AlignEnd, withAlpha(colDim, 0.8), true)
+}
+
+// drawMinimap draws the whole arena into r: walls, living players as dots (the local one
+// ringed) and the camera's view.
+func (g *Game) drawMinimap(dst *ebiten.Image, s *client.Scene, r view.Rect) {
+	if s.World.X <= 0 || s.World.Y <= 0 {
+		return
+	}
+	us := g.uiScale()
+	g.fillRound(dst, r, 8*us, colHUDBack)
+	in := r.Inset(8 * us)
+	k := math.Min(in.W/s.World.X, in.H/s.World.Y)
+	ox, oy := in.X+(in.W-s.World.X*k)/2, in.Y+(in.H-s.World.Y*k)/2
+	at := func(p client.Vec) (float32, float32) { return float32(ox + p.X*k), float32(oy + p.Y*k) }
+	fb := palette.FloorBase
+	vector.DrawFilledRect(dst, float32(ox), float32(oy), float32(s.World.X*k), float32(s.World.Y*k), color.NRGBA{fb.R, fb.G, fb.B, 200}, false)
+	for _, w := range s.Walls {
+		x, y := at(client.Vec{X: w.X, Y: w.Y})
+		vector.DrawFilledRect(dst, x, y, float32(math.Max(1, w.W*k)), float32(math.Max(1, w.H*k)), color.NRGBA{110, 120, 150, 255}, false)
+	}
+	c := g.cam
+	vx, vy := at(c.ToWorld(0, 0))
+	vx1, vy1 := at(c.ToWorld(c.ScreenW, c.ScreenH))
+	vector.StrokeRect(dst, vx, vy, vx1-vx, vy1-vy, 1, color.NRGBA{255, 255, 255, 90}, false)
+	for i := range s.Players {
+		p := &s.Players[i]
+		if !p.Alive {
+			continue
+		}
+		x, y := at(p.Pos)
+		if p.Local {
+			vector.DrawFilledCircle(dst, x, y, float32(4.5*us), color.White, false)
+		}
+		vector.DrawFilledCircle(dst, x, y, float32(3*us), g.colourOf(s, p.Team, p.Slot), false)
+	}
 }
 
 // drawScoreLine draws the score under the clock: team scores as coloured numbers, or the
@@ -503,8 +539,8 @@ func (g *Game) graph(dst *ebiten.Image, r view.Rect, label string, f func(client
 		vector.DrawFilledRect(dst, float32(x), float32(r.Y+r.H-bh), float32(math.Max(1, r.W/view.DefaultNetHistory)), float32(bh), withAlpha(col, 0.8), false)
 	}
 	sf := g.res.face(faceSmall, us*0.85)
-	drawText(dst, label, sf, r.X+4*us, r.Y+8*us, text.AlignStart, colDim, false)
-	drawText(dst, fmt.Sprintf("%g", top), sf, r.X+r.W-4*us, r.Y+8*us, text.AlignEnd, colDim, false)
+	drawText(dst, label, sf, r.X+4*us, r.Y+8*us, text.AlignStart, colText, true)
+	drawText(dst, fmt.Sprintf("%g", top), sf, r.X+r.W-4*us, r.Y+8*us, text.AlignEnd, colText, true)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -512,8 +548,10 @@ func (g *Game) graph(dst *ebiten.Image, r view.Rect, label string, f func(client
 
 func (g *Game) updateResults() {
 	l := g.resultsButton()
+	g.resultsTicks++
+	// unattended runs go back to the lobby (and queue again) after five seconds of results
 	if clicked(l) || inpututil.IsKeyJustPressed(ebiten.KeyEnter) || inpututil.IsKeyJustPressed(ebiten.KeyEscape) ||
-		(g.opt.AutoQuickMatch && g.frames%300 == 299) {
+		(g.opt.AutoQuickMatch && g.resultsTicks >= 5*60) {
 		g.b.LeaveMatch()
 	}
 }

@@ -36,7 +36,7 @@ const (
 
 // uiState is the screens' own state: focus and field contents.
 type uiState struct {
-	focus                                 fieldID
+	focus                                  fieldID
 	name, addr, code, lobbyChat, matchChat string
 }
 

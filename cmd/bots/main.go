@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -21,6 +22,14 @@ import (
 )
 
 func main() {
+	run()
+	os.Exit(exitCode)
+}
+
+// exitCode is set by run; main exits with it after run's deferred calls.
+var exitCode int
+
+func run() {
 	var cfg bot.Config
 	flag.StringVar(&cfg.Lobby, "lobby", "127.0.0.1:7000", "lobby TCP address")
 	flag.IntVar(&cfg.N, "n", 16, "number of bots")
@@ -34,7 +43,21 @@ func main() {
 	flag.Int64Var(&cfg.Seed, "seed", 1, "seed of the impairment and the bots' choices")
 	flag.StringVar(&cfg.Transport, "transport", "udp", "game transport: udp or kcp")
 	jsonOut := flag.Bool("json", false, "print the summary as one JSON object on the last line")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile to `file`")
 	flag.Parse()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bots:", err)
+			exitCode = 2
+			return
+		}
+		pprof.StartCPUProfile(f)
+		defer func() {
+			pprof.StopCPUProfile()
+			f.Close()
+		}()
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -42,7 +65,8 @@ func main() {
 	sum, err := bot.Run(ctx, cfg)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bots:", err)
-		os.Exit(2)
+		exitCode = 2
+		return
 	}
 	for _, e := range sum.Errors {
 		fmt.Fprintln(os.Stderr, "bots: error:", e)
@@ -53,6 +77,6 @@ func main() {
 		fmt.Println(sum.String())
 	}
 	if !sum.OK() {
-		os.Exit(1)
+		exitCode = 1
 	}
 }

@@ -60,7 +60,6 @@ func run(cfg backendConfig, opt render.Options) error {
 		return err
 	}
 	defer closeBackend()
-	defer stopProf()
 	g, err := render.NewGame(b, opt)
 	if err != nil {
 		return err

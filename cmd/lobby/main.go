@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/skirmish-go/skirmish/lobby"
+	"github.com/skirmish-go/skirmish/lobby/redisstore"
 	"github.com/skirmish-go/skirmish/lobby/tokens"
 	"github.com/skirmish-go/skirmish/netcode/secure"
 )
@@ -33,7 +34,8 @@ func main() {
 func run() error {
 	addr := flag.String("addr", "127.0.0.1:7000", "TCP address for players and game servers")
 	httpAddr := flag.String("http-addr", "", "address for /metrics and /healthz (empty: off)")
-	redisURL := flag.String("redis", "", "redis://… URL of a shared store (not built yet: must be empty)")
+	redisURL := flag.String("redis", "", "redis://host:port/db of a store shared by several lobby processes (empty: in memory)")
+	redisPrefix := flag.String("redis-prefix", redisstore.DefaultPrefix, "prefix of every Redis key")
 	keyHex := flag.String("key", "", "shared key, 64 hex digits (default: env SKIRMISH_KEY)")
 	certFile := flag.String("tls-cert", "", "TLS certificate (PEM); with -tls-key enables TLS")
 	keyFile := flag.String("tls-key", "", "TLS private key (PEM)")
@@ -54,8 +56,16 @@ func run() error {
 	if err != nil {
 		return fmt.Errorf("key: %w", err)
 	}
+	var store lobby.Store
 	if *redisURL != "" {
-		return errors.New("-redis: the Redis store is not built yet")
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		rs, err := redisstore.Open(ctx, *redisURL, *redisPrefix)
+		cancel()
+		if err != nil {
+			return err
+		}
+		defer rs.Close()
+		store = rs
 	}
 	var tlsConfig *tls.Config
 	if *certFile != "" || *keyFile != "" {
@@ -67,7 +77,7 @@ func run() error {
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	srv := lobby.New(lobby.Config{
-		Key: key, SealToken: tokens.Sealer(key, tokens.ProtocolID, 0, 0), TLSConfig: tlsConfig, Logger: log,
+		Key: key, SealToken: tokens.Sealer(key, tokens.ProtocolID, 0, 0), TLSConfig: tlsConfig, Logger: log, Store: store,
 		MaxConns: *maxConns, MaxConnsPerIP: *maxPerIP, MsgRate: *rate, IdleTimeout: *idle, HeartbeatTimeout: *hb,
 	})
 	l, err := net.Listen("tcp", *addr)

@@ -114,7 +114,6 @@ type Game struct {
 	names   [sim.MaxPlayers]string
 	last    [sim.MaxPlayers]sim.Input
 	inputs  [sim.MaxPlayers]sim.Input
-	events  []gameserver.Event
 	invalid uint64
 }
 
@@ -170,7 +169,7 @@ func (g *Game) Step(inputs []gameserver.PlayerInput) []gameserver.Event {
 		}
 		g.inputs[pi.Slot] = in
 	}
-	g.events = g.events[:0]
+	var events []gameserver.Event // fresh each tick: the loop may hold them across catch-up ticks
 	for _, se := range g.world.Step(g.inputs[:]) {
 		e := eventFromSim(&se)
 		data, err := e.Append(make([]byte, 0, e.Len()))
@@ -179,20 +178,17 @@ func (g *Game) Step(inputs []gameserver.PlayerInput) []gameserver.Event {
 		}
 		switch e.Type {
 		case EventSpawn:
-			g.events = append(g.events, gameserver.Event{To: int(e.Player), Data: data})
+			events = append(events, gameserver.Event{To: int(e.Player), Data: data})
 		case EventHit:
-			g.events = append(g.events, gameserver.Event{To: int(e.Player), Data: data})
+			events = append(events, gameserver.Event{To: int(e.Player), Data: data})
 			if e.Victim != e.Player {
-				g.events = append(g.events, gameserver.Event{To: int(e.Victim), Data: data})
+				events = append(events, gameserver.Event{To: int(e.Victim), Data: data})
 			}
 		default:
-			g.events = append(g.events, gameserver.Event{To: gameserver.Broadcast, Data: data})
+			events = append(events, gameserver.Event{To: gameserver.Broadcast, Data: data})
 		}
 	}
-	if len(g.events) == 0 {
-		return nil
-	}
-	return g.events
+	return events
 }
 
 // AppendEntities implements gameserver.Game: players (ID = slot), then projectiles and

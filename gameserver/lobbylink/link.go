@@ -1,9 +1,3 @@
-// Package lobbylink is the game server's side of the lobby protocol (lobby/proto). A Link
-// connects to one of the configured lobbies (trying them in order, failing over to the next),
-// registers by answering the lobby's challenge with an HMAC-SHA256 under the shared key,
-// heartbeats its load every second, and reports match results, resending each until the lobby
-// acknowledges it: unacknowledged results survive reconnects. Run owns the connection and
-// reconnects with jittered exponential backoff until its context ends or Close is called.
 package lobbylink
 
 import (
@@ -65,6 +59,15 @@ type Link struct {
 	runMu    sync.Mutex
 	runDone  chan struct{}
 	lobbyIdx int
+	lastErr  error
+}
+
+// LastError is why the last lobby connection ended or failed (nil while none has); a wrong
+// key shows as ErrAuth here, while Run keeps retrying.
+func (l *Link) LastError() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.lastErr
 }
 
 // New returns a Link; nothing happens until Run.
@@ -175,6 +178,9 @@ func (l *Link) Run(ctx context.Context) error {
 			}
 		}
 		l.cfg.Logger.Warn("lobbylink: lobby connection ended", "lobby", addr, "err", err)
+		l.mu.Lock()
+		l.lastErr = fmt.Errorf("lobbylink: %s: %w", addr, err)
+		l.mu.Unlock()
 		l.lobbyIdx++ // fail over to the next lobby
 		if registered {
 			backoff = l.cfg.BackoffMin
@@ -205,7 +211,12 @@ func (l *Link) session(ctx context.Context, addr string) (registered bool, err e
 		return false, fmt.Errorf("dial: %w", err)
 	}
 	if l.cfg.TLSConfig != nil {
-		tc := tls.Client(nc, l.cfg.TLSConfig)
+		tcfg := l.cfg.TLSConfig
+		if tcfg.ServerName == "" && !tcfg.InsecureSkipVerify { // as tls.Dial does
+			tcfg = tcfg.Clone()
+			tcfg.ServerName, _, _ = net.SplitHostPort(addr)
+		}
+		tc := tls.Client(nc, tcfg)
 		if err := tc.HandshakeContext(dctx); err != nil {
 			nc.Close()
 			return false, fmt.Errorf("tls: %w", err)

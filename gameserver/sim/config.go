@@ -12,7 +12,7 @@ const (
 	frictionPx       = 2600 // px/s², applied when there is no move input
 	maxHealth        = 100
 	projectileRadius = 4 * SubPixels
-	projectileSpeed  = 800 // px/s
+	projectileSpeed  = 800  // px/s
 	projectileLife   = 1500 // ms
 	projectileDamage = 20
 	fireCooldown     = 150 // ms between projectiles
@@ -37,6 +37,12 @@ const playerRadius = playerRadiusPx * SubPixels
 
 // PlayerRadius is a player's collision radius in pixels.
 const PlayerRadius = playerRadiusPx
+
+// MaxHealth is a player's health at spawn.
+const MaxHealth = maxHealth
+
+// BeamMillis is how long a hitscan [Beam] stays in the world (and in snapshots).
+const BeamMillis = beamLife
 
 // ProjectileRadius is a projectile's collision radius in pixels.
 const ProjectileRadius = projectileRadius / SubPixels

@@ -29,8 +29,9 @@ func TestDirection(t *testing.T) {
 	for a := 0; a < 1<<16; a++ {
 		dx, dy := Direction(uint16(a))
 		rad := float64(a) / 65536 * 2 * math.Pi
-		require.InDelta(t, math.Cos(rad)*unitQ, float64(dx), 1.01, "cos %d", a)
-		require.InDelta(t, math.Sin(rad)*unitQ, float64(dy), 1.01, "sin %d", a)
+		if math.Abs(math.Cos(rad)*unitQ-float64(dx)) > 1.01 || math.Abs(math.Sin(rad)*unitQ-float64(dy)) > 1.01 {
+			t.Fatalf("Direction(%d) = %d, %d", a, dx, dy)
+		}
 	}
 	dx, dy := Direction(0)
 	require.Equal(t, [2]int32{unitQ, 0}, [2]int32{dx, dy})
@@ -202,7 +203,9 @@ func TestWallCollisionSlides(t *testing.T) {
 			in = Input{MoveX: int8(rng.IntN(255) - 127), MoveY: int8(rng.IntN(255) - 127)}
 		}
 		PredictPlayer(cfg, m, &q, in)
-		require.True(t, m.clear(q.X, q.Y, playerRadius), "tick %d at %d,%d", i, q.X, q.Y)
+		if !m.clear(q.X, q.Y, playerRadius) {
+			t.Fatalf("tick %d: inside a wall at %d,%d", i, q.X, q.Y)
+		}
 	}
 	// The same on the arena map with corners and narrow gaps.
 	am := arenaMap(t)
@@ -212,7 +215,9 @@ func TestWallCollisionSlides(t *testing.T) {
 			in = Input{MoveX: int8(rng.IntN(255) - 127), MoveY: int8(rng.IntN(255) - 127)}
 		}
 		PredictPlayer(cfg, am, &q, in)
-		require.True(t, am.clear(q.X, q.Y, playerRadius), "tick %d at %d,%d", i, q.X, q.Y)
+		if !am.clear(q.X, q.Y, playerRadius) {
+			t.Fatalf("tick %d: inside a wall at %d,%d", i, q.X, q.Y)
+		}
 	}
 }
 
@@ -359,13 +364,16 @@ func TestDeterminism(t *testing.T) {
 				require.NoError(t, w.Join(slot, 0))
 			}
 			w.Step(inputs)
-			hashes = append(hashes, w.Hash())
+			if tick%8 == 0 || tick == 3599 {
+				hashes = append(hashes, w.Hash())
+			}
 		}
 		return hashes
 	}
 	a, b := run(), run()
 	require.Equal(t, a, b)
 	require.NotEqual(t, a[10], a[11])
+	require.Len(t, a, 451)
 }
 
 // rewindScene: a target running sideways at top speed past a shooter 400 px away. It

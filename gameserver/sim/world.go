@@ -383,8 +383,8 @@ func (w *World) fireProjectile(p *Player) {
 	}
 	w.shots = append(w.shots, Projectile{
 		ID: w.allocID(), Owner: p.Slot, X0: x, Y0: y,
-		VX: int32(int64(dx) * int64(w.r.projSpeed) / unitQ),
-		VY: int32(int64(dy) * int64(w.r.projSpeed) / unitQ),
+		VX:        int32(int64(dx) * int64(w.r.projSpeed) / unitQ),
+		VY:        int32(int64(dy) * int64(w.r.projSpeed) / unitQ),
 		SpawnTick: w.tick,
 	})
 }

@@ -36,6 +36,10 @@ func (s *Schema) AppendDelta(dst []byte, baseline, cur *Snapshot) ([]byte, error
 			return dst, fmt.Errorf("%w: baseline tick %d is %d ticks before %d", ErrInvalid, baseline.Tick, dt, cur.Tick)
 		}
 	}
+	var tabs [MaxKinds]kindTable
+	for k := range s.Kinds {
+		tabs[k].fill(&s.Kinds[k])
+	}
 	flags := byte(ProtocolVersion << 4)
 	if baseline != nil {
 		flags |= flagBaseline
@@ -45,7 +49,7 @@ func (s *Schema) AppendDelta(dst []byte, baseline, cur *Snapshot) ([]byte, error
 	if baseline != nil {
 		dst = binary.LittleEndian.AppendUint16(dst, uint16(dt))
 	}
-	w := netcode.NewBitWriter(dst)
+	w := bitAcc{w: netcode.NewBitWriter(dst)}
 	var prevMask [MaxKinds]uint16
 	for i := range prevMask {
 		prevMask[i] = noMask
@@ -60,43 +64,37 @@ func (s *Schema) AppendDelta(dst []byte, baseline, cur *Snapshot) ([]byte, error
 				j++
 			}
 			if j == len(cur.Entities) || cur.Entities[j].ID != be.ID || cur.Entities[j].Kind != be.Kind {
-				w.WriteBits(0b11, 2) // removed
+				w.put(0b11, 2) // removed
 				continue
 			}
 			created--
 			ce := &cur.Entities[j]
-			ks := &s.Kinds[be.Kind]
-			if err := checkFields(ks, ce); err != nil {
+			t := &tabs[be.Kind]
+			var pred [MaxFields]int64
+			mask, err := t.diff(be, ce, int64(dt), &pred)
+			if err != nil {
 				return dst, err
 			}
-			var mask uint16
-			for f := range ks.Fields {
-				if int64(ce.Fields[f]) != predict(ks, be, f, dt) {
-					mask |= 1 << f
-				}
-			}
 			if mask == 0 {
-				w.WriteBits(0, 1) // unchanged
+				w.put(0, 1) // unchanged
 				continue
 			}
-			w.WriteBits(0b01, 2) // changed
 			if prevMask[be.Kind] == mask {
-				w.WriteBits(1, 1)
+				w.put(0b101, 3) // changed, same mask
 			} else {
-				w.WriteBits(0, 1)
-				w.WriteBits(uint64(mask), len(ks.Fields))
+				w.put(0b001|uint64(mask)<<3, 3+t.n)
 				prevMask[be.Kind] = mask
 			}
-			for f := range ks.Fields {
+			for f := range t.n {
 				if mask&(1<<f) != 0 {
-					writeResidual(&w, &ks.Fields[f], int64(ce.Fields[f]), predict(ks, be, f, dt))
+					w.residual(t, f, int64(ce.Fields[f]), pred[f])
 				}
 			}
 		}
 	}
 	// Creations: entities of cur not in the baseline (or whose kind changed).
-	writeGamma(&w, uint64(created))
-	kindBits := netcode.BitsRequired(0, uint32(len(s.Kinds)-1))
+	w.gamma(uint64(created))
+	kindBits := uint(netcode.BitsRequired(0, uint32(len(s.Kinds)-1)))
 	prev := -1
 	var bl []Entity
 	if baseline != nil {
@@ -111,22 +109,143 @@ func (s *Schema) AppendDelta(dst []byte, baseline, cur *Snapshot) ([]byte, error
 		if j < len(bl) && bl[j].ID == ce.ID && bl[j].Kind == ce.Kind {
 			continue
 		}
-		ks := &s.Kinds[ce.Kind]
-		if err := checkFields(ks, ce); err != nil {
+		t := &tabs[ce.Kind]
+		if err := t.check(ce); err != nil {
 			return dst, err
 		}
-		writeGamma(&w, uint64(int(ce.ID)-prev-1))
+		w.gamma(uint64(int(ce.ID) - prev - 1))
 		prev = int(ce.ID)
-		w.WriteBits(uint64(ce.Kind), kindBits)
-		for f := range ks.Fields {
-			lo, _ := fieldRange(&ks.Fields[f])
-			w.WriteBits(uint64(int64(ce.Fields[f])-lo), int(ks.Fields[f].Bits))
+		w.put(uint64(ce.Kind), kindBits)
+		for f := range t.n {
+			w.put(uint64(int64(ce.Fields[f])-t.lo[f]), t.bits[f])
 		}
 	}
-	if err := w.Err(); err != nil {
+	w.flush()
+	if err := w.w.Err(); err != nil {
 		return dst, fmt.Errorf("snapshot: encode: %w", err)
 	}
-	return w.Bytes(), nil
+	return w.w.Bytes(), nil
+}
+
+// kindTable is a KindSpec unpacked for the encoder's inner loops.
+type kindTable struct {
+	name   string
+	n      uint
+	lo, hi [MaxFields]int64
+	bits   [MaxFields]uint
+	rate   [MaxFields]int // index of the rate field, or -1
+}
+
+func (t *kindTable) fill(ks *KindSpec) {
+	t.name = ks.Name
+	t.n = uint(len(ks.Fields))
+	for f := range ks.Fields {
+		fs := &ks.Fields[f]
+		t.lo[f], t.hi[f] = fieldRange(fs)
+		t.bits[f] = uint(fs.Bits)
+		t.rate[f] = int(fs.RateField) - 1
+	}
+}
+
+// check validates an entity's fields: each in its range, the rest zero.
+func (t *kindTable) check(e *Entity) error {
+	for f := range uint(MaxFields) {
+		v := int64(e.Fields[f])
+		if f >= t.n {
+			if v != 0 {
+				return fmt.Errorf("%w: entity %d: field %d beyond kind %q", ErrInvalid, e.ID, f, t.name)
+			}
+		} else if v < t.lo[f] || v > t.hi[f] {
+			return fmt.Errorf("%w: entity %d field %d of %q = %d outside %d..%d", ErrInvalid, e.ID, f, t.name, v, t.lo[f], t.hi[f])
+		}
+	}
+	return nil
+}
+
+// diff validates ce and returns the mask of its fields that differ from their prediction
+// from be, dt ticks earlier; pred receives the predictions.
+func (t *kindTable) diff(be, ce *Entity, dt int64, pred *[MaxFields]int64) (uint16, error) {
+	var mask uint16
+	bad := false
+	for f := range t.n {
+		v := int64(ce.Fields[f])
+		p := int64(be.Fields[f])
+		if r := t.rate[f]; r >= 0 {
+			p += int64(be.Fields[r]) * dt
+		}
+		pred[f] = p
+		if v != p {
+			mask |= 1 << f
+		}
+		bad = bad || v < t.lo[f] || v > t.hi[f]
+	}
+	for f := t.n; f < MaxFields; f++ {
+		bad = bad || ce.Fields[f] != 0
+	}
+	if bad {
+		return 0, t.check(ce)
+	}
+	return mask, nil
+}
+
+// bitAcc batches small writes into 32-bit writes to the BitWriter.
+type bitAcc struct {
+	w   netcode.BitWriter
+	acc uint64
+	n   uint
+}
+
+// put writes the low n bits of v (v must have no higher bits set), n ≤ 32.
+func (b *bitAcc) put(v uint64, n uint) {
+	b.acc |= v << b.n
+	b.n += n
+	if b.n >= 32 {
+		b.w.WriteBits(b.acc&0xffffffff, 32)
+		b.acc >>= 32
+		b.n -= 32
+	}
+}
+
+func (b *bitAcc) flush() {
+	b.w.WriteBits(b.acc, int(b.n))
+	b.acc, b.n = 0, 0
+}
+
+// gamma writes v with an Elias gamma code of v+1 (v < 2^31): n-1 one bits, a zero, then
+// the low n-1 bits of v+1, where n is its bit length. 0 takes 1 bit, 1..2 take 3, 3..6 take 5.
+func (b *bitAcc) gamma(v uint64) {
+	v++
+	n := uint(bits.Len64(v) - 1)
+	b.put(1<<n-1, n+1)
+	b.put(v&(1<<n-1), n)
+}
+
+// residual writes a changed field: small differences from the prediction in few bits,
+// anything else as the raw value. Fields of 6 bits or fewer are always raw.
+//
+//	0   + 4 bits   zigzag(v - pred) < 16
+//	10  + 8 bits   zigzag(v - pred) < 256
+//	110 + 12 bits  zigzag(v - pred) < 4096
+//	111 + Bits     v - min(field)
+func (b *bitAcc) residual(t *kindTable, f uint, v, pred int64) {
+	nb := t.bits[f]
+	if nb <= 6 {
+		b.put(uint64(v-t.lo[f]), nb)
+		return
+	}
+	d := v - pred
+	z := uint64(d<<1) ^ uint64(d>>63)
+	switch {
+	case z < 1<<4:
+		b.put(z<<1, 5)
+	case z < 1<<8 && nb > 8:
+		b.put(z<<2|0b01, 10)
+	case z < 1<<12 && nb > 12:
+		b.put(z<<3|0b011, 15)
+	default:
+		b.put(0b111, 3)
+		b.put(uint64(v-t.lo[f]), nb)
+	}
 }
 
 // predict returns the value field f of an entity is expected to have dt ticks after be.
@@ -136,34 +255,6 @@ func predict(ks *KindSpec, be *Entity, f int, dt uint32) int64 {
 		v += int64(be.Fields[r-1]) * int64(dt)
 	}
 	return v
-}
-
-// writeResidual writes a changed field: small differences from the prediction in few bits,
-// anything else as the raw value. Fields of 6 bits or fewer are always raw.
-//
-//	0   + 4 bits   zigzag(v - pred) < 16
-//	10  + 8 bits   zigzag(v - pred) < 256
-//	110 + 12 bits  zigzag(v - pred) < 4096
-//	111 + Bits     v - min(field)
-func writeResidual(w *netcode.BitWriter, f *FieldSpec, v, pred int64) {
-	lo, _ := fieldRange(f)
-	if f.Bits <= 6 {
-		w.WriteBits(uint64(v-lo), int(f.Bits))
-		return
-	}
-	d := v - pred
-	z := uint64(d<<1) ^ uint64(d>>63)
-	switch {
-	case z < 1<<4:
-		w.WriteBits(z<<1, 5)
-	case z < 1<<8 && f.Bits > 8:
-		w.WriteBits(z<<2|0b01, 10)
-	case z < 1<<12 && f.Bits > 12:
-		w.WriteBits(z<<3|0b011, 15)
-	default:
-		w.WriteBits(0b111, 3)
-		w.WriteBits(uint64(v-lo), int(f.Bits))
-	}
 }
 
 func readResidual(r *netcode.BitReader, f *FieldSpec, pred int64) (int32, bool) {
@@ -187,15 +278,6 @@ func readResidual(r *netcode.BitReader, f *FieldSpec, pred int64) (int32, bool) 
 		v = pred + (int64(z>>1) ^ -int64(z&1))
 	}
 	return int32(v), v >= lo && v <= hi
-}
-
-// writeGamma writes v with an Elias gamma code of v+1: n-1 one bits, a zero, then the low
-// n-1 bits of v+1, where n is its bit length. 0 takes 1 bit, 1..2 take 3, 3..6 take 5.
-func writeGamma(w *netcode.BitWriter, v uint64) {
-	v++
-	n := bits.Len64(v) - 1
-	w.WriteBits(1<<n-1, n+1)
-	w.WriteBits(v, n)
 }
 
 // readGamma reads a value written by writeGamma of at most maxBits significant bits.
@@ -226,30 +308,6 @@ func (s *Schema) check(snap *Snapshot) error {
 		}
 		if int(e.Kind) >= len(s.Kinds) {
 			return fmt.Errorf("%w: entity %d: unknown kind %d", ErrInvalid, e.ID, e.Kind)
-		}
-	}
-	return nil
-}
-
-// checkFields validates an entity's fields against its kind: each in its range, the rest zero.
-func checkFields(ks *KindSpec, e *Entity) error {
-	if len(ks.Fields) > MaxFields {
-		return fmt.Errorf("%w: kind %q has %d fields", ErrBadSchema, ks.Name, len(ks.Fields))
-	}
-	for f := range MaxFields {
-		v := int64(e.Fields[f])
-		if f >= len(ks.Fields) {
-			if v != 0 {
-				return fmt.Errorf("%w: entity %d: field %d beyond kind %q", ErrInvalid, e.ID, f, ks.Name)
-			}
-			continue
-		}
-		fs := &ks.Fields[f]
-		if fs.Bits == 0 || fs.Bits > 32 {
-			return fmt.Errorf("%w: kind %q field %q: %d bits", ErrBadSchema, ks.Name, fs.Name, fs.Bits)
-		}
-		if lo, hi := fieldRange(fs); v < lo || v > hi {
-			return fmt.Errorf("%w: entity %d field %q = %d outside %d..%d", ErrInvalid, e.ID, fs.Name, v, lo, hi)
 		}
 	}
 	return nil
@@ -403,7 +461,8 @@ func (s *Schema) ParseDelta(b []byte, baseline *Snapshot, out *Snapshot) error {
 	if rem := r.BitsRemaining(); rem >= 8 {
 		return fmt.Errorf("%w: %d trailing bits", ErrMalformed, rem)
 	}
-	if len(out.Entities) > kept && kept > 0 {
+	// Both runs are sorted; usually (new IDs above the old) so is their concatenation.
+	if len(out.Entities) > kept && kept > 0 && out.Entities[kept-1].ID >= out.Entities[kept].ID {
 		slices.SortFunc(out.Entities, func(a, b Entity) int { return int(a.ID) - int(b.ID) })
 		for i := 1; i < len(out.Entities); i++ {
 			if out.Entities[i-1].ID == out.Entities[i].ID {

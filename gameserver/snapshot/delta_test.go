@@ -118,7 +118,7 @@ func TestDeltaRoundTripProperty(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	var buf []byte
 	var out Snapshot
-	for iter := range 1500 {
+	for iter := range 600 {
 		base := randSnapshot(rng, s, rng.Uint32(), rng.IntN(200))
 		dt := uint32(1 + rng.IntN(40))
 		if iter%50 == 0 {
@@ -318,4 +318,69 @@ func FuzzParseDelta(f *testing.F) {
 		require.NoError(t, s.ParseDelta(enc, ref, &again))
 		requireSame(t, &out, &again)
 	})
+}
+
+func TestEncoderShares(t *testing.T) {
+	s := testSchema()
+	rng := rand.New(rand.NewPCG(11, 12))
+	b1 := randSnapshot(rng, s, 100, 50)
+	b2 := evolve(rng, s, b1, 2)
+	cur := evolve(rng, s, b2, 3)
+	enc := NewEncoder(s)
+	for round := range 3 {
+		enc.Reset(cur)
+		d1, err := enc.Encode(b1)
+		require.NoError(t, err)
+		full, err := enc.Encode(nil)
+		require.NoError(t, err)
+		d2, err := enc.Encode(b2)
+		require.NoError(t, err)
+		again, err := enc.Encode(b1)
+		require.NoError(t, err)
+		require.Equal(t, &d1[0], &again[0], "shared bytes")
+		for _, c := range []struct {
+			b    []byte
+			base *Snapshot
+		}{{d1, b1}, {d2, b2}, {full, nil}} {
+			want, err := s.AppendDelta(nil, c.base, cur)
+			require.NoError(t, err)
+			require.Equal(t, want, c.b, "round %d", round)
+		}
+	}
+	allocs := testing.AllocsPerRun(20, func() {
+		enc.Reset(cur)
+		_, _ = enc.Encode(b1)
+		_, _ = enc.Encode(b2)
+		_, _ = enc.Encode(nil)
+	})
+	require.Zero(t, allocs)
+}
+
+func BenchmarkAppendDelta(b *testing.B) {
+	s := testSchema()
+	rng := rand.New(rand.NewPCG(13, 14))
+	base := randSnapshot(rng, s, 1000, 100)
+	cur := evolve(rng, s, base, 4)
+	buf := make([]byte, 0, 64<<10)
+	b.ReportAllocs()
+	for b.Loop() {
+		buf, _ = s.AppendDelta(buf[:0], base, cur)
+	}
+	b.ReportMetric(float64(len(buf)), "B/snapshot")
+}
+
+func BenchmarkParseDelta(b *testing.B) {
+	s := testSchema()
+	rng := rand.New(rand.NewPCG(13, 14))
+	base := randSnapshot(rng, s, 1000, 100)
+	cur := evolve(rng, s, base, 4)
+	d, err := s.AppendDelta(nil, base, cur)
+	require.NoError(b, err)
+	var out Snapshot
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := s.ParseDelta(d, base, &out); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

@@ -7,7 +7,10 @@
 // (its baseline), or with a nil baseline for a full snapshot. The client reads the ticks
 // with [PeekTicks], finds its copy of that baseline and calls [Schema.ParseDelta]. Both sides
 // keep a window of past snapshots (the server per client, the client its received ones);
-// the codec itself is stateless. [Schema.AppendJSON] writes the same world as JSON, to
+// the codec itself is stateless. A server sending one tick to many clients should use an
+// [Encoder]: snapshot bytes depend only on the baseline, so it encodes each distinct
+// baseline once per tick (about 7x less CPU at 64 players than encoding per client).
+// [Schema.AppendJSON] writes the same world as JSON, to
 // compare sizes and to debug.
 //
 // # Wire layout

@@ -105,6 +105,7 @@ const (
 const (
 	ReasonFinished   = "finished"    // the game server reported a result
 	ReasonServerLost = "server_lost" // the game server stopped heartbeating
+	ReasonExpired    = "expired"     // no result within the lobby's MaxMatchDuration
 )
 
 // Message is every message of the protocol: a flat object whose fields are omitted when empty.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"reflect"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -126,7 +127,7 @@ func TestServerMAC(t *testing.T) {
 
 // decodeStream reads every line of r (limit 128) and returns a transcript of lines and errors,
 // re-encoding each decoded message and checking it decodes to the same value.
-func decodeStream(t *testing.T, r io.Reader) []string {
+func decodeStream(t *testing.T, r io.Reader, roundTrip bool) []string {
 	lr := NewLineReader(r, 128)
 	var out []string
 	for i := 0; i < 100000; i++ {
@@ -150,18 +151,20 @@ func decodeStream(t *testing.T, r io.Reader) []string {
 			out = append(out, "D:"+err.Error())
 			continue
 		}
-		b, err := Append(nil, &m)
-		if err != nil {
-			t.Fatalf("re-encode %q: %v", line, err)
+		if roundTrip {
+			b, err := Append(nil, &m)
+			if err != nil {
+				t.Fatalf("re-encode %q: %v", line, err)
+			}
+			m2, err := Decode(b[:len(b)-1])
+			if err != nil {
+				t.Fatalf("decode re-encoded %q: %v", b, err)
+			}
+			if !reflect.DeepEqual(m, m2) {
+				t.Fatalf("round trip of %q: %+v != %+v", line, m, m2)
+			}
 		}
-		m2, err := Decode(b[:len(b)-1])
-		if err != nil {
-			t.Fatalf("decode re-encoded %q: %v", b, err)
-		}
-		if !assert.Equal(t, m, m2) {
-			t.FailNow()
-		}
-		out = append(out, "M:"+string(b))
+		out = append(out, "M:"+m.Type+"/"+string(line))
 	}
 	t.Fatal("too many lines")
 	return nil
@@ -174,7 +177,7 @@ func FuzzDecodeLine(f *testing.F) {
 	f.Add([]byte(strings.Join(seedLines, "\n")))
 	f.Add([]byte(strings.Repeat("x", 200) + "\n{\"type\":\"ping\"}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		decodeStream(t, bytes.NewReader(data))
+		decodeStream(t, bytes.NewReader(data), true)
 		// Decode alone on the raw input never panics either.
 		_, _ = Decode(data)
 	})
@@ -203,15 +206,15 @@ func FuzzDecodeLineChunked(f *testing.F) {
 	}
 	f.Add([]byte(strings.Join(seedLines, "\n")))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		if len(data) > 2048 {
-			data = data[:2048] // every split point is quadratic; keep each input quick
+		if len(data) > 512 {
+			data = data[:512] // every split point is quadratic; keep each input quick
 		}
-		want := decodeStream(t, bytes.NewReader(data))
+		want := decodeStream(t, bytes.NewReader(data), false)
 		for i := 0; i <= len(data); i++ {
-			got := decodeStream(t, &splitReader{parts: [][]byte{data[:i:i], data[i:]}})
+			got := decodeStream(t, &splitReader{parts: [][]byte{data[:i:i], data[i:]}}, false)
 			require.Equal(t, want, got, "split at %d", i)
 		}
-		got := decodeStream(t, iotest.OneByteReader(bytes.NewReader(data)))
+		got := decodeStream(t, iotest.OneByteReader(bytes.NewReader(data)), false)
 		require.Equal(t, want, got, "one byte at a time")
 	})
 }

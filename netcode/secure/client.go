@@ -414,6 +414,7 @@ func (c *Client) Send(payload []byte) error {
 func (c *Client) Payloads() <-chan []byte { return c.payloads }
 
 // Done is closed when the connection has ended; [Client.Err] says why.
+// Call [Client.Close] afterwards to release the conn and the reader goroutine.
 func (c *Client) Done() <-chan struct{} { return c.done }
 
 // Err returns why the connection ended ([ErrConnectionTimedOut],

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/hex"
 	"flag"
+	"log/slog"
 	"net"
 	"net/netip"
 	"os"
@@ -127,3 +128,5 @@ func newDiscardConn(local string) *discardConn {
 }
 
 func (c *discardConn) WriteTo(b []byte, addr net.Addr) (int, error) { return len(b), nil }
+
+var discardLogger = slog.New(slog.DiscardHandler)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/netip"
 	"sync"
@@ -50,6 +51,7 @@ const (
 	rateLimitWindow   = time.Second
 	maxRateSources    = 4096 // tracked sources per window; beyond, all share one bucket
 	overflowRateLimit = 256  // handshake packets per window shared by untracked sources
+	minHandshakeTotal = 2048 // handshake packets per window from all sources, at least
 )
 
 // ClientInfo identifies a connected client to the server application.
@@ -262,7 +264,7 @@ func newServer(conn net.PacketConn, cfg ServerConfig, rnd io.Reader) (*Server, e
 		pending:       make(map[netip.AddrPort]*pendingConn),
 		maxPending:    4 * cfg.MaxClients,
 		tokens:        newTokenHistory(8 * cfg.MaxClients),
-		limiter:       newRateLimiter(cfg.HandshakeRateLimit),
+		limiter:       newRateLimiter(cfg.HandshakeRateLimit, max(minHandshakeTotal, 16*cfg.MaxClients)),
 		tokenAEAD:     tokenAEAD,
 		challengeAEAD: challengeAEAD,
 		globalSeq:     serverGlobalSequenceStart,
@@ -466,6 +468,11 @@ func (s *Server) processRequest(now time.Time, b []byte, from netip.AddrPort) {
 		s.stats.rateLimited.Add(1)
 		return
 	}
+	if _, ok := s.byAddr[from]; ok {
+		// A connected client still resending requests: ignore before any crypto.
+		s.stats.alreadyConnected.Add(1)
+		return
+	}
 	plain, err := openPrivateToken(s.tokenAEAD, &s.tokenAD, s.tokenPlain[:0], rp.PrivateData, rp.ProtocolID, rp.ExpireTimestamp, rp.Nonce)
 	if err != nil {
 		s.stats.invalidToken.Add(1)
@@ -522,13 +529,15 @@ func (s *Server) processRequest(now time.Time, b []byte, from netip.AddrPort) {
 		}
 		pc = &pendingConn{c2s: tok.ClientToServerKey, s2c: tok.ServerToClientKey, send: send, recv: recv}
 		s.pending[from] = pc
-		if tok.TimeoutSeconds > 0 {
-			pc.timeout = time.Duration(tok.TimeoutSeconds) * time.Second
-			pc.expires = now.Add(pc.timeout)
-		} else {
-			// No timeout: the mapping still dies with the token.
-			pc.expires = time.Unix(int64(rp.ExpireTimestamp), 0)
-		}
+	}
+	// Each request renews the mapping, as in the reference implementation.
+	if tok.TimeoutSeconds > 0 {
+		pc.timeout = time.Duration(tok.TimeoutSeconds) * time.Second
+		pc.expires = now.Add(pc.timeout)
+	} else {
+		// No timeout: the mapping still dies with the token.
+		pc.timeout = 0
+		pc.expires = time.Unix(int64(min(rp.ExpireTimestamp, math.MaxInt64)), 0)
 	}
 	pc.lastRecv = now
 	ct := challengeToken{ClientID: tok.ClientID, UserData: tok.UserData}
@@ -879,30 +888,41 @@ func (t *tokenHistory) findOrAdd(mac [macBytes]byte, addr netip.AddrPort) bool {
 // one overflow budget.
 type rateLimiter struct {
 	perSource   int
+	totalLimit  int // all sources together, so spraying source ports cannot buy unbounded CPU
 	windowStart time.Time
 	counts      map[netip.AddrPort]int
 	overflow    int
+	total       int
 }
 
-func newRateLimiter(perSource int) rateLimiter {
-	return rateLimiter{perSource: perSource, counts: make(map[netip.AddrPort]int)}
+func newRateLimiter(perSource, totalLimit int) rateLimiter {
+	return rateLimiter{perSource: perSource, totalLimit: totalLimit, counts: make(map[netip.AddrPort]int)}
 }
 
 func (r *rateLimiter) allow(now time.Time, a netip.AddrPort) bool {
 	if now.Sub(r.windowStart) >= rateLimitWindow || now.Before(r.windowStart) {
 		clear(r.counts)
 		r.overflow = 0
+		r.total = 0
 		r.windowStart = now
+	}
+	if r.total >= r.totalLimit {
+		return false
 	}
 	c, ok := r.counts[a]
 	if !ok && len(r.counts) >= maxRateSources {
+		if r.overflow >= overflowRateLimit {
+			return false
+		}
 		r.overflow++
-		return r.overflow <= overflowRateLimit
+		r.total++
+		return true
 	}
 	if c >= r.perSource {
 		return false
 	}
 	r.counts[a] = c + 1
+	r.total++
 	return true
 }
 

@@ -40,6 +40,7 @@ type testServer struct {
 	t       *testing.T
 	srv     *Server
 	raw     net.PacketConn // the unwrapped MemConn
+	link    *netsim.Conn   // the impaired conn, if any
 	addr    netip.AddrPort
 	key     Key
 	serveCh chan error
@@ -55,13 +56,19 @@ func startTestServer(t *testing.T, n *netsim.Network, cfg ServerConfig, imp *net
 	raw, err := n.Listen("127.0.0.1:0")
 	require.NoError(t, err)
 	conn := raw
+	var link *netsim.Conn
 	if imp != nil {
-		conn = netsim.Wrap(raw, netsim.Config{Send: *imp, Recv: *imp, Seed: 7})
+		link = netsim.Wrap(raw, netsim.Config{Send: *imp, Recv: *imp, Seed: 7})
+		conn = link
+	}
+	if cfg.PrivateKey == (Key{}) {
+		cfg.PrivateKey = testKey(0x77)
 	}
 	ts := &testServer{
 		t:           t,
 		raw:         raw,
-		key:         testKey(0x77),
+		link:        link,
+		key:         cfg.PrivateKey,
 		serveCh:     make(chan error, 1),
 		connects:    make(chan ClientInfo, 64),
 		disconnects: make(chan disconnectEvent, 64),
@@ -188,6 +195,14 @@ func TestHandshakeAndPayloadsOverLossyLink(t *testing.T) {
 		}
 		st := ts.srv.Stats()
 		assert.Positive(t, st.DroppedReplay, "duplicated packets counted as replays")
+		ls := ts.link.Stats()
+		t.Logf("link: %+v", ls)
+		t.Logf("server: %+v", st)
+		for _, d := range []netsim.DirStats{ls.Send, ls.Recv} {
+			assert.Positive(t, d.Dropped)
+			assert.Positive(t, d.Duplicated)
+			assert.Positive(t, d.Reordered)
+		}
 		assert.Equal(t, uint64(numClients), st.Connects)
 
 		// Stay connected on keep-alives alone for longer than the timeout.
@@ -575,12 +590,7 @@ func TestDialWalksServerList(t *testing.T) {
 		n := netsim.NewNetwork()
 		full := startTestServer(t, n, ServerConfig{MaxClients: 1}, nil)
 		defer full.stop()
-		free := startTestServer(t, n, ServerConfig{}, nil)
-		defer free.stop()
-		free.key = full.key // one lobby key for the fleet
-		require.NoError(t, free.srv.Close())
-		<-free.serveCh
-		free = startTestServerWithKey(t, n, full.key)
+		free := startTestServer(t, n, ServerConfig{PrivateKey: full.key}, nil) // one lobby key for the fleet
 		defer free.stop()
 
 		occupant, err := dial(t, n, full.token(1, nil))
@@ -598,24 +608,8 @@ func TestDialWalksServerList(t *testing.T) {
 		assert.Equal(t, free.addr, c.ServerAddr())
 		assert.InDelta(t, 2*time.Second, time.Since(start), float64(300*time.Millisecond), "one timeout, then a denial, then success")
 		assert.Positive(t, full.srv.Stats().Denied)
+		waitFor(t, free.connects, time.Second, "connect at the second server")
 	})
-}
-
-func startTestServerWithKey(t *testing.T, n *netsim.Network, key Key) *testServer {
-	ts := startTestServer(t, n, ServerConfig{}, nil)
-	// Restart with the shared key: simplest is a fresh server on the same network.
-	require.NoError(t, ts.srv.Close())
-	<-ts.serveCh
-	ts2 := &testServer{t: t, key: key, serveCh: make(chan error, 1), connects: make(chan ClientInfo, 64),
-		disconnects: make(chan disconnectEvent, 64), payloads: make(map[int][][]byte)}
-	raw, err := n.Listen("127.0.0.1:0")
-	require.NoError(t, err)
-	ts2.raw = raw
-	ts2.srv, err = NewServer(raw, ServerConfig{ProtocolID: testProtocolID, PrivateKey: key})
-	require.NoError(t, err)
-	ts2.addr = ts2.srv.Addr()
-	go func() { ts2.serveCh <- ts2.srv.Serve() }()
-	return ts2
 }
 
 func TestJunkIsDroppedCheaplyAndSilently(t *testing.T) {
@@ -664,5 +658,94 @@ func TestHandshakeRateLimit(t *testing.T) {
 		rc.request()
 		synctest.Wait()
 		assert.Equal(t, uint64(11), ts.srv.Stats().ChallengesSent, "budget refills")
+	})
+}
+
+// TestIPv6AndConcurrentSend connects over an IPv6 address (token address
+// type 2) and sends from several goroutines at once on both sides.
+func TestIPv6AndConcurrentSend(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n := netsim.NewNetwork()
+		raw, err := n.Listen("[::1]:0")
+		require.NoError(t, err)
+		key := testKey(0x66)
+		var mu sync.Mutex
+		got := 0
+		srv, err := NewServer(raw, ServerConfig{ProtocolID: testProtocolID, PrivateKey: key,
+			OnPayload: func(ClientInfo, []byte) { mu.Lock(); got++; mu.Unlock() }})
+		require.NoError(t, err)
+		require.True(t, srv.Addr().Addr().Is6())
+		serveErr := make(chan error, 1)
+		go func() { serveErr <- srv.Serve() }()
+
+		tok, err := GenerateConnectToken(key, TokenParams{ProtocolID: testProtocolID, ClientID: 1, ServerAddrs: []netip.AddrPort{srv.Addr()}})
+		require.NoError(t, err)
+		cconn, err := n.Listen("[::1]:0")
+		require.NoError(t, err)
+		c, err := Dial(context.Background(), cconn, tok, ClientConfig{PayloadBuffer: 1000})
+		require.NoError(t, err)
+
+		var wg sync.WaitGroup
+		for g := range 4 {
+			wg.Go(func() {
+				for i := range 50 {
+					assert.NoError(t, srv.Send(c.ClientIndex(), []byte{byte(g), byte(i)}))
+					assert.NoError(t, c.Send([]byte{byte(g), byte(i)}))
+				}
+			})
+		}
+		wg.Wait()
+		synctest.Wait()
+		mu.Lock()
+		assert.Equal(t, 200, got)
+		mu.Unlock()
+		assert.Len(t, c.Payloads(), 200)
+		require.NoError(t, c.Close())
+		require.NoError(t, srv.Close())
+		require.ErrorIs(t, <-serveErr, ErrServerClosed)
+	})
+}
+
+// TestHalfOpenMappingExpires: a challenge answered after the token's timeout
+// finds no mapping left.
+func TestHalfOpenMappingExpires(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n := netsim.NewNetwork()
+		ts := startTestServer(t, n, ServerConfig{}, nil)
+		defer ts.stop()
+		rc := newRawClient(t, n, ts.addr, ts.token(3, func(p *TokenParams) { p.TimeoutSeconds = 2 }))
+		defer rc.conn.Close()
+		rc.request()
+		body, _ := rc.readType(packetChallenge)
+		require.NotNil(t, body)
+		time.Sleep(2*time.Second + sendInterval)
+		var ch [challengeTokenBytes]byte
+		copy(ch[:], body[8:])
+		rc.write(rc.send.appendChallengeLike(nil, packetResponse, 0, binary.LittleEndian.Uint64(body), &ch))
+		synctest.Wait()
+		assert.Equal(t, uint64(1), ts.srv.Stats().DroppedUnknownSource)
+		assert.Zero(t, ts.srv.NumClients())
+	})
+}
+
+// TestCloseFromCallback: callbacks run without locks, so Close inside one
+// does not deadlock.
+func TestCloseFromCallback(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n := netsim.NewNetwork()
+		var ts *testServer
+		closed := make(chan struct{})
+		ts = startTestServer(t, n, ServerConfig{OnPayload: func(ClientInfo, []byte) {
+			assert.NoError(t, ts.srv.Close())
+			close(closed)
+		}}, nil)
+		c, err := dial(t, n, ts.token(1, nil))
+		require.NoError(t, err)
+		defer c.Close()
+		require.NoError(t, c.Send([]byte("bye")))
+		waitFor(t, closed, time.Second, "close in callback")
+		require.ErrorIs(t, <-ts.serveCh, ErrServerClosed)
+		waitFor(t, c.Done(), time.Second, "client told")
+		assert.ErrorIs(t, c.Err(), ErrDisconnected)
 	})
 }

@@ -254,3 +254,48 @@ func TestPayloadSealOpenAllocs(t *testing.T) {
 	})
 	assert.Zero(t, allocs)
 }
+
+func TestOpenConnectToken(t *testing.T) {
+	raw := goldenToken(t)
+	tok, err := ParseConnectToken(raw)
+	require.NoError(t, err)
+	p, err := OpenConnectToken(goldenPrivateKey, tok.ProtocolID, tok.ExpireTimestamp, tok.Nonce[:], tok.PrivateData[:])
+	require.NoError(t, err)
+	assert.Equal(t, uint64(goldenClientID), p.ClientID)
+	assert.Equal(t, goldenAddrs, p.ServerAddrs)
+	assert.Equal(t, tok.ServerToClientKey, p.ServerToClientKey)
+	assert.Equal(t, testUserData(), p.UserData)
+	_, err = OpenConnectToken(testKey(2), tok.ProtocolID, tok.ExpireTimestamp, tok.Nonce[:], tok.PrivateData[:])
+	assert.ErrorIs(t, err, ErrInvalidToken)
+	_, err = OpenConnectToken(goldenPrivateKey, tok.ProtocolID, tok.ExpireTimestamp, tok.Nonce[:3], tok.PrivateData[:])
+	assert.ErrorIs(t, err, ErrInvalidToken)
+}
+
+func TestRateLimiterBounds(t *testing.T) {
+	r := newRateLimiter(3, 3000)
+	now := time.Unix(100, 0)
+	a := netip.MustParseAddrPort("10.0.0.1:1000")
+	for range 3 {
+		require.True(t, r.allow(now, a))
+	}
+	require.False(t, r.allow(now, a), "per source")
+	allowed := 0
+	for i := range 20000 {
+		ap := netip.AddrPortFrom(netip.MustParseAddr("10.0.0.2"), uint16(i))
+		if r.allow(now, ap) {
+			allowed++
+		}
+	}
+	assert.Equal(t, 3000-3, allowed, "all sources together are capped")
+	assert.LessOrEqual(t, len(r.counts), maxRateSources, "bounded memory")
+	require.True(t, r.allow(now.Add(rateLimitWindow), a), "next window")
+
+	r = newRateLimiter(1, 1<<30)
+	allowed = 0
+	for i := range 10000 {
+		if r.allow(now, netip.AddrPortFrom(netip.MustParseAddr("10.0.0.3"), uint16(i))) {
+			allowed++
+		}
+	}
+	assert.Equal(t, maxRateSources+overflowRateLimit, allowed, "untracked sources share one budget")
+}

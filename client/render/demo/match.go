@@ -134,7 +134,7 @@ func (m *match) spawn(p *player) {
 		}
 	}
 	p.Alive, p.Health, p.RespawnIn = true, maxHealth, 0
-	p.waypoint = m.randomPoint()
+	p.waypoint = m.waypointFrom(p.Pos)
 	p.Angle = 0
 	if p.Pos.X > Arena.World.X/2 {
 		p.Angle = math.Pi
@@ -147,6 +147,24 @@ func (m *match) colour(p *player) uint8 {
 		return p.Team
 	}
 	return p.Slot
+}
+
+// waypointFrom picks a free point the player at from can walk to in a straight line (a body
+// width of clearance), so bots do not grind into cover; any free point if none is found.
+func (m *match) waypointFrom(from client.Vec) client.Vec {
+	for range 40 {
+		v := m.randomPoint()
+		d := v.Sub(from)
+		l := d.Len()
+		if l < 150 {
+			continue
+		}
+		side := client.Vec{X: -d.Y / l, Y: d.X / l}.Scale(playerRadius + 2)
+		if clearLine(from.Add(side), v.Add(side)) && clearLine(from.Sub(side), v.Sub(side)) {
+			return v
+		}
+	}
+	return m.randomPoint()
 }
 
 func (m *match) randomPoint() client.Vec {
@@ -231,7 +249,7 @@ func (m *match) brain(p *player, dt float64) client.Controls {
 	}
 	p.lastPos = p.Pos
 	if p.stuck > 0.4 || p.waypoint.Sub(p.Pos).Len() < 40 {
-		p.waypoint, p.stuck = m.randomPoint(), 0
+		p.waypoint, p.stuck = m.waypointFrom(p.Pos), 0
 	}
 	if target != nil {
 		to := target.Pos.Sub(p.Pos)

@@ -9,8 +9,8 @@ import (
 // How much of the world the camera shows: at least ViewWidth × ViewHeight world units, whatever
 // the window's shape, so a bigger window shows the same arena larger rather than more of it.
 const (
-	ViewWidth  = 1000.0
-	ViewHeight = 640.0
+	ViewWidth  = 880.0
+	ViewHeight = 560.0
 	// EdgeMargin is how far past the arena's edge the camera may look, in world units.
 	EdgeMargin = 80.0
 )

@@ -92,15 +92,30 @@ func AnalyzeScreenshot(img image.Image) ScreenshotStats {
 		return st
 	}
 	classes := make([]int8, w*h)
-	counts := make(map[color.RGBA]int)
+	// histogram of colours quantised to 6 bits a channel, for the one-colour test
+	counts := make([]int32, 1<<18)
 	var floor, wall, menu int
+	rgba, _ := img.(*image.RGBA)
+	cache := make(map[color.RGBA]int8, 4096)
 	for y := 0; y < h; y++ {
 		for x := 0; x < w; x++ {
-			r, g, bl, _ := img.At(b.Min.X+x, b.Min.Y+y).RGBA()
-			c := color.RGBA{uint8(r >> 8), uint8(g >> 8), uint8(bl >> 8), 255}
-			counts[color.RGBA{c.R &^ 3, c.G &^ 3, c.B &^ 3, 255}]++
-			k := classify(c)
-			classes[y*w+x] = int8(k)
+			var c color.RGBA
+			if rgba != nil {
+				i := rgba.PixOffset(b.Min.X+x, b.Min.Y+y)
+				c = color.RGBA{rgba.Pix[i], rgba.Pix[i+1], rgba.Pix[i+2], 255}
+			} else {
+				r, g, bl, _ := img.At(b.Min.X+x, b.Min.Y+y).RGBA()
+				c = color.RGBA{uint8(r >> 8), uint8(g >> 8), uint8(bl >> 8), 255}
+			}
+			counts[int(c.R>>2)<<12|int(c.G>>2)<<6|int(c.B>>2)]++
+			k, ok := cache[c]
+			if !ok {
+				k = int8(classify(c))
+				if len(cache) < 1<<16 {
+					cache[c] = k
+				}
+			}
+			classes[y*w+x] = k
 			switch k {
 			case classFloor:
 				floor++
@@ -113,7 +128,7 @@ func AnalyzeScreenshot(img image.Image) ScreenshotStats {
 	}
 	n := float64(st.Pixels)
 	st.Floor, st.Wall, st.Menu = float64(floor)/n, float64(wall)/n, float64(menu)/n
-	most := 0
+	most := int32(0)
 	for _, v := range counts {
 		most = max(most, v)
 	}

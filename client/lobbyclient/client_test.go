@@ -1,0 +1,141 @@
+package lobbyclient_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/skirmish-go/skirmish/client/lobbyclient"
+	"github.com/skirmish-go/skirmish/lobby"
+	"github.com/skirmish-go/skirmish/lobby/proto"
+)
+
+func startLobby(t *testing.T, cfg lobby.Config) string {
+	t.Helper()
+	cfg.Logger = slog.New(slog.DiscardHandler)
+	srv := lobby.New(cfg)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(l) }()
+	t.Cleanup(func() { srv.Close(); <-done })
+	return l.Addr().String()
+}
+
+func TestRequestsAndErrors(t *testing.T) {
+	addr := startLobby(t, lobby.Config{})
+	ctx := context.Background()
+	c, err := lobbyclient.Dial(ctx, addr, nil)
+	require.NoError(t, err)
+	w, err := c.Hello(ctx, "ada")
+	require.NoError(t, err)
+	assert.Equal(t, "ada", w.Name)
+	assert.InDelta(t, 1500, w.Rating.Rating, 0.01)
+	rtt, err := c.Ping(ctx)
+	require.NoError(t, err)
+	assert.Positive(t, rtt)
+	p, err := c.Presence(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 1, p.Online)
+
+	err = c.CancelQueue(ctx)
+	var pe *proto.Error
+	require.ErrorAs(t, err, &pe)
+	assert.Equal(t, proto.CodeNotQueued, pe.Code)
+	require.ErrorIs(t, err, &proto.Error{Code: proto.CodeNotQueued})
+	require.NoError(t, c.QuickMatch(ctx, "duel", ""))
+	require.NoError(t, c.CancelQueue(ctx))
+
+	// Concurrent requests each get their own reply.
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := c.Ping(ctx)
+			assert.NoError(t, err)
+		}()
+	}
+	wg.Wait()
+
+	require.NoError(t, c.Close())
+	require.NoError(t, c.Close())
+	_, err = c.Ping(ctx)
+	require.ErrorIs(t, err, lobbyclient.ErrClosed)
+	_, ok := <-c.Events()
+	assert.False(t, ok, "events closed")
+}
+
+// A lobby that never answers: the request times out by itself, or with its ctx.
+func TestRequestTimeout(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		nc, err := l.Accept()
+		if err == nil {
+			accepted <- nc
+		}
+	}()
+	c, err := lobbyclient.DialConfig(context.Background(), l.Addr().String(), lobbyclient.Config{RequestTimeout: 50 * time.Millisecond})
+	require.NoError(t, err)
+	defer c.Close()
+	nc := <-accepted
+	defer nc.Close()
+	_, err = c.Ping(context.Background())
+	require.ErrorIs(t, err, os.ErrDeadlineExceeded)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err = c.Ping(ctx)
+	require.ErrorIs(t, err, context.Canceled)
+
+	// The peer closing ends pending requests and Done.
+	go func() { nc.Close() }()
+	_, err = c.Request(context.Background(), &proto.Message{Type: proto.TypePing})
+	require.Error(t, err)
+	<-c.Done()
+	require.Error(t, c.Err())
+	require.False(t, errors.Is(c.Err(), lobbyclient.ErrClosed))
+}
+
+// Bots: many clients in one process.
+func TestManyClients(t *testing.T) {
+	const n = 300
+	addr := startLobby(t, lobby.Config{MaxConnsPerIP: -1, MsgRate: 1000})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	clients := make([]*lobbyclient.Client, n)
+	var wg sync.WaitGroup
+	for i := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := lobbyclient.Dial(ctx, addr, nil)
+			if !assert.NoError(t, err) {
+				return
+			}
+			clients[i] = c
+			_, err = c.Hello(ctx, fmt.Sprintf("bot%d", i))
+			assert.NoError(t, err)
+		}()
+	}
+	wg.Wait()
+	p, err := clients[0].Presence(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, n, p.Online)
+	for _, c := range clients {
+		if c != nil {
+			c.Close()
+		}
+	}
+}

@@ -1,0 +1,30 @@
+// Package arena plugs the Arena game (package gameserver/sim) into the game server and gives
+// the client what it needs to read it.
+//
+// Server side, [New] is a gameserver.GameFactory (60 Hz; [Factory] for other tick rates):
+// modes "ffa" (the default: 20 frags or 5 minutes), "duel" (10 frags) and "quick" (5 frags
+// or 1 minute) on the map assets/maps/arena.json. [Game] decodes each player's input bytes
+// (sim.Input's 8-byte encoding; a missing or unparsable input repeats the player's last,
+// without re-firing the alt weapon), steps the world, turns the world into snapshot entities
+// and its events into [Event] bytes.
+//
+// # Entities
+//
+// [Schema] has three kinds. Players ([KindPlayer], ID = slot) carry exact position and
+// velocity (so the client predicts from them; position fields are velocity-predicted by the
+// delta codec, so a player running straight costs almost nothing), a 10-bit aim, health,
+// flags, score, deaths, alt-weapon cooldown, respawn timer and team. Projectiles
+// ([KindProjectile]) carry their launch point, velocity and launch tick, which never
+// change, so a projectile in flight costs one bit per delta; its position at any tick is
+// sim.Projectile.At. Beams ([KindBeam]) are hitscan traces. [PlayerFromEntity],
+// [ProjectileFromEntity] and [BeamFromEntity] turn entities back into sim state.
+//
+// # Client side
+//
+// With the welcome's mode, player count and tick rate: [ModeConfig] gives the sim.Config and
+// [LoadMap] the map for sim.PredictPlayer; encode controls with sim.Input.AppendBinary,
+// setting ViewTick/ViewFrac to the server tick being displayed; decode reliable game
+// events with [ParseEvent]: Spawn (to the spawned player), Hit (to attacker and victim),
+// Kill (everyone, the kill feed) and MatchEnd (everyone). Names and the final scoreboard
+// come from the game server's roster and result messages.
+package arena

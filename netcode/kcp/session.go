@@ -1,0 +1,442 @@
+package kcp
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	kcpgo "github.com/xtaci/kcp-go/v5"
+
+	"github.com/skirmish-go/skirmish/netcode/secure"
+)
+
+// Session is one authenticated, reliable, ordered message session over KCP:
+// the server's end comes from [Listener.Accept], the client's from [Dial].
+//
+// Send and Receive may be called from different goroutines; Send is safe for
+// concurrent use. Internally a reader goroutine reads and authenticates
+// frames and queues messages for Receive, and a keep-alive goroutine keeps
+// an idle session alive; both stop in Close (and when the session fails).
+type Session struct {
+	raw      *kcpgo.UDPSession
+	clientID uint64
+	userData [secure.UserDataBytes]byte
+	timeout  time.Duration // no frame for this long ends the session; 0 = never
+	opts     Options
+
+	wmu        sync.Mutex // one frame at a time on the stream; guards below
+	send       *sealer
+	wbuf       []byte
+	sentClose  bool
+	lastSendNs atomic.Int64
+
+	recv *sealer // reader goroutine only
+	br   *bufio.Reader
+
+	msgs       chan []byte
+	done       chan struct{} // closed when the reader stops; err says why
+	err        error
+	peerClosed chan struct{} // closed when the peer's FrameClose arrived
+
+	closing   chan struct{} // closed by Close
+	closeOnce sync.Once
+	closed    chan struct{} // closed when Close has finished
+	rd        deadline
+	wdMu      sync.Mutex
+	wd        time.Time
+
+	teardownOnce sync.Once
+	teardownFn   func() // closes the kcp-go session and what the side owns
+	wg           sync.WaitGroup
+}
+
+func newSession(raw *kcpgo.UDPSession, br *bufio.Reader, send, recv *sealer, clientID uint64, userData [secure.UserDataBytes]byte, timeout time.Duration, opts Options, teardown func()) *Session {
+	s := &Session{
+		raw:        raw,
+		clientID:   clientID,
+		userData:   userData,
+		timeout:    timeout,
+		opts:       opts,
+		send:       send,
+		recv:       recv,
+		br:         br,
+		wbuf:       make([]byte, 0, frameHeaderBytes+maxFrameBody),
+		msgs:       make(chan []byte, opts.RecvQueue),
+		done:       make(chan struct{}),
+		peerClosed: make(chan struct{}),
+		closing:    make(chan struct{}),
+		closed:     make(chan struct{}),
+		rd:         makeDeadline(),
+		teardownFn: teardown,
+	}
+	s.lastSendNs.Store(time.Now().UnixNano())
+	s.wg.Add(2)
+	go s.readLoop()
+	go s.keepAliveLoop(keepAliveFor(&opts, timeout))
+	return s
+}
+
+// ClientID returns the client id from the connect token.
+func (s *Session) ClientID() uint64 { return s.clientID }
+
+// UserData returns the 256 bytes of user data from the connect token (on
+// the client's end: zero, the client cannot read the private token).
+func (s *Session) UserData() [secure.UserDataBytes]byte { return s.userData }
+
+// LocalAddr returns the local network address.
+func (s *Session) LocalAddr() net.Addr { return s.raw.LocalAddr() }
+
+// RemoteAddr returns the peer's network address.
+func (s *Session) RemoteAddr() net.Addr { return s.raw.RemoteAddr() }
+
+// RTT returns KCP's smoothed round-trip time estimate.
+func (s *Session) RTT() time.Duration { return time.Duration(s.raw.GetSRTT()) * time.Millisecond }
+
+// Done is closed when the session has ended: closed locally, closed by the
+// peer, timed out or dropped for a bad frame. [Session.Err] says why.
+func (s *Session) Done() <-chan struct{} { return s.done }
+
+// Err returns why the session ended, or nil while it is up: net.ErrClosed
+// (local Close), io.EOF (peer closed), ErrTimedOut, ErrAuthFailed,
+// ErrProtocol, or a socket error.
+func (s *Session) Err() error {
+	select {
+	case <-s.done:
+		return s.err
+	default:
+		return nil
+	}
+}
+
+// Send queues msg (copied; 1..MaxMessageBytes bytes) for reliable, ordered
+// delivery. It blocks while KCP's send window is full, up to the write
+// deadline.
+func (s *Session) Send(msg []byte) error {
+	if len(msg) > MaxMessageBytes {
+		return fmt.Errorf("kcp: send %d bytes: %w", len(msg), ErrMessageTooLarge)
+	}
+	if isClosedChan(s.closing) {
+		return fmt.Errorf("kcp: send: %w", net.ErrClosed)
+	}
+	select {
+	case <-s.done:
+		if s.err == io.EOF {
+			return fmt.Errorf("kcp: send: %w", ErrPeerClosed)
+		}
+		return fmt.Errorf("kcp: send: session ended: %w", s.err)
+	default:
+	}
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	if s.sentClose {
+		return fmt.Errorf("kcp: send: %w", net.ErrClosed)
+	}
+	return s.writeFrameLocked(FrameMessage, msg, "send")
+}
+
+// writeFrameLocked seals and writes one frame; s.wmu is held. kcp-go takes
+// a whole Write into its queue or nothing, so a timed-out write leaves the
+// stream and the counter consistent.
+func (s *Session) writeFrameLocked(t FrameType, plain []byte, op string) error {
+	s.wdMu.Lock()
+	wd := s.wd
+	s.wdMu.Unlock()
+	if !wd.IsZero() && !time.Now().Before(wd) {
+		return timeoutError{op: op}
+	}
+	s.wbuf = s.send.appendFrame(s.wbuf[:0], t, nil, plain)
+	if _, err := s.raw.Write(s.wbuf); err != nil {
+		return translate(op, err)
+	}
+	s.send.commit()
+	s.lastSendNs.Store(time.Now().UnixNano())
+	return nil
+}
+
+// Receive returns the next message, in order, exactly once; the caller owns
+// the slice. After the peer closed the session it returns the messages sent
+// before the close, then io.EOF. It waits up to the read deadline (then an
+// error matching os.ErrDeadlineExceeded, a net.Error timeout).
+func (s *Session) Receive() ([]byte, error) {
+	select {
+	case <-s.closing:
+		return nil, fmt.Errorf("kcp: receive: %w", net.ErrClosed)
+	default:
+	}
+	select {
+	case m := <-s.msgs:
+		return m, nil
+	default:
+	}
+	select {
+	case m := <-s.msgs:
+		return m, nil
+	case <-s.closing:
+		return nil, fmt.Errorf("kcp: receive: %w", net.ErrClosed)
+	case <-s.done:
+		select {
+		case m := <-s.msgs:
+			return m, nil
+		default:
+		}
+		if s.err == io.EOF {
+			return nil, io.EOF
+		}
+		return nil, fmt.Errorf("kcp: receive: %w", s.err)
+	case <-s.rd.wait():
+		return nil, timeoutError{op: "receive"}
+	}
+}
+
+// SetDeadline sets the read and write deadlines.
+func (s *Session) SetDeadline(t time.Time) error {
+	s.SetReadDeadline(t)
+	return s.SetWriteDeadline(t)
+}
+
+// SetReadDeadline sets the deadline for Receive, including a pending one.
+// The zero time means none.
+func (s *Session) SetReadDeadline(t time.Time) error {
+	s.rd.set(t)
+	return nil
+}
+
+// SetWriteDeadline sets the deadline for Send, including a pending one
+// blocked on a full window. The zero time means none.
+func (s *Session) SetWriteDeadline(t time.Time) error {
+	s.wdMu.Lock()
+	s.wd = t
+	s.wdMu.Unlock()
+	return s.raw.SetWriteDeadline(t)
+}
+
+// Close ends the session gracefully: it sends a close frame and waits (up to
+// Options.Linger) for the peer's answering close, which proves the peer read
+// everything sent before it; then it releases the KCP session and stops the
+// session's goroutines. Messages not yet received are dropped. Close is safe
+// to call more than once and from several goroutines.
+func (s *Session) Close() error {
+	first := false
+	s.closeOnce.Do(func() { first = true; close(s.closing) })
+	if !first {
+		<-s.closed
+		return nil
+	}
+	defer close(s.closed)
+	s.rd.close()
+	linger := time.NewTimer(s.opts.Linger)
+	defer linger.Stop()
+	select {
+	case <-s.done:
+	default:
+		// Bound a Send blocked on a full window, and our close frame, by the linger.
+		until := time.Now().Add(s.opts.Linger)
+		s.wdMu.Lock()
+		s.wd = until
+		s.wdMu.Unlock()
+		s.raw.SetWriteDeadline(until)
+		s.wmu.Lock()
+		var err error
+		if !s.sentClose {
+			s.sentClose = true
+			err = s.writeFrameLocked(FrameClose, nil, "close")
+		}
+		s.wmu.Unlock()
+		if err == nil {
+			select {
+			case <-s.peerClosed:
+			case <-s.done:
+			case <-linger.C:
+			}
+		}
+	}
+	s.teardown()
+	s.wg.Wait()
+	return nil
+}
+
+// teardown releases the kcp-go session (and, for a client, its socket) once.
+func (s *Session) teardown() {
+	s.teardownOnce.Do(func() {
+		s.raw.Close()
+		if s.teardownFn != nil {
+			s.teardownFn()
+		}
+	})
+}
+
+// end records why the session ended and wakes everyone waiting on it.
+func (s *Session) end(err error) {
+	s.err = err
+	close(s.done)
+}
+
+func (s *Session) readLoop() {
+	defer s.wg.Done()
+	var hdr [frameHeaderBytes]byte
+	for {
+		if s.timeout > 0 {
+			s.raw.SetReadDeadline(time.Now().Add(s.timeout))
+		}
+		h, body, err := readFrame(s.br, &hdr)
+		if err != nil {
+			s.fail(s.readError(err))
+			return
+		}
+		switch h.Type {
+		case FrameMessage, FrameKeepAlive, FrameClose:
+		default:
+			s.fail(fmt.Errorf("%w: unexpected %v frame", ErrProtocol, h.Type))
+			return
+		}
+		plain, err := s.recv.open(hdr[:], body, 0)
+		if err != nil {
+			s.fail(err)
+			return
+		}
+		switch h.Type {
+		case FrameMessage:
+			select {
+			case s.msgs <- plain:
+			case <-s.closing:
+				// Close drops unreceived messages; keep reading for the peer's close.
+			}
+		case FrameClose:
+			close(s.peerClosed)
+			s.wmu.Lock()
+			if !s.sentClose {
+				s.sentClose = true
+				s.writeFrameLocked(FrameClose, nil, "close")
+			}
+			s.wmu.Unlock()
+			if isClosedChan(s.closing) {
+				s.end(net.ErrClosed) // our Close started it: this was the answer
+			} else {
+				s.end(io.EOF)
+			}
+			// Keep KCP running so our answering close gets through, until
+			// the user closes or the linger passes.
+			t := time.NewTimer(s.opts.Linger)
+			select {
+			case <-s.closing:
+			case <-t.C:
+			}
+			t.Stop()
+			s.teardown()
+			return
+		}
+	}
+}
+
+// fail ends the session on an error and drops it at once.
+func (s *Session) fail(err error) {
+	select {
+	case <-s.closing:
+		err = net.ErrClosed
+	default:
+	}
+	s.end(err)
+	s.teardown()
+}
+
+func (s *Session) readError(err error) error {
+	switch {
+	case errors.Is(err, io.ErrClosedPipe):
+		return net.ErrClosed
+	case isTimeout(err):
+		return fmt.Errorf("%w: nothing for %v", ErrTimedOut, s.timeout)
+	case errors.Is(err, ErrProtocol):
+		return err
+	}
+	return fmt.Errorf("kcp: read: %w", err)
+}
+
+func (s *Session) keepAliveLoop(every time.Duration) {
+	defer s.wg.Done()
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.closing:
+			return
+		case <-s.done:
+			return
+		case now := <-t.C:
+			if now.Sub(time.Unix(0, s.lastSendNs.Load())) < every {
+				continue
+			}
+			if s.wmu.TryLock() { // a Send in progress is traffic enough
+				if !s.sentClose {
+					s.writeFrameLocked(FrameKeepAlive, nil, "keep-alive")
+				}
+				s.wmu.Unlock()
+			}
+		}
+	}
+}
+
+// deadline is a settable deadline whose wait channel closes when it passes
+// (the pattern of net.Pipe's pipeDeadline).
+type deadline struct {
+	mu     sync.Mutex
+	timer  *time.Timer
+	cancel chan struct{} // closed when the deadline passes
+}
+
+func makeDeadline() deadline { return deadline{cancel: make(chan struct{})} }
+
+func (d *deadline) set(t time.Time) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.timer != nil && !d.timer.Stop() {
+		<-d.cancel // the timer fired: wait for it to close cancel
+	}
+	d.timer = nil
+	closed := isClosedChan(d.cancel)
+	if t.IsZero() {
+		if closed {
+			d.cancel = make(chan struct{})
+		}
+		return
+	}
+	if dur := time.Until(t); dur > 0 {
+		if closed {
+			d.cancel = make(chan struct{})
+		}
+		c := d.cancel
+		d.timer = time.AfterFunc(dur, func() { close(c) })
+		return
+	}
+	if !closed {
+		close(d.cancel)
+	}
+}
+
+// close stops the timer for good (the session is closing).
+func (d *deadline) close() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.timer != nil {
+		d.timer.Stop()
+	}
+}
+
+func (d *deadline) wait() chan struct{} {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.cancel
+}
+
+func isClosedChan(c <-chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	default:
+		return false
+	}
+}
