@@ -45,6 +45,9 @@ func (fakeRules) Step(p PlayerState, in []byte) PlayerState {
 func (fakeRules) Position(p PlayerState) Vec { return Vec{float64(p.X) / 16, float64(p.Y) / 16} }
 func (fakeRules) FillScene(sc *Scene, from, to *snapshot.Snapshot, alpha float64, names *[256]string) {
 	for _, e := range to.Entities {
+		if e.ID == 0 || e.ID > 256 {
+			continue
+		}
 		pos := Vec{float64(e.Fields[0]) / 16, float64(e.Fields[1]) / 16}
 		if a, ok := from.Find(e.ID); ok {
 			pos = Vec{float64(a.Fields[0]) / 16, float64(a.Fields[1]) / 16}.Lerp(pos, alpha)
@@ -53,6 +56,9 @@ func (fakeRules) FillScene(sc *Scene, from, to *snapshot.Snapshot, alpha float64
 	}
 }
 func (fakeRules) Event(sc *Scene, data []byte, names *[256]string, _ *snapshot.Snapshot) {
+	if len(data) < 2 {
+		return
+	}
 	sc.KillFeed = append(sc.KillFeed, KillFeedEntry{Killer: names[data[0]], Victim: names[data[1]]})
 }
 

@@ -224,6 +224,18 @@ func TestQuickMatchResultAndHistory(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, ma.Slot, re.Slot)
 	assert.Equal(t, ta, ticketOf(t, re.Token))
+	// A player whose lobby connection dropped learns the match from welcome.
+	require.NoError(t, a.Close())
+	a2, err := lobbyclient.Dial(ctx, addr, nil)
+	require.NoError(t, err)
+	defer a2.Close()
+	var w lobbyclient.Welcome
+	require.Eventually(t, func() bool { // the old session's nickname is released asynchronously
+		w, err = a2.Hello(ctx, "ada")
+		return err == nil
+	}, waitFor, 5*time.Millisecond)
+	assert.Equal(t, ma.MatchID, w.MatchID)
+	a = a2
 	c := player(t, addr, "cy")
 	_, err = c.Reconnect(ctx, ma.MatchID)
 	require.ErrorIs(t, err, &proto.Error{Code: proto.CodeNoMatch})

@@ -199,6 +199,11 @@ func (s *Server) matchOnce(ctx context.Context) {
 			total -= len(g)
 			if _, err := s.createMatch(ctx, srv, key.Mode, mode, key.Region, seats, ""); err != nil {
 				s.log.Error("lobby: create match", "err", err)
+				for _, ti := range g { // back in the queue, with their place kept
+					if err := s.store.Enqueue(ctx, tickets[ti]); err != nil {
+						s.log.Error("lobby: requeue", "player", tickets[ti].Name, "err", err)
+					}
+				}
 			}
 		}
 	}

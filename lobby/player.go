@@ -52,8 +52,9 @@ func (c *conn) playerHello(ctx context.Context, m *proto.Message) bool {
 	s.players[id] = c
 	s.mu.Unlock()
 	r := s.rating(ctx, id)
+	matchID, _ := s.store.PlayerMatch(ctx, id) // a running match to reconnect to, if any
 	c.send(&proto.Message{Type: proto.TypeWelcome, ID: m.ID, Version: proto.ProtocolVersion, Role: proto.RolePlayer,
-		Name: c.name, PlayerID: id, Rating: &proto.Rating{Rating: r.Rating, RD: r.RD, Volatility: r.Volatility}})
+		Name: c.name, PlayerID: id, MatchID: matchID, Rating: &proto.Rating{Rating: r.Rating, RD: r.RD, Volatility: r.Volatility}})
 	return false
 }
 

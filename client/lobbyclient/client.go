@@ -229,6 +229,7 @@ type Welcome struct {
 	PlayerID uint64
 	Name     string
 	Rating   proto.Rating
+	MatchID  string // the player's running match, if any: Reconnect to it
 }
 
 // Hello introduces the player; the nickname must be unique among players online.
@@ -237,7 +238,7 @@ func (c *Client) Hello(ctx context.Context, name string) (Welcome, error) {
 	if err != nil {
 		return Welcome{}, err
 	}
-	w := Welcome{PlayerID: r.PlayerID, Name: r.Name}
+	w := Welcome{PlayerID: r.PlayerID, Name: r.Name, MatchID: r.MatchID}
 	if r.Rating != nil {
 		w.Rating = *r.Rating
 	}

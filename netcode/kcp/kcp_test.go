@@ -518,3 +518,28 @@ func TestPacedLatency(t *testing.T) {
 		require.NoError(t, srv.l.Close())
 	}
 }
+
+// TestPlainUDP runs a session over bare UDP sockets (kcp-go's recvmmsg
+// path on Linux) rather than netsim.
+func TestPlainUDP(t *testing.T) {
+	checkGoroutines(t)
+	sc, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	require.NoError(t, err)
+	l, err := Listen(sc, ServerConfig{ProtocolID: testProtocolID, PrivateKey: testKey})
+	require.NoError(t, err)
+	defer l.Close()
+	cc, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	require.NoError(t, err)
+	tok := makeToken(t, testKey, secure.TokenParams{ClientID: 77, ServerAddrs: []netip.AddrPort{addrOf(sc)}})
+	cs, err := dialTest(t, cc, tok, ClientConfig{})
+	require.NoError(t, err)
+	ss := acceptOne(t, l)
+	require.NoError(t, ss.Send([]byte("snapshot")))
+	cs.SetReadDeadline(time.Now().Add(5 * time.Second))
+	m, err := cs.Receive()
+	require.NoError(t, err)
+	require.Equal(t, "snapshot", string(m))
+	require.NoError(t, cs.Close())
+	require.NoError(t, ss.Close())
+	require.NoError(t, l.Close())
+}

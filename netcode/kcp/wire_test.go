@@ -159,3 +159,19 @@ func FuzzReadFrame(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkSealOpen100(b *testing.B) {
+	key := make([]byte, 32)
+	tx, _ := newSealer(key)
+	rx, _ := newSealer(key)
+	msg := make([]byte, 100)
+	buf := make([]byte, 0, 256)
+	b.ReportAllocs()
+	for b.Loop() {
+		buf = tx.appendFrame(buf[:0], FrameMessage, nil, msg)
+		tx.commit()
+		if _, err := rx.open(buf[:frameHeaderBytes], buf[frameHeaderBytes:], 0); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -95,13 +95,13 @@
 //
 // # Performance
 //
-// On the shared 2-core AMD EPYC build machine (heavily loaded, so numbers
-// vary ×2-4 between runs; best observed):
+// On the shared 2-core AMD EPYC build machine (load average ~15 while
+// measured, so runs vary; best and worst of several runs):
 //
-//	BenchmarkPayloadSealOpen   ~460 ns/op  0 allocs/op  seal + header parse + replay check + open, 100-byte payload
-//	BenchmarkServerPayload     ~530 ns/op  0 allocs/op  a connected client's payload through the server's receive path
-//	BenchmarkHandshake         ~20 µs/op   39 allocs    token generation + request + challenge + response + keep-alive,
-//	                                                    in memory: about 50,000 handshakes per second per core
+//	BenchmarkPayloadSealOpen   460-2200 ns/op  0 allocs/op  seal + header parse + replay check + open, 100-byte payload
+//	BenchmarkServerPayload     530-2500 ns/op  0 allocs/op  a connected client's payload through the server's receive path
+//	BenchmarkHandshake         20-34 µs/op     38 allocs    token generation + request + challenge + response + keep-alive,
+//	                                                        in memory: 30,000-50,000 handshakes per second per core
 //
 // Tests run over netcode/netsim inside testing/synctest (virtual time), with
 // 10 % loss, duplication, reordering and jitter on both directions.

@@ -22,8 +22,9 @@ import (
 var (
 	// ErrServerClosed is returned by [Server.Serve] and [Server.Send] after [Server.Close].
 	ErrServerClosed = errors.New("secure: server closed")
-	// ErrNotConnected is returned by [Server.Send] for an empty client slot.
-	ErrNotConnected = errors.New("secure: no client connected in that slot")
+	// ErrNotConnected is returned by [Server.Send] for an empty client slot
+	// and by [Client.Send] before the handshake has completed.
+	ErrNotConnected = errors.New("secure: not connected")
 	// ErrPayloadSize is returned when a payload is not 1..1200 bytes.
 	ErrPayloadSize = errors.New("secure: payload must be 1..1200 bytes")
 	// ErrDisconnected is the reason when the peer sent disconnect packets.
