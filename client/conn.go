@@ -1,6 +1,7 @@
 package client
 
 import (
+	"os"
 	"context"
 	"errors"
 	"fmt"
@@ -452,6 +453,9 @@ func (c *Conn) handleUnreliable(now time.Time, msg []byte) {
 			ds := uint64(m.LastInputSeq - c.prevInSeq)
 			c.inTicks += dt
 			c.inReal += min(ds, dt)
+			if debugInput {
+				fmt.Fprintf(os.Stderr, "DBG %d %d %d %d\n", c.welcome.Slot, tick, dt, ds)
+			}
 
 		}
 		c.prevInTick, c.prevInSeq, c.prevInOK = tick, m.LastInputSeq, true
@@ -743,3 +747,5 @@ func (c *Conn) Run(ctx context.Context, ticks <-chan time.Time, input InputSourc
 
 // Close ends the connection (the transport sends its disconnect packets). Safe twice.
 func (c *Conn) Close() error { return c.tr.Close() }
+
+var debugInput = os.Getenv("SKIRMISH_DEBUG_INPUT") != ""

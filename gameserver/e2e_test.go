@@ -2,6 +2,7 @@ package gameserver
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"net"
 	"net/netip"
@@ -17,19 +18,20 @@ import (
 	"github.com/skirmish-go/skirmish/netcode/secure"
 )
 
-// dialTestClient makes a connect token for tk and connects through conn.
-func dialTestClient(t *testing.T, ctx context.Context, conn net.PacketConn, server netip.AddrPort, tk wire.Ticket) *secure.Client {
-	t.Helper()
-	ud, err := tk.Marshal()
-	require.NoError(t, err)
+// dialTestClient makes a connect token carrying userData and connects through conn.
+func dialTestClient(ctx context.Context, conn net.PacketConn, server netip.AddrPort, userData [wire.UserDataBytes]byte) (*secure.Client, error) {
+	return dialTestClientID(ctx, conn, server, userData, binary.LittleEndian.Uint64(userData[70:78]))
+}
+
+func dialTestClientID(ctx context.Context, conn net.PacketConn, server netip.AddrPort, userData [wire.UserDataBytes]byte, clientID uint64) (*secure.Client, error) {
 	token, err := secure.GenerateConnectToken(testKey, secure.TokenParams{
-		ProtocolID: DefaultProtocolID, ClientID: tk.PlayerID, ServerAddrs: []netip.AddrPort{server},
-		UserData: ud, TimeoutSeconds: 5,
+		ProtocolID: DefaultProtocolID, ClientID: clientID,
+		ServerAddrs: []netip.AddrPort{server}, UserData: userData, TimeoutSeconds: 5,
 	})
-	require.NoError(t, err)
-	cl, err := secure.Dial(ctx, conn, token, secure.ClientConfig{})
-	require.NoError(t, err)
-	return cl
+	if err != nil {
+		return nil, err
+	}
+	return secure.Dial(ctx, conn, token, secure.ClientConfig{})
 }
 
 // TestEndToEnd16PlayersOverLossyLinks is the acceptance test of issue 4: 16 headless clients,
@@ -60,16 +62,24 @@ func TestEndToEnd16PlayersOverLossyLinks(t *testing.T) {
 		defer cancel()
 		imp := netsim.Impairment{Loss: 0.10, Latency: 50 * time.Millisecond, Jitter: 20 * time.Millisecond}
 		clients := make([]*headless, players)
-		conns := make([]*secure.Client, players)
 		links := make([]*netsim.Conn, players)
 		done := make(chan error, players)
 		for i := range players {
 			raw, err := network.Listen("127.0.0.1:0")
 			require.NoError(t, err)
 			links[i] = netsim.Wrap(raw, netsim.Config{Send: imp, Recv: imp, Seed: int64(i + 1)})
-			conns[i] = dialTestClient(t, ctx, links[i], serverAddr, ticket(42, uint8(i), players, fmt.Sprintf("ticks:%d", matchTick)))
-			clients[i] = newHeadless(conns[i], testSchema)
-			go func() { done <- clients[i].play(ctx, time.Second/tickRate, time.Second) }()
+			ud, err := ticket(42, uint8(i), players, fmt.Sprintf("ticks:%d", matchTick)).Marshal()
+			require.NoError(t, err)
+			go func() { // dial in parallel: the match starts with the first player
+				cl, err := dialTestClient(ctx, links[i], serverAddr, ud)
+				if err != nil {
+					done <- err
+					return
+				}
+				defer cl.Close()
+				clients[i] = newHeadless(cl, testSchema)
+				done <- clients[i].play(ctx, time.Second/tickRate, time.Second)
+			}()
 		}
 		for range players {
 			require.NoError(t, <-done)
@@ -94,9 +104,50 @@ func TestEndToEnd16PlayersOverLossyLinks(t *testing.T) {
 			assert.GreaterOrEqual(t, ratio, 0.90, "client %d: %d snapshots of %.0f", i, c.snapshots, expected)
 		}
 		t.Logf("16 clients, 10%% loss, 50±20 ms: worst snapshot delivery %.1f%% of %d Hz", 100*minRatio, snapRate)
-		for _, c := range conns {
-			c.Close()
+		require.NoError(t, srv.Close())
+		require.ErrorIs(t, <-served, ErrServerClosed)
+	})
+}
+
+// TestReconnectReplacesSeatOverSecure: a player whose old connection is still up reconnects
+// with a fresh token (a new netcode.io client ID) for the same match and slot; the server drops
+// the old connection and seats the new one.
+func TestReconnectReplacesSeatOverSecure(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		network := netsim.NewNetwork()
+		serverConn, err := network.Listen("127.0.0.1:7001")
+		require.NoError(t, err)
+		games := &gameRecorder{}
+		srv, err := New(serverConn, Config{Game: games.factory, Key: testKey, Logger: quietLogger()})
+		require.NoError(t, err)
+		served := make(chan error, 1)
+		go func() { served <- srv.Serve() }()
+		addr := serverConn.LocalAddr().(*net.UDPAddr).AddrPort()
+		ud, err := ticket(50, 1, 2, "endless").Marshal()
+		require.NoError(t, err)
+		dial := func(id uint64) (*secure.Client, *headless) {
+			conn, err := network.Listen("127.0.0.1:0")
+			require.NoError(t, err)
+			cl, err := dialTestClientID(t.Context(), conn, addr, ud, id)
+			require.NoError(t, err)
+			h := newHeadless(cl, testSchema)
+			for h.welcome == nil {
+				require.NoError(t, h.receive(time.Now(), <-cl.Payloads()))
+			}
+			return cl, h
 		}
+		old, _ := dial(1)
+		defer old.Close()
+		cl, h := dial(2)
+		defer cl.Close()
+		<-old.Done()
+		assert.Equal(t, uint8(1), h.welcome.Slot)
+		assert.Equal(t, 1, srv.Status().Players)
+		g := games.game(0)
+		g.mu.Lock()
+		assert.Equal(t, []uint8{1}, g.joins)
+		assert.Empty(t, g.leaves)
+		g.mu.Unlock()
 		require.NoError(t, srv.Close())
 		require.ErrorIs(t, <-served, ErrServerClosed)
 	})

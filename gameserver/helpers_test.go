@@ -311,6 +311,8 @@ type headless struct {
 	processed uint16
 	hasProc   bool
 	inputByte byte // byte 0 of every input
+	// makeInput, when set, makes the game input of sequence seq instead of the test game's.
+	makeInput func(seq uint16) []byte
 
 	// snapshots: the last 32 received, as baselines
 	ring       [historySize]snapshot.Snapshot
@@ -332,7 +334,7 @@ type headless struct {
 
 type pendingInput struct {
 	seq  uint16
-	data [2]byte
+	data []byte
 }
 
 func newHeadless(l link, schema *snapshot.Schema) *headless {
@@ -345,7 +347,10 @@ func (h *headless) flush(now time.Time) error {
 
 // sendInput makes this tick's input and sends every unacknowledged one.
 func (h *headless) sendInput(now time.Time) error {
-	in := pendingInput{seq: h.nextSeq, data: [2]byte{h.inputByte, byte(h.nextSeq)}}
+	in := pendingInput{seq: h.nextSeq, data: []byte{h.inputByte, byte(h.nextSeq)}}
+	if h.makeInput != nil {
+		in.data = h.makeInput(h.nextSeq)
+	}
 	h.nextSeq++
 	h.pending = append(h.pending, in)
 	if len(h.pending) > wire.MaxInputsPerMessage {
@@ -353,7 +358,7 @@ func (h *headless) sendInput(now time.Time) error {
 	}
 	m := wire.Input{AckTick: h.newest, FirstSeq: h.pending[0].seq}
 	for i := range h.pending {
-		m.Inputs = append(m.Inputs, h.pending[i].data[:])
+		m.Inputs = append(m.Inputs, h.pending[i].data)
 	}
 	var err error
 	if h.msg, err = m.Append(h.msg[:0]); err != nil {

@@ -51,7 +51,8 @@ type clientConn struct {
 	// says it has not been repeated yet.
 	lastSnap []byte
 	repeat   bool
-	dropped  uint64 // in.dropped already counted in metrics
+	dropped  uint64                    // in.dropped already counted in metrics
+	send     func(packet []byte) error // made once: a closure per Flush would allocate
 }
 
 type seat struct {
@@ -201,13 +202,14 @@ func (m *match) nextDeadline() time.Time {
 
 // advance runs the ticks due at now and reports whether the match is finished.
 func (m *match) advance(now time.Time) bool {
-	if m.state == stateRunning {
-		m.ctlMu.Lock()
-		reason := m.endReq
-		m.ctlMu.Unlock()
-		if reason != "" {
+	m.ctlMu.Lock()
+	reason := m.endReq
+	m.ctlMu.Unlock()
+	if reason != "" {
+		if m.state == stateRunning {
 			m.finishGame(now, m.forcedResult(reason), true)
 		}
+		m.endAt = now // also cuts short a grace period already running
 	}
 	if m.state == stateRunning {
 		for ran := 0; !now.Before(m.tickTime(m.tick + 1)); ran++ {
@@ -388,11 +390,7 @@ func (m *match) flushAll(now time.Time) {
 // flush sends what c's Endpoint has due. A send error (the connection is going away) is
 // logged; the disconnect arrives as a control event.
 func (m *match) flush(c *clientConn, now time.Time) {
-	err := c.ep.Flush(now, func(p []byte) error {
-		m.s.metrics.packetsOut.Inc()
-		m.s.metrics.bytesOut.Add(float64(len(p)))
-		return m.s.tr.Send(c.index, p)
-	})
+	err := c.ep.Flush(now, c.send)
 	if err != nil {
 		m.log.Debug("flush", "addr", c.addr, "err", err)
 	}
@@ -439,6 +437,11 @@ func (m *match) connect(now time.Time, ev ctlEvent) {
 		st.known, st.joined, st.player, st.id = true, true, p, t.PlayerID
 	}
 	c := &clientConn{index: ev.index, connID: ev.connID, addr: ev.addr, ep: netcode.NewEndpoint(netcode.EndpointConfig{})}
+	c.send = func(p []byte) error {
+		m.s.metrics.packetsOut.Inc()
+		m.s.metrics.bytesOut.Add(float64(len(p)))
+		return m.s.tr.Send(c.index, p)
+	}
 	st.conn = c
 	m.connected++
 	m.s.addPlayers(1)

@@ -12,6 +12,8 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -462,4 +464,55 @@ func TestConfigRequired(t *testing.T) {
 	_, err = New(nil, Config{Game: newTestGame})
 	require.ErrorIs(t, err, ErrNoKey)
 	assert.True(t, errors.Is(err, ErrNoKey))
+}
+
+// newIdleMatch makes a match whose goroutine is not running, for driving it by hand.
+func newIdleMatch(t *testing.T, cfg Config, now *time.Time) (*Server, *match) {
+	cfg.Game, cfg.Key, cfg.Logger = newTestGame, testKey, quietLogger()
+	cfg.Now = func() time.Time { return *now }
+	var tr *fakeTransport
+	s, err := newServer(nil, cfg, newFakeFactory(&tr))
+	require.NoError(t, err)
+	tk := ticket(20, 0, 2, "endless")
+	g, err := newTestGame(tk.Mode, 2, 1)
+	require.NoError(t, err)
+	m := newMatch(s, tk, g)
+	m.base, m.emptyAt = *now, *now
+	return s, m
+}
+
+func TestCatchUpIsCapped(t *testing.T) {
+	now := time.Unix(1000, 0)
+	s, m := newIdleMatch(t, Config{}, &now)
+	start := now
+	now = start.Add(time.Second) // the process stalled for a second
+	require.False(t, m.advance(now))
+	assert.Equal(t, uint32(maxCatchUpTicks), m.tick, "at most maxCatchUpTicks in one wake-up")
+	assert.Equal(t, float64(60-maxCatchUpTicks), counterValue(t, s.metrics.slippedTicks))
+	m.advance(now)
+	assert.Equal(t, uint32(maxCatchUpTicks), m.tick, "the clock slipped: nothing more is due now")
+	now = now.Add(m.tickDur)
+	m.advance(now)
+	assert.Equal(t, uint32(maxCatchUpTicks+1), m.tick, "and ticks resume at the rate")
+}
+
+func TestFullInboxDropsAndCounts(t *testing.T) {
+	now := time.Unix(1000, 0)
+	s, m := newIdleMatch(t, Config{InboxSize: 2}, &now)
+	s.clients[3] = clientRef{m: m, connID: 1}
+	for range 5 {
+		s.onPayload(peer{index: 3}, []byte{1, 2, 3})
+	}
+	s.onPayload(peer{index: 4}, []byte{1}) // no such client: ignored
+	assert.Len(t, m.inbox, 2)
+	assert.Equal(t, float64(3), counterValue(t, s.metrics.droppedPayloads))
+	assert.Equal(t, float64(6), counterValue(t, s.metrics.packetsIn))
+	p := <-m.inbox
+	assert.Equal(t, []byte{1, 2, 3}, p.data, "the match owns a copy")
+}
+
+func counterValue(t *testing.T, c prometheus.Counter) float64 {
+	var m dto.Metric
+	require.NoError(t, c.Write(&m))
+	return m.GetCounter().GetValue()
 }

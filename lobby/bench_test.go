@@ -124,6 +124,7 @@ func BenchmarkConnections10k(b *testing.B) {
 		require.Equal(b, n, held)
 		heap := float64(after.HeapInuse+after.StackInuse) - float64(before.HeapInuse+before.StackInuse)
 		b.ReportMetric(heap/n, "bytes/conn")
+		b.ReportMetric((float64(after.StackInuse)-float64(before.StackInuse))/n, "stack-bytes/conn")
 		b.ReportMetric(float64(after.NumGC), "gcs")
 	}
 }

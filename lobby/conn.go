@@ -1,7 +1,6 @@
 package lobby
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"io"
@@ -98,10 +97,25 @@ func (c *conn) replyErr(id uint64, code, msg string) {
 
 func (c *conn) writer() {
 	defer c.writerWG.Done()
-	bw := bufio.NewWriterSize(c.nc, 1024)
-	write := func(b []byte) bool {
+	// Lines go out in batches with one writev (net.Buffers) and no buffer of our own, so an idle
+	// connection holds no write memory.
+	var batch [16][]byte
+	write := func(first []byte) bool {
+		bufs := append(batch[:0], first)
+	more:
+		for len(bufs) < len(batch) {
+			select {
+			case b := <-c.out:
+				bufs = append(bufs, b)
+			default:
+				break more
+			}
+		}
 		_ = c.nc.SetWriteDeadline(time.Now().Add(c.s.cfg.WriteTimeout))
-		if _, err := bw.Write(b); err != nil {
+		nb := net.Buffers(bufs)
+		_, err := nb.WriteTo(c.nc)
+		clear(batch[:])
+		if err != nil {
 			c.close()
 			return false
 		}
@@ -115,10 +129,6 @@ func (c *conn) writer() {
 					return false
 				}
 			default:
-				if err := bw.Flush(); err != nil {
-					c.close()
-					return false
-				}
 				return true
 			}
 		}
@@ -128,7 +138,7 @@ func (c *conn) writer() {
 		case <-c.done:
 			return
 		case b := <-c.out:
-			if !write(b) || !flushQueued() {
+			if !write(b) {
 				return
 			}
 		case <-c.drain:
@@ -151,6 +161,9 @@ func (c *conn) writer() {
 
 // allow takes a token from the connection's rate bucket.
 func (c *conn) allow(now time.Time) bool {
+	if c.s.cfg.MsgRate < 0 || c.server != nil { // no limit, or an authenticated game server
+		return true
+	}
 	if c.lastFill.IsZero() {
 		c.lastFill = now
 	}

@@ -64,7 +64,7 @@ type Config struct {
 	IdleTimeout      time.Duration // read deadline between messages; default 90 s (clients ping)
 	WriteTimeout     time.Duration // per write; default 10 s
 	SendQueue        int           // queued outgoing lines per connection; default 128
-	MsgRate          float64       // messages per second per connection; default 20
+	MsgRate          float64       // messages per second per player connection; default 20
 	MsgBurst         int           // default 40
 
 	HeartbeatTimeout time.Duration // a server silent this long is dead; default 4 s

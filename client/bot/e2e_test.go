@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/skirmish-go/skirmish/client"
 	"github.com/skirmish-go/skirmish/gameserver"
 	"github.com/skirmish-go/skirmish/gameserver/arena"
 	"github.com/skirmish-go/skirmish/gameserver/lobbylink"
@@ -124,4 +125,43 @@ func TestBotsThroughLobbyAndGameServer(t *testing.T) {
 	assert.Greater(t, sum.UpBytesPerS, 0.0)
 	assert.Greater(t, sum.RTTMsP50, 30.0, "2 × 20 ms of simulated latency")
 	assert.Greater(t, sum.StateAgeMsP99, 0.0)
+}
+
+// TestSessionAutoplayWithBots is the Ebiten front end's path without Ebiten: a Session
+// connects to the lobby, queues automatically, joins the match with a bot and plays it with
+// the brain; its Scene shows both players.
+func TestSessionAutoplayWithBots(t *testing.T) {
+	st := startStack(t)
+	defer st.stop()
+	s := client.NewSession(client.SessionConfig{AutoQueue: true, Autoplay: Autoplay(1), Logger: slog.New(slog.DiscardHandler)})
+	defer s.Close()
+	require.Nil(t, s.Scene())
+	s.Connect(st.lobbyAddr, "human")
+
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	done := make(chan Summary, 1)
+	go func() {
+		sum, _ := Run(ctx, Config{Lobby: st.lobbyAddr, N: 1, Duration: 3 * time.Second, Mode: "ffa"})
+		done <- sum
+	}()
+	require.Eventually(t, func() bool {
+		sc := s.Scene()
+		return s.Lobby().Stage == client.StageMatch && sc != nil && len(sc.Players) == 2
+	}, 20*time.Second, 20*time.Millisecond)
+	sc := s.Scene()
+	local := 0
+	for _, p := range sc.Players {
+		if p.Local {
+			local++
+			assert.Equal(t, "human", p.Name)
+		}
+	}
+	assert.Equal(t, 1, local)
+	assert.NotEmpty(t, sc.Walls)
+	assert.Equal(t, "ffa", sc.Mode)
+	sum := <-done
+	assert.True(t, sum.OK(), "%v", sum.Errors)
+	s.LeaveMatch()
+	assert.Equal(t, client.StageLobby, s.Lobby().Stage)
 }

@@ -447,3 +447,16 @@ func (h *tickHub) stop() {
 	}
 	<-h.done
 }
+
+// Autoplay returns a [client.SessionConfig.Autoplay] that lets a [Brain] play each match of a
+// person's client (cmd/client -autoplay).
+func Autoplay(seed uint64) func(c *client.Conn) client.InputSource {
+	return func(c *client.Conn) client.InputSource {
+		b := NewBrain(BrainConfig{Seed: seed})
+		var sc client.Scene
+		return func(now time.Time) client.Controls {
+			c.World(now, &sc)
+			return b.Think(ViewOf(&sc))
+		}
+	}
+}

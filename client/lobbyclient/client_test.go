@@ -110,7 +110,7 @@ func TestRequestTimeout(t *testing.T) {
 
 // Bots: many clients in one process.
 func TestManyClients(t *testing.T) {
-	const n = 300
+	const n = 1000
 	addr := startLobby(t, lobby.Config{MaxConnsPerIP: -1, MsgRate: 1000})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()

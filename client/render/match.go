@@ -464,7 +464,7 @@ func (g *Game) drawKillFeed(dst *ebiten.Image, s *client.Scene, right, top float
 		if a <= 0 {
 			continue
 		}
-		weapon := " ▸ "
+		weapon := " → "
 		if e.Weapon != "" {
 			weapon = " [" + e.Weapon + "] "
 		}

@@ -60,6 +60,11 @@ func (h *harness) Update() error {
 	if time.Since(h.started) > 2*time.Minute {
 		return errors.New("harness: out of time")
 	}
+	if h.pending != "" {
+		// hold the script (and the clock) until Draw has captured the frame; Ebiten may
+		// call Update several times between two Draws
+		return h.g.Update()
+	}
 	h.clk.t = h.clk.t.Add(perUpdate)
 	h.updates++
 	for _, s := range h.script {
@@ -99,12 +104,14 @@ func TestScreens(t *testing.T) {
 		{at: u(300 * time.Millisecond), shot: "connect"},
 		{at: u(500 * time.Millisecond), do: func(h *harness) { h.b.Connect("127.0.0.1:7000", "Ada") }},
 		{at: u(1300 * time.Millisecond), shot: "lobby"},
-		{at: u(1500 * time.Millisecond), do: func(h *harness) { h.b.QuickMatch("tdm") }},
+		{at: u(1400 * time.Millisecond), do: func(h *harness) { h.b.CreateRoom(true) }},
+		{at: u(1600 * time.Millisecond), shot: "room"},
+		{at: u(1700 * time.Millisecond), do: func(h *harness) { h.b.LeaveRoom(); h.b.QuickMatch("tdm") }},
 		// queued 2 s, then a 5 s match; the bots need a few seconds to meet
-		{at: u(6500 * time.Millisecond), shot: "match"},
-		{at: u(6700 * time.Millisecond), do: func(h *harness) { h.g.showNet, h.g.pinScores = true, true }},
-		{at: u(6900 * time.Millisecond), shot: "match-overlays"},
-		{at: u(7100 * time.Millisecond), do: func(h *harness) { h.g.showNet, h.g.pinScores = false, false }},
+		{at: u(6800 * time.Millisecond), shot: "match"},
+		{at: u(6900 * time.Millisecond), do: func(h *harness) { h.g.showNet, h.g.pinScores = true, true }},
+		{at: u(7100 * time.Millisecond), shot: "match-overlays"},
+		{at: u(7200 * time.Millisecond), do: func(h *harness) { h.g.showNet, h.g.pinScores = false, false }},
 		{at: u(9500 * time.Millisecond), shot: "results"},
 	}}
 	ebiten.SetWindowSize(1280, 720)
@@ -112,7 +119,7 @@ func TestScreens(t *testing.T) {
 	require.NoError(t, ebiten.RunGame(h))
 	require.NoError(t, g.shotErr)
 
-	for _, name := range []string{"connect", "lobby", "match", "match-overlays", "results"} {
+	for _, name := range []string{"connect", "lobby", "room", "match", "match-overlays", "results"} {
 		require.Contains(t, h.shots, name, "frame %s was drawn", name)
 		if *shotDir != "" {
 			require.NoError(t, writePNG(filepath.Join(*shotDir, name+".png"), h.shots[name]))
@@ -121,7 +128,7 @@ func TestScreens(t *testing.T) {
 	assert.NoError(t, CheckMatchScreenshot(h.shots["match"]), "a match in progress")
 	st := view.AnalyzeScreenshot(h.shots["match"])
 	t.Logf("match: floor %.2f walls %.2f players %d teams %d", st.Floor, st.Wall, st.Players, st.Teams)
-	for _, name := range []string{"connect", "lobby", "results"} {
+	for _, name := range []string{"connect", "lobby", "room", "results"} {
 		err := CheckMatchScreenshot(h.shots[name])
 		assert.ErrorIs(t, err, view.ErrMenuScreen, "%s is not a match", name)
 		t.Logf("%s: %v", name, err)

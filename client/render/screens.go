@@ -318,7 +318,7 @@ func (g *Game) drawLobby(dst *ebiten.Image) {
 			vector.DrawFilledCircle(dst, float32(in.X+7*s), float32(y), float32(5*s), view.PlayerColor(2, m.Team, 0), aa)
 			name := m.Name
 			if m.Host {
-				name += " ★"
+				name += " (host)"
 			}
 			c := colText
 			if m.You {

@@ -44,7 +44,9 @@ func TestRunServesAndStopsOnSignal(t *testing.T) {
 	for httpURL == "" {
 		select {
 		case l, ok := <-lines:
-			require.True(t, ok, "run ended early: %v", <-done)
+			if !ok {
+				t.Fatalf("run ended early: %v", <-done)
+			}
 			if _, rest, ok := strings.Cut(l, "http://"); ok {
 				httpURL = "http://" + strings.Fields(rest)[0]
 				httpURL = strings.TrimSuffix(httpURL, "/status")

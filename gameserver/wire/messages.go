@@ -8,6 +8,27 @@ import (
 	"io"
 )
 
+// In-match protocol, as a client sees it (gameserver's package documentation has the server's
+// side):
+//
+//   - Every message is one netcode.Endpoint message; byte 0 is its MsgType. Input and Snapshot
+//     travel on the unreliable channel, everything else on the reliable one.
+//   - After connecting, the client receives Welcome (its slot, the tick and snapshot rates, the
+//     server tick) and Roster, reliably. Snapshots may arrive before Welcome.
+//   - Every client tick it sends one Input: AckTick is the newest snapshot tick it has decoded,
+//     and Inputs are all its inputs newer than the last Snapshot.LastInputSeq it saw, oldest
+//     first, at most MaxInputsPerMessage (drop the oldest beyond that). Sequences are
+//     consecutive and wrap at 65535; the first may be anything.
+//   - The server applies one input per tick per player, in sequence order, from a small jitter
+//     buffer; Snapshot.LastInputSeq is the newest one applied, the point to reconcile
+//     prediction from.
+//   - Each Snapshot's delta is encoded against a snapshot the client acknowledged (or none):
+//     keep the last 32 decoded snapshots, read the baseline tick with snapshot.PeekTicks, and
+//     ignore a snapshot whose tick is not newer than the newest decoded (a redundant repeat or
+//     a late one).
+//   - GameEvent carries the game's own event bytes (for Arena: arena's event encoding).
+//     MatchEnd ends the match; the server closes the connection a short grace later.
+
 // ProtocolVersion is the version of the in-match messages below. The server sends it in
 // [Welcome]; bump it on every wire-incompatible change.
 const ProtocolVersion = 1

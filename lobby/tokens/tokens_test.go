@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net"
+	"net/netip"
 	"testing"
 	"time"
 
@@ -115,6 +116,22 @@ func waitMatch(t *testing.T, c *lobbyclient.Client) lobbyclient.MatchFound {
 			}
 		case <-timer.C:
 			t.Fatal("no match_found")
+		}
+	}
+}
+
+// BenchmarkSealer is the cost of one match_found token (the matchmaker seals one per player).
+func BenchmarkSealer(b *testing.B) {
+	key, err := secure.GenerateKey()
+	require.NoError(b, err)
+	seal := tokens.Sealer(key, tokens.ProtocolID, 0, 0)
+	addr := netip.MustParseAddrPort("127.0.0.1:7001")
+	ud, err := wire.Ticket{Players: 2, Mode: "duel", Name: "ada", PlayerID: 1}.Marshal()
+	require.NoError(b, err)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := seal(1, addr, ud); err != nil {
+			b.Fatal(err)
 		}
 	}
 }

@@ -32,6 +32,8 @@ type Listener struct {
 	clients  map[uint64]struct{}   // client ids with an open session
 	used     map[[16]byte]tokenUse // token tag → first address
 	closing  chan struct{}
+	broken   chan struct{} // closed when the accept loop stopped on a socket error
+	brokenBy error
 	closeErr error
 	once     sync.Once
 	wg       sync.WaitGroup
@@ -92,6 +94,7 @@ func Listen(conn net.PacketConn, cfg ServerConfig) (*Listener, error) {
 		clients:  make(map[uint64]struct{}),
 		used:     make(map[[16]byte]tokenUse),
 		closing:  make(chan struct{}),
+		broken:   make(chan struct{}),
 	}
 	l.wg.Add(1)
 	go l.acceptLoop()
@@ -116,6 +119,8 @@ func (l *Listener) Accept() (*Session, error) {
 		return s, nil
 	case <-l.closing:
 		return nil, fmt.Errorf("kcp: accept: %w", net.ErrClosed)
+	case <-l.broken:
+		return nil, l.brokenBy
 	}
 }
 
@@ -152,6 +157,8 @@ func (l *Listener) acceptLoop() {
 			case <-l.closing:
 			default:
 				l.log.Error("kcp: accept", "err", err)
+				l.brokenBy = translate("accept", err)
+				close(l.broken)
 			}
 			return
 		}

@@ -347,7 +347,9 @@ func (s *Session) fail(err error) {
 func (s *Session) readError(err error) error {
 	switch {
 	case errors.Is(err, io.ErrClosedPipe):
-		return net.ErrClosed
+		// Not our Close (fail checks that): kcp-go replaced the session with
+		// a new conversation from the same address.
+		return fmt.Errorf("kcp: session replaced by a new KCP conversation: %w", net.ErrClosed)
 	case isTimeout(err):
 		return fmt.Errorf("%w: nothing for %v", ErrTimedOut, s.timeout)
 	case errors.Is(err, ErrProtocol):

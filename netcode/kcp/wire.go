@@ -214,6 +214,7 @@ type sealer struct {
 	aead    cipher.AEAD
 	counter uint64
 	nonce   [chacha20poly1305.NonceSize]byte
+	ad      [frameHeaderBytes + saltBytes]byte // open's associated data
 }
 
 func newSealer(key []byte) (*sealer, error) {
@@ -249,8 +250,7 @@ func (s *sealer) open(hdr []byte, body []byte, nClear int) ([]byte, error) {
 	if len(body) < nClear+tagBytes {
 		return nil, fmt.Errorf("%w: short sealed frame", ErrAuthFailed)
 	}
-	ad := make([]byte, 0, frameHeaderBytes+saltBytes)
-	ad = append(append(ad, hdr...), body[:nClear]...)
+	ad := append(append(s.ad[:0], hdr...), body[:nClear]...)
 	ct := body[nClear:]
 	plain, err := s.aead.Open(ct[:0], s.nextNonce(), ct, ad)
 	if err != nil {

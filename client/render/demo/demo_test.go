@@ -206,9 +206,13 @@ func TestGeometry(t *testing.T) {
 	assert.InDelta(t, 8, d, 1e-9)
 	_, ok = rayCircle(client.Vec{}, client.Vec{X: -1}, client.Vec{X: 10}, 2)
 	assert.False(t, ok)
-	// pushed out of the centre block
-	p := collide(client.Vec{X: 925, Y: 650}, playerRadius)
+	// pushed out of an interior wall, which blocks the line across it
+	iw := Arena.Walls[len(Arena.Walls)-1]
+	centre := client.Vec{X: iw.X + iw.W/2, Y: iw.Y + iw.H/2}
+	p := collide(centre, playerRadius)
 	assert.False(t, blocked(p, playerRadius-0.01), "%v", p)
-	assert.False(t, clearLine(client.Vec{X: 800, Y: 650}, client.Vec{X: 1200, Y: 650}))
-	assert.True(t, clearLine(client.Vec{X: 100, Y: 450}, client.Vec{X: 300, Y: 450}))
+	assert.False(t, clearLine(centre.Sub(client.Vec{X: iw.W + 50}), centre.Add(client.Vec{X: iw.W + 50})))
+	sp := Arena.Spawns[0]
+	assert.False(t, blocked(sp, playerRadius), "spawns are free")
+	assert.True(t, clearLine(sp, sp.Add(client.Vec{X: 5, Y: 5})))
 }

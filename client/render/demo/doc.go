@@ -1,7 +1,7 @@
 // Package demo is an offline stand-in for the client core: a Backend for client/render that
 // fakes the lobby (connect, quick match, public and private rooms, ready check, chat) and runs a
-// small team match of bots on a built-in arena, so the renderer can be seen, developed and
-// tested without a server (cmd/client -demo).
+// small team match of bots on the game's default map (assets.Map), so the renderer can be
+// seen, developed and tested without a server (cmd/client -demo).
 //
 // It is not the game: the rules here (movement, bolts, the rail alt-fire, respawns) are just
 // enough to make a believable picture. The real rules live in gameserver/sim and reach the

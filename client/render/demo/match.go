@@ -1,18 +1,20 @@
 package demo
 
 import (
+	"encoding/json"
 	"math"
 	"math/rand/v2"
 	"slices"
 	"time"
 
+	"github.com/skirmish-go/skirmish/assets"
 	"github.com/skirmish-go/skirmish/client"
 )
 
 // The demo's toy rules, in world units and seconds.
 const (
-	playerRadius  = 16.0
-	playerSpeed   = 230.0
+	playerRadius  = 14.0 // as gameserver/sim
+	playerSpeed   = 250.0
 	maxHealth     = 100
 	boltSpeed     = 760.0
 	boltLife      = 1.4
@@ -28,23 +30,53 @@ const (
 
 var names = []string{"Vex", "Nova", "Grit", "Juno", "Rook", "Ash", "Kite", "Blaze", "Moss", "Echo", "Flint", "Sable"}
 
-// Arena is the demo's built-in map: a 2000×1300 arena with a border and symmetric cover.
-var Arena = struct {
-	World client.Vec
-	Walls []client.Wall
-}{
-	World: client.Vec{X: 2000, Y: 1300},
+// Arena is the map the demo plays on: the game's default map from package assets (the same
+// arena the server runs), or a built-in fallback if that cannot be read.
+var Arena = loadArena()
+
+// arenaMap is the subset of the map format (gameserver/sim.ParseMap) the demo reads.
+type arenaMap struct {
+	World  client.Vec
+	Walls  []client.Wall
+	Spawns []client.Vec
+}
+
+func loadArena() arenaMap {
+	var m struct {
+		Width, Height float64
+		Walls         []struct{ X, Y, W, H float64 }
+		Spawns        []struct{ X, Y float64 }
+	}
+	b, err := assets.Map(assets.DefaultMap)
+	if err == nil {
+		err = json.Unmarshal(b, &m)
+	}
+	if err != nil || m.Width <= 0 || m.Height <= 0 || len(m.Spawns) == 0 {
+		return fallbackArena
+	}
+	a := arenaMap{World: client.Vec{X: m.Width, Y: m.Height}}
+	for _, w := range m.Walls {
+		a.Walls = append(a.Walls, client.Wall{X: w.X, Y: w.Y, W: w.W, H: w.H})
+	}
+	for _, p := range m.Spawns {
+		a.Spawns = append(a.Spawns, client.Vec{X: p.X, Y: p.Y})
+	}
+	return a
+}
+
+// fallbackArena is a 1600×1000 arena with a border and symmetric cover.
+var fallbackArena = arenaMap{
+	World: client.Vec{X: 1600, Y: 1000},
 	Walls: []client.Wall{
-		{X: 0, Y: 0, W: 2000, H: 40}, {X: 0, Y: 1260, W: 2000, H: 40},
-		{X: 0, Y: 40, W: 40, H: 1220}, {X: 1960, Y: 40, W: 40, H: 1220},
-		{X: 920, Y: 560, W: 160, H: 180},
-		{X: 330, Y: 560, W: 60, H: 180}, {X: 1610, Y: 560, W: 60, H: 180},
-		{X: 640, Y: 200, W: 280, H: 56}, {X: 1080, Y: 1044, W: 280, H: 56},
-		{X: 640, Y: 1044, W: 280, H: 56}, {X: 1080, Y: 200, W: 280, H: 56},
-		{X: 640, Y: 256, W: 56, H: 150}, {X: 1304, Y: 894, W: 56, H: 150},
-		{X: 640, Y: 894, W: 56, H: 150}, {X: 1304, Y: 256, W: 56, H: 150},
-		{X: 960, Y: 40, W: 80, H: 110}, {X: 960, Y: 1150, W: 80, H: 110},
+		{X: 0, Y: 0, W: 1600, H: 20}, {X: 0, Y: 980, W: 1600, H: 20},
+		{X: 0, Y: 20, W: 20, H: 960}, {X: 1580, Y: 20, W: 20, H: 960},
+		{X: 740, Y: 440, W: 120, H: 120},
+		{X: 300, Y: 420, W: 40, H: 160}, {X: 1260, Y: 420, W: 40, H: 160},
+		{X: 520, Y: 180, W: 200, H: 40}, {X: 880, Y: 780, W: 200, H: 40},
+		{X: 520, Y: 780, W: 200, H: 40}, {X: 880, Y: 180, W: 200, H: 40},
 	},
+	Spawns: []client.Vec{{X: 90, Y: 90}, {X: 1510, Y: 90}, {X: 90, Y: 910}, {X: 1510, Y: 910},
+		{X: 200, Y: 500}, {X: 1400, Y: 500}, {X: 800, Y: 100}, {X: 800, Y: 900}},
 }
 
 type player struct {
@@ -118,17 +150,21 @@ func newMatch(cfg Config, mode, localName string, seed uint64) *match {
 }
 
 func (m *match) spawn(p *player) {
-	for range 50 {
-		var pos client.Vec
-		switch {
-		case m.teams > 0 && p.Team == 0:
-			pos = client.Vec{X: 80 + m.rng.Float64()*420, Y: 80 + m.rng.Float64()*1140}
-		case m.teams > 0:
-			pos = client.Vec{X: 1500 + m.rng.Float64()*420, Y: 80 + m.rng.Float64()*1140}
-		default:
-			pos = client.Vec{X: 80 + m.rng.Float64()*1840, Y: 80 + m.rng.Float64()*1140}
+	// a map spawn on the team's half (any in free-for-all), nudged so players do not stack
+	var choices []client.Vec
+	for _, sp := range Arena.Spawns {
+		left := sp.X < Arena.World.X/2
+		if m.teams == 0 || left == (p.Team == 0) {
+			choices = append(choices, sp)
 		}
-		if !blocked(pos, playerRadius+6) {
+	}
+	if len(choices) == 0 {
+		choices = Arena.Spawns
+	}
+	p.Pos = m.randomPoint()
+	for range 20 {
+		pos := choices[m.rng.IntN(len(choices))].Add(client.Vec{X: m.rng.Float64()*60 - 30, Y: m.rng.Float64()*60 - 30})
+		if !blocked(pos, playerRadius+4) {
 			p.Pos = pos
 			break
 		}
@@ -169,7 +205,7 @@ func (m *match) waypointFrom(from client.Vec) client.Vec {
 
 func (m *match) randomPoint() client.Vec {
 	for range 50 {
-		v := client.Vec{X: 80 + m.rng.Float64()*1840, Y: 80 + m.rng.Float64()*1140}
+		v := client.Vec{X: 60 + m.rng.Float64()*(Arena.World.X-120), Y: 60 + m.rng.Float64()*(Arena.World.Y-120)}
 		if !blocked(v, playerRadius+10) {
 			return v
 		}

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	"image/png"
 	"math"
+	"os"
 
 	"github.com/skirmish-go/skirmish/assets/palette"
 )
@@ -253,4 +255,22 @@ func blobs(classes []int8, w, h int) []Blob {
 		out = append(out, bl)
 	}
 	return out
+}
+
+// CheckMatchScreenshotFile decodes the PNG at path and runs CheckMatchScreenshot on it: the
+// check CI runs on the frame `cmd/client -autoplay -screenshot FILE -after 10s` saved.
+func CheckMatchScreenshotFile(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("check screenshot: %w", err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		return fmt.Errorf("check screenshot %s: %w", path, err)
+	}
+	if err := CheckMatchScreenshot(img); err != nil {
+		return fmt.Errorf("check screenshot %s: %w", path, err)
+	}
+	return nil
 }

@@ -4,7 +4,10 @@ import (
 	"image"
 	"image/color"
 	"image/draw"
+	"image/png"
 	"math"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -136,4 +139,21 @@ func upscaleAround(src *image.RGBA) *image.RGBA {
 	// paste the original (small) discs unscaled
 	draw.Draw(big, image.Rect(280, 160, 400, 200), src, image.Pt(280, 160), draw.Src)
 	return big
+}
+
+func TestCheckMatchScreenshotFile(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, img image.Image) string {
+		p := filepath.Join(dir, name)
+		f, err := os.Create(p)
+		require.NoError(t, err)
+		require.NoError(t, png.Encode(f, img))
+		require.NoError(t, f.Close())
+		return p
+	}
+	require.NoError(t, CheckMatchScreenshotFile(write("match.png", arena(0, 1))))
+	assert.ErrorIs(t, CheckMatchScreenshotFile(write("blank.png", image.NewRGBA(image.Rect(0, 0, 64, 64)))), ErrBlank)
+	assert.ErrorIs(t, CheckMatchScreenshotFile(filepath.Join(dir, "missing.png")), os.ErrNotExist)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "bad.png"), []byte("not a png"), 0o644))
+	assert.Error(t, CheckMatchScreenshotFile(filepath.Join(dir, "bad.png")))
 }
