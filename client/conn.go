@@ -1,7 +1,6 @@
 package client
 
 import (
-	"os"
 	"context"
 	"errors"
 	"fmt"
@@ -114,6 +113,7 @@ type Conn struct {
 	prevInOK   bool
 	inTicks    uint64 // server ticks observed with an input of ours applied or repeated
 	inReal     uint64 // of those, ticks that consumed a new input
+	inCarry    uint64
 
 	feed    []timedFeed
 	chat    []timedChat
@@ -446,17 +446,19 @@ func (c *Conn) handleUnreliable(now time.Time, msg []byte) {
 	}
 	c.hasSnap, c.newest = true, tick
 
-	// Input delivery: between two snapshots the server ran dt ticks and consumed ds inputs.
+	// Input delivery: between two snapshots the server ran dt ticks and consumed ds inputs; a
+	// tick that consumed none repeated the last input. A surplus (ds > dt: inputs dropped to
+	// bound latency, or a repeated snapshot whose input acknowledgement the server advanced
+	// past its state) carries over to the next window, at most one input, so the one-tick
+	// shift of a repeated snapshot does not count as a repeat.
 	if m.HasInput {
 		if c.prevInOK {
 			dt := uint64(tick - c.prevInTick)
-			ds := uint64(m.LastInputSeq - c.prevInSeq)
+			avail := uint64(m.LastInputSeq-c.prevInSeq) + c.inCarry
+			credit := min(avail, dt)
+			c.inCarry = min(avail-credit, 1)
 			c.inTicks += dt
-			c.inReal += min(ds, dt)
-			if debugInput {
-				fmt.Fprintf(os.Stderr, "DBG %d %d %d %d\n", c.welcome.Slot, tick, dt, ds)
-			}
-
+			c.inReal += credit
 		}
 		c.prevInTick, c.prevInSeq, c.prevInOK = tick, m.LastInputSeq, true
 	}
@@ -747,5 +749,3 @@ func (c *Conn) Run(ctx context.Context, ticks <-chan time.Time, input InputSourc
 
 // Close ends the connection (the transport sends its disconnect packets). Safe twice.
 func (c *Conn) Close() error { return c.tr.Close() }
-
-var debugInput = os.Getenv("SKIRMISH_DEBUG_INPUT") != ""

@@ -95,9 +95,9 @@ func (h *harness) Layout(w, ht int) (int, int) { return h.g.Layout(w, ht) }
 // and checks that Options.Screenshot writes a PNG and ends the game.
 func TestScreens(t *testing.T) {
 	clk := &fakeClock{t: time.Unix(1_700_000_000, 0)}
-	b := demo.New(demo.Config{Seed: 4, MatchLength: 5 * time.Second, Now: clk.now})
+	b := demo.New(demo.Config{Seed: 4, MatchLength: 5 * time.Second, Autoplay: true, Now: clk.now})
 	shotPath := filepath.Join(t.TempDir(), "final.png")
-	g, err := NewGame(b, Options{Name: "Ada", Screenshot: shotPath, After: 10 * time.Second, Now: clk.now})
+	g, err := NewGame(b, Options{Name: "Ada", Autoplay: true, Screenshot: shotPath, After: 10 * time.Second, Now: clk.now})
 	require.NoError(t, err)
 	u := func(d time.Duration) int { return int(d / perUpdate) }
 	h := &harness{g: g, b: b, clk: clk, shots: map[string]*image.RGBA{}, started: time.Now(), script: []step{
@@ -108,7 +108,10 @@ func TestScreens(t *testing.T) {
 		{at: u(1600 * time.Millisecond), shot: "room"},
 		{at: u(1700 * time.Millisecond), do: func(h *harness) { h.b.LeaveRoom(); h.b.QuickMatch("tdm") }},
 		// queued 2 s, then a 5 s match; the bots need a few seconds to meet
-		{at: u(6800 * time.Millisecond), shot: "match"},
+		{at: u(5600 * time.Millisecond), shot: "match-1"},
+		{at: u(6000 * time.Millisecond), shot: "match-2"},
+		{at: u(6400 * time.Millisecond), shot: "match-3"},
+		{at: u(6800 * time.Millisecond), shot: "match-4"},
 		{at: u(6900 * time.Millisecond), do: func(h *harness) { h.g.showNet, h.g.pinScores = true, true }},
 		{at: u(7100 * time.Millisecond), shot: "match-overlays"},
 		{at: u(7200 * time.Millisecond), do: func(h *harness) { h.g.showNet, h.g.pinScores = false, false }},
@@ -119,15 +122,26 @@ func TestScreens(t *testing.T) {
 	require.NoError(t, ebiten.RunGame(h))
 	require.NoError(t, g.shotErr)
 
-	for _, name := range []string{"connect", "lobby", "room", "match", "match-overlays", "results"} {
+	for _, name := range []string{"connect", "lobby", "room", "match-1", "match-2", "match-3", "match-4", "match-overlays", "results"} {
 		require.Contains(t, h.shots, name, "frame %s was drawn", name)
 		if *shotDir != "" {
 			require.NoError(t, writePNG(filepath.Join(*shotDir, name+".png"), h.shots[name]))
 		}
 	}
-	assert.NoError(t, CheckMatchScreenshot(h.shots["match"]), "a match in progress")
-	st := view.AnalyzeScreenshot(h.shots["match"])
-	t.Logf("match: floor %.2f walls %.2f players %d teams %d", st.Floor, st.Wall, st.Players, st.Teams)
+	// every match frame shows the arena; with the camera on one player, at least one of them
+	// shows more than one player (bots come and go from view)
+	passed := 0
+	for _, name := range []string{"match-1", "match-2", "match-3", "match-4"} {
+		err := CheckMatchScreenshot(h.shots[name])
+		if err != nil {
+			require.ErrorIs(t, err, view.ErrTooFewPlayers, "%s shows the arena", name)
+		} else {
+			passed++
+		}
+		st := view.AnalyzeScreenshot(h.shots[name])
+		t.Logf("%s: floor %.2f walls %.2f players %d teams %d: %v", name, st.Floor, st.Wall, st.Players, st.Teams, err)
+	}
+	assert.Positive(t, passed, "a match in progress with more than one player")
 	for _, name := range []string{"connect", "lobby", "room", "results"} {
 		err := CheckMatchScreenshot(h.shots[name])
 		assert.ErrorIs(t, err, view.ErrMenuScreen, "%s is not a match", name)

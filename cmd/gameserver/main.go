@@ -9,23 +9,18 @@ package main
 import (
 	"context"
 	"encoding/hex"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"net/http"
-	"net/netip"
 	"os"
 	"os/signal"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/skirmish-go/skirmish/cmd/internal/stack"
 	"github.com/skirmish-go/skirmish/gameserver"
-	"github.com/skirmish-go/skirmish/gameserver/arena"
-	"github.com/skirmish-go/skirmish/gameserver/lobbylink"
 	"github.com/skirmish-go/skirmish/netcode/secure"
 )
 
@@ -105,140 +100,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return fmt.Errorf("key: %w", err)
 	}
 
-	conn, err := net.ListenPacket("udp", o.addr)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	public := conn.LocalAddr().(*net.UDPAddr).AddrPort()
-	if o.publicAddr != "" {
-		if public, err = netip.ParseAddrPort(o.publicAddr); err != nil {
-			return fmt.Errorf("-public-addr: %w", err)
-		}
-	}
-	if o.name == "" {
-		o.name = "gameserver-" + public.String()
-	}
-
-	var link *lobbylink.Link
-	acked := make(chan struct{}, 1)
-	cfg := gameserver.Config{
-		Tick: o.tick, SnapshotRate: o.snapshotRate, Capacity: o.capacity, Region: o.region,
-		Game: arena.Factory(o.tick), Key: key, PublicAddr: public, Logger: log,
-	}
+	var lobbies []string
 	if o.lobbies != "" {
-		link = lobbylink.New(lobbylink.Config{
-			Lobbies: strings.Split(o.lobbies, ","), Key: key, Name: o.name, Region: o.region,
-			Addr: public.String(), Transport: o.transport, Capacity: o.capacity, Logger: log,
-			OnResultAcked: func(string) {
-				select {
-				case acked <- struct{}{}:
-				default:
-				}
-			},
-		})
-		cfg.Results = lobbySink{link}
+		lobbies = strings.Split(o.lobbies, ",")
 	}
-	srv, err := gameserver.New(conn, cfg)
-	if err != nil {
-		return err
-	}
-
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve() }()
-	fmt.Fprintf(stdout, "gameserver: game udp://%s (public %s)\n", conn.LocalAddr(), public)
-
-	var httpSrv *http.Server
-	httpDone := make(chan error, 1)
-	if o.httpAddr != "" {
-		ln, err := net.Listen("tcp", o.httpAddr)
-		if err != nil {
-			srv.Close()
-			<-served
-			return err
-		}
-		httpSrv = &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 5 * time.Second}
-		go func() { httpDone <- httpSrv.Serve(ln) }()
-		fmt.Fprintf(stdout, "gameserver: http://%s/status /metrics /healthz\n", ln.Addr())
-	}
-
-	linkCtx, stopLink := context.WithCancel(context.WithoutCancel(ctx))
-	linkDone := make(chan struct{})
-	if link != nil {
-		fmt.Fprintf(stdout, "gameserver: registering with lobby %s as %q\n", o.lobbies, o.name)
-		go func() {
-			defer close(linkDone)
-			if err := link.Run(linkCtx); err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, lobbylink.ErrClosed) {
-				log.Error("lobby link", "err", err)
-			}
-		}()
-		go reportLoad(linkCtx, srv, link)
-	} else {
-		close(linkDone)
-	}
-
-	var runErr error
-	select {
-	case <-ctx.Done():
-	case err := <-served:
-		runErr = err
-	}
-
-	// Drain: no new matches; running ones end or time out; their results are reported.
-	log.Info("draining", "timeout", o.drainTimeout)
-	drainCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.drainTimeout)
-	if err := srv.Drain(drainCtx); err != nil && !errors.Is(err, gameserver.ErrServerClosed) {
-		log.Warn("drain deadline passed; remaining matches ended", "err", err)
-	}
-	cancel()
-	if link != nil {
-		waitResultsAcked(link, acked, 10*time.Second)
-	}
-	srv.Close()
-	if runErr == nil {
-		<-served
-	}
-	stopLink()
-	if link != nil {
-		link.Close()
-	}
-	<-linkDone
-	if httpSrv != nil {
-		shCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		httpSrv.Shutdown(shCtx)
-		cancel()
-		<-httpDone
-	}
-	log.Info("stopped")
-	return runErr
-}
-
-// reportLoad copies the server's load into the lobby heartbeat every second. The load is the
-// seats reserved by running matches (their players may still be on the way), not only the
-// players connected, so the lobby does not over-allocate.
-func reportLoad(ctx context.Context, srv *gameserver.Server, link *lobbylink.Link) {
-	t := time.NewTicker(time.Second)
-	defer t.Stop()
-	for {
-		st := srv.Status()
-		link.SetLoad(max(st.Players, st.Reserved), st.Matches)
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
-}
-
-// waitResultsAcked waits up to limit for the lobby to acknowledge every queued result.
-func waitResultsAcked(link *lobbylink.Link, acked <-chan struct{}, limit time.Duration) {
-	deadline := time.NewTimer(limit)
-	defer deadline.Stop()
-	for link.Unacked() > 0 {
-		select {
-		case <-acked:
-		case <-deadline.C:
-			return
-		}
-	}
+	return stack.RunGameServer(ctx, stack.GameServerOptions{
+		Addr: o.addr, PublicAddr: o.publicAddr, HTTPAddr: o.httpAddr, Key: key,
+		Tick: o.tick, Snapshots: o.snapshotRate, Capacity: o.capacity, Region: o.region,
+		Name: o.name, Lobbies: lobbies, Transport: o.transport, DrainTimeout: o.drainTimeout,
+		Logger: log, Stdout: stdout,
+	})
 }

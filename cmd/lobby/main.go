@@ -11,16 +11,13 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
-	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
 	"time"
 
-	"github.com/skirmish-go/skirmish/lobby"
+	"github.com/skirmish-go/skirmish/cmd/internal/stack"
 	"github.com/skirmish-go/skirmish/lobby/redisstore"
-	"github.com/skirmish-go/skirmish/lobby/tokens"
 	"github.com/skirmish-go/skirmish/netcode/secure"
 )
 
@@ -56,17 +53,6 @@ func run() error {
 	if err != nil {
 		return fmt.Errorf("key: %w", err)
 	}
-	var store lobby.Store
-	if *redisURL != "" {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		rs, err := redisstore.Open(ctx, *redisURL, *redisPrefix)
-		cancel()
-		if err != nil {
-			return err
-		}
-		defer rs.Close()
-		store = rs
-	}
 	var tlsConfig *tls.Config
 	if *certFile != "" || *keyFile != "" {
 		cert, err := tls.LoadX509KeyPair(*certFile, *keyFile)
@@ -76,49 +62,23 @@ func run() error {
 		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	srv := lobby.New(lobby.Config{
-		Key: key, SealToken: tokens.Sealer(key, tokens.ProtocolID, 0, 0), TLSConfig: tlsConfig, Logger: log, Store: store,
+	l, err := stack.StartLobby(stack.LobbyOptions{
+		Addr: *addr, HTTPAddr: *httpAddr, Key: key, RedisURL: *redisURL, RedisPrefix: *redisPrefix,
+		TLSConfig: tlsConfig, Logger: log, Stdout: os.Stdout,
 		MaxConns: *maxConns, MaxConnsPerIP: *maxPerIP, MsgRate: *rate, IdleTimeout: *idle, HeartbeatTimeout: *hb,
 	})
-	l, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
 	}
-	scheme := "tcp"
-	if tlsConfig != nil {
-		scheme = "tls"
-	}
-	fmt.Printf("lobby listening on %s://%s\n", scheme, l.Addr())
-	var hs *http.Server
-	if *httpAddr != "" {
-		hl, err := net.Listen("tcp", *httpAddr)
-		if err != nil {
-			return err
-		}
-		hs = &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 5 * time.Second}
-		fmt.Printf("lobby metrics on http://%s/metrics\n", hl.Addr())
-		go func() { _ = hs.Serve(hl) }()
-	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(l) }()
 	select {
-	case err := <-errc:
+	case err := <-l.Err():
 		return err
 	case <-ctx.Done():
 	}
 	log.Info("lobby: shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if hs != nil {
-		_ = hs.Shutdown(sctx)
-	}
-	if err := srv.Shutdown(sctx); err != nil {
-		log.Warn("lobby: shutdown", "err", err)
-	}
-	if err := <-errc; !errors.Is(err, lobby.ErrServerClosed) {
-		return err
-	}
-	return nil
+	return l.Shutdown(sctx)
 }

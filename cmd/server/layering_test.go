@@ -34,6 +34,7 @@ type listPackage struct {
 func listDeps(t *testing.T, pattern string) []listPackage {
 	t.Helper()
 	cmd := exec.Command("go", "list", "-json", pattern)
+	cmd.Dir = "../.." // the module root: patterns are relative to it
 	out, err := cmd.Output()
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {

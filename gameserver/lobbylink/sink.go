@@ -1,22 +1,24 @@
-package main
+package lobbylink
 
 import (
 	"slices"
 
 	"github.com/skirmish-go/skirmish/gameserver"
-	"github.com/skirmish-go/skirmish/gameserver/lobbylink"
 	"github.com/skirmish-go/skirmish/lobby/proto"
 )
 
-// lobbySink reports match results through the lobby link, which queues and resends them.
-type lobbySink struct{ link *lobbylink.Link }
+// Sink returns a gameserver.ResultSink that reports every finished match through l, which
+// queues results and resends them until the lobby acknowledges them.
+func Sink(l *Link) gameserver.ResultSink { return sink{l} }
 
-func (s lobbySink) ReportResult(r gameserver.MatchReport) { s.link.ReportResult(toProtoResult(r)) }
+type sink struct{ link *Link }
 
-// toProtoResult converts a match report to the lobby's result: one line per seat that had a
-// player, ranked by score (1 = best, ties share a rank); seats missing from the scoreboard
-// (a game without Scorer that ended early) rank after everyone with score 0.
-func toProtoResult(r gameserver.MatchReport) proto.MatchResult {
+func (s sink) ReportResult(r gameserver.MatchReport) { s.link.ReportResult(MatchResult(r)) }
+
+// MatchResult converts a game server's match report to the lobby's result: one line per seat
+// that had a player, ranked by score (1 = best, ties share a rank); seats missing from the
+// scoreboard (a game that ended before scoring them) rank after everyone.
+func MatchResult(r gameserver.MatchReport) proto.MatchResult {
 	out := proto.MatchResult{MatchID: r.MatchID}
 	seen := make(map[uint8]bool)
 	for _, s := range r.Result.Scores {

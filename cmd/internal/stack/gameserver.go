@@ -1,0 +1,234 @@
+// Package stack wires Skirmish's processes from their packages: a lobby, a game server
+// registered with one or more lobbies, and their HTTP operations endpoints. cmd/lobby,
+// cmd/gameserver and cmd/server are flag parsing around these functions, so the all-in-one
+// server runs exactly the code the separate processes run.
+package stack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"time"
+
+	"github.com/skirmish-go/skirmish/gameserver"
+	"github.com/skirmish-go/skirmish/gameserver/arena"
+	"github.com/skirmish-go/skirmish/gameserver/lobbylink"
+	"github.com/skirmish-go/skirmish/netcode/secure"
+)
+
+// GameServerOptions configures RunGameServer. Zero fields take the defaults in the comments.
+type GameServerOptions struct {
+	Addr       string // UDP address for game traffic; default 127.0.0.1:7001
+	PublicAddr string // address named in connect tokens; default the bound Addr
+	HTTPAddr   string // /healthz, /metrics, /status; empty: no HTTP
+	Key        secure.Key
+	Tick       int // default gameserver.DefaultTick
+	Snapshots  int // snapshots per second; default gameserver.DefaultSnapshotRate
+	Capacity   int // players; default gameserver.DefaultCapacity
+	Region     string
+	Name       string   // name in the lobby's registry; default gameserver-<public addr>
+	Lobbies    []string // lobby addresses to register with, tried in order; none: standalone
+	Transport  string   // "udp" (default)
+	// DrainTimeout bounds how long running matches may take to end after ctx is cancelled.
+	DrainTimeout time.Duration // default 10 min
+	Logger       *slog.Logger  // default slog.Default()
+	Stdout       io.Writer     // where the addresses are printed; default io.Discard
+	// HTTP mounts more handlers on the HTTP server (cmd/server adds the lobby's under /lobby/).
+	HTTP map[string]http.Handler
+	// Ready, if set, is called once the game server and its HTTP listener are up.
+	Ready func(game net.Addr, http net.Addr)
+}
+
+// RunGameServer runs a game server until ctx is cancelled, then drains it: no new matches,
+// running ones end (or DrainTimeout passes), their results reach the lobby (waiting up to
+// 10 s for acknowledgement), and it returns nil.
+func RunGameServer(ctx context.Context, o GameServerOptions) error {
+	if o.Addr == "" {
+		o.Addr = "127.0.0.1:7001"
+	}
+	if o.Transport == "" {
+		o.Transport = "udp"
+	}
+	if o.Transport != "udp" {
+		return fmt.Errorf("transport %q: only udp is supported by this build", o.Transport)
+	}
+	if o.DrainTimeout <= 0 {
+		o.DrainTimeout = 10 * time.Minute
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Stdout == nil {
+		o.Stdout = io.Discard
+	}
+	if o.Tick <= 0 {
+		o.Tick = gameserver.DefaultTick
+	}
+	log := o.Logger
+
+	conn, err := net.ListenPacket("udp", o.Addr)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	public := conn.LocalAddr().(*net.UDPAddr).AddrPort()
+	if o.PublicAddr != "" {
+		if public, err = netip.ParseAddrPort(o.PublicAddr); err != nil {
+			return fmt.Errorf("public address: %w", err)
+		}
+	}
+	if o.Name == "" {
+		o.Name = "gameserver-" + public.String()
+	}
+
+	var link *lobbylink.Link
+	acked := make(chan struct{}, 1)
+	cfg := gameserver.Config{
+		Tick: o.Tick, SnapshotRate: o.Snapshots, Capacity: o.Capacity, Region: o.Region,
+		Game: arena.Factory(o.Tick), Key: o.Key, PublicAddr: public, Logger: log,
+	}
+	if len(o.Lobbies) > 0 {
+		link = lobbylink.New(lobbylink.Config{
+			Lobbies: o.Lobbies, Key: o.Key, Name: o.Name, Region: o.Region,
+			Addr: public.String(), Transport: o.Transport, Capacity: o.Capacity, Logger: log,
+			OnResultAcked: func(string) {
+				select {
+				case acked <- struct{}{}:
+				default:
+				}
+			},
+		})
+		cfg.Results = lobbylink.Sink(link)
+	}
+	srv, err := gameserver.New(conn, cfg)
+	if err != nil {
+		return err
+	}
+
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve() }()
+	fmt.Fprintf(o.Stdout, "gameserver: game udp://%s (public %s)\n", conn.LocalAddr(), public)
+
+	var httpSrv *http.Server
+	var httpAddr net.Addr
+	httpDone := make(chan error, 1)
+	if o.HTTPAddr != "" {
+		ln, err := net.Listen("tcp", o.HTTPAddr)
+		if err != nil {
+			srv.Close()
+			<-served
+			return err
+		}
+		mux := http.NewServeMux()
+		mux.Handle("/", srv.Handler())
+		for pattern, h := range o.HTTP {
+			mux.Handle(pattern, h)
+		}
+		httpSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+		httpAddr = ln.Addr()
+		go func() { httpDone <- httpSrv.Serve(ln) }()
+		fmt.Fprintf(o.Stdout, "gameserver: http://%s/status /metrics /healthz\n", ln.Addr())
+	}
+
+	linkCtx, stopLink := context.WithCancel(context.WithoutCancel(ctx))
+	linkDone := make(chan struct{})
+	loadDone := make(chan struct{})
+	if link != nil {
+		fmt.Fprintf(o.Stdout, "gameserver: registering with lobby %v as %q\n", o.Lobbies, o.Name)
+		go func() {
+			defer close(linkDone)
+			if err := link.Run(linkCtx); err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, lobbylink.ErrClosed) {
+				log.Error("lobby link", "err", err)
+			}
+		}()
+		go func() {
+			defer close(loadDone)
+			reportLoad(linkCtx, srv, link)
+		}()
+	} else {
+		close(linkDone)
+		close(loadDone)
+	}
+	if o.Ready != nil {
+		o.Ready(conn.LocalAddr(), httpAddr)
+	}
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case err := <-served:
+		runErr = err
+	}
+
+	// Drain: no new matches; running ones end or time out; their results are reported. The
+	// lobby hears at once that this server is full, so it allocates no new match here.
+	log.Info("draining", "timeout", o.DrainTimeout)
+	if link != nil {
+		link.SetLoad(srv.Status().Capacity, srv.Status().Matches)
+	}
+	drainCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.DrainTimeout)
+	if err := srv.Drain(drainCtx); err != nil && !errors.Is(err, gameserver.ErrServerClosed) {
+		log.Warn("drain deadline passed; remaining matches ended", "err", err)
+	}
+	cancel()
+	if link != nil {
+		waitResultsAcked(link, acked, 10*time.Second)
+	}
+	srv.Close()
+	if runErr == nil {
+		<-served
+	}
+	stopLink()
+	if link != nil {
+		link.Close()
+	}
+	<-linkDone
+	<-loadDone
+	if httpSrv != nil {
+		shCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = httpSrv.Shutdown(shCtx)
+		cancel()
+		<-httpDone
+	}
+	log.Info("game server stopped")
+	return runErr
+}
+
+// reportLoad copies the server's load into the lobby heartbeat every second. The load is the
+// seats reserved by running matches (their players may still be on the way), not only the
+// players connected, so the lobby does not over-allocate.
+func reportLoad(ctx context.Context, srv *gameserver.Server, link *lobbylink.Link) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		st := srv.Status()
+		load := max(st.Players, st.Reserved)
+		if st.Draining {
+			load = st.Capacity // a draining server takes no new match
+		}
+		link.SetLoad(load, st.Matches)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// waitResultsAcked waits up to limit for the lobby to acknowledge every queued result.
+func waitResultsAcked(link *lobbylink.Link, acked <-chan struct{}, limit time.Duration) {
+	deadline := time.NewTimer(limit)
+	defer deadline.Stop()
+	for link.Unacked() > 0 {
+		select {
+		case <-acked:
+		case <-deadline.C:
+			return
+		}
+	}
+}

@@ -1,0 +1,123 @@
+package stack
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/skirmish-go/skirmish/lobby"
+	"github.com/skirmish-go/skirmish/lobby/redisstore"
+	"github.com/skirmish-go/skirmish/lobby/tokens"
+	"github.com/skirmish-go/skirmish/netcode/secure"
+)
+
+// LobbyOptions configures StartLobby. Zero fields take the defaults in the comments.
+type LobbyOptions struct {
+	Addr        string // TCP address for players and game servers; default 127.0.0.1:7000
+	HTTPAddr    string // /metrics and /healthz; empty: none (cmd/server mounts Handler itself)
+	Key         secure.Key
+	RedisURL    string // redis://host:port/db; empty: in-memory store
+	RedisPrefix string // default redisstore.DefaultPrefix
+	TLSConfig   *tls.Config
+	Logger      *slog.Logger // default slog.Default()
+	Stdout      io.Writer    // where the addresses are printed; default io.Discard
+	// Limits and timings; zero fields take lobby.Config's defaults.
+	MaxConns, MaxConnsPerIP int
+	MsgRate                 float64
+	IdleTimeout             time.Duration
+	HeartbeatTimeout        time.Duration
+}
+
+// Lobby is a running lobby started by StartLobby.
+type Lobby struct {
+	Server *lobby.Server
+	Addr   net.Addr // the bound TCP address
+
+	closeStore func() error
+	httpSrv    *http.Server
+	served     chan error
+}
+
+// StartLobby opens the store, binds the lobby's port and serves it in the background.
+func StartLobby(o LobbyOptions) (*Lobby, error) {
+	if o.Addr == "" {
+		o.Addr = "127.0.0.1:7000"
+	}
+	if o.RedisPrefix == "" {
+		o.RedisPrefix = redisstore.DefaultPrefix
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Stdout == nil {
+		o.Stdout = io.Discard
+	}
+	l := &Lobby{closeStore: func() error { return nil }, served: make(chan error, 1)}
+	var store lobby.Store
+	if o.RedisURL != "" {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		rs, err := redisstore.Open(ctx, o.RedisURL, o.RedisPrefix)
+		cancel()
+		if err != nil {
+			return nil, fmt.Errorf("redis: %w", err)
+		}
+		store, l.closeStore = rs, rs.Close
+	}
+	l.Server = lobby.New(lobby.Config{
+		Key: o.Key, SealToken: tokens.Sealer(o.Key, tokens.ProtocolID, 0, 0), TLSConfig: o.TLSConfig,
+		Logger: o.Logger, Store: store, MaxConns: o.MaxConns, MaxConnsPerIP: o.MaxConnsPerIP,
+		MsgRate: o.MsgRate, IdleTimeout: o.IdleTimeout, HeartbeatTimeout: o.HeartbeatTimeout,
+	})
+	ln, err := net.Listen("tcp", o.Addr)
+	if err != nil {
+		l.closeStore()
+		return nil, err
+	}
+	l.Addr = ln.Addr()
+	scheme := "tcp"
+	if o.TLSConfig != nil {
+		scheme = "tls"
+	}
+	fmt.Fprintf(o.Stdout, "lobby listening on %s://%s\n", scheme, ln.Addr())
+	if o.HTTPAddr != "" {
+		hl, err := net.Listen("tcp", o.HTTPAddr)
+		if err != nil {
+			ln.Close()
+			l.closeStore()
+			return nil, err
+		}
+		l.httpSrv = &http.Server{Handler: l.Server.Handler(), ReadHeaderTimeout: 5 * time.Second}
+		fmt.Fprintf(o.Stdout, "lobby metrics on http://%s/metrics\n", hl.Addr())
+		go func() { _ = l.httpSrv.Serve(hl) }()
+	}
+	go func() { l.served <- l.Server.Serve(ln) }()
+	return l, nil
+}
+
+// Err delivers Serve's error if the lobby stops by itself (a listener failure).
+func (l *Lobby) Err() <-chan error { return l.served }
+
+// Shutdown stops accepting, tells connected players, closes every connection and the store.
+func (l *Lobby) Shutdown(ctx context.Context) error {
+	if l.httpSrv != nil {
+		_ = l.httpSrv.Shutdown(ctx)
+	}
+	err := l.Server.Shutdown(ctx)
+	select {
+	case serr := <-l.served:
+		if serr != nil && !errors.Is(serr, lobby.ErrServerClosed) && err == nil {
+			err = serr
+		}
+	case <-ctx.Done():
+	}
+	if cerr := l.closeStore(); cerr != nil && err == nil {
+		err = cerr
+	}
+	return err
+}

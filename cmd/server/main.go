@@ -1,0 +1,148 @@
+// Command server runs the whole Skirmish stack in one process, with no external service: the
+// lobby (TCP 127.0.0.1:7000), one game server registered with it (UDP 127.0.0.1:7001) and the
+// operations endpoints (HTTP 127.0.0.1:7002: /healthz, /metrics and /status of the game
+// server, the lobby's under /lobby/). The key they share is generated at start unless -key or
+// SKIRMISH_KEY gives one.
+//
+//	go run ./cmd/server
+//	go run ./cmd/bots -n 16 -duration 30s -json
+//
+// SIGINT or SIGTERM drains the game server (running matches end or -drain-timeout passes, and
+// their results reach the lobby), then shuts the lobby down, and exits 0.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/skirmish-go/skirmish/cmd/internal/stack"
+	"github.com/skirmish-go/skirmish/gameserver"
+	"github.com/skirmish-go/skirmish/netcode/secure"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr, nil); err != nil {
+		fmt.Fprintln(os.Stderr, "server:", err)
+		os.Exit(1)
+	}
+}
+
+type options struct {
+	lobbyAddr, gameAddr, publicAddr, httpAddr string
+	key, redis, region, transport             string
+	tick, snapshotRate, capacity              int
+	drainTimeout                              time.Duration
+	logJSON                                   bool
+	logLevel                                  string
+}
+
+func parseFlags(args []string, stderr io.Writer) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("server", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.lobbyAddr, "addr", "127.0.0.1:7000", "TCP `address` of the lobby (players and game servers)")
+	fs.StringVar(&o.gameAddr, "game-addr", "127.0.0.1:7001", "UDP `address` of the game server")
+	fs.StringVar(&o.publicAddr, "public-addr", "", "`ip:port` clients reach the game server at, named in connect tokens (default -game-addr)")
+	fs.StringVar(&o.httpAddr, "http-addr", "127.0.0.1:7002", "TCP `address` for /healthz, /metrics, /status and /lobby/metrics (empty: off)")
+	fs.StringVar(&o.key, "key", "", "hex key shared by lobby and game server (default $SKIRMISH_KEY; none: generated)")
+	fs.StringVar(&o.redis, "redis", "", "redis://host:port/db to share lobby state with other lobby processes (empty: in memory)")
+	fs.StringVar(&o.region, "region", "", "region of the game server")
+	fs.StringVar(&o.transport, "transport", "udp", "game transport: udp")
+	fs.IntVar(&o.tick, "tick", gameserver.DefaultTick, "simulation ticks per second")
+	fs.IntVar(&o.snapshotRate, "snapshot-rate", gameserver.DefaultSnapshotRate, "snapshots per second to each client")
+	fs.IntVar(&o.capacity, "capacity", 1024, "players the game server accepts")
+	fs.DurationVar(&o.drainTimeout, "drain-timeout", 30*time.Second, "on SIGTERM, how long running matches may take to end")
+	fs.BoolVar(&o.logJSON, "log-json", false, "log JSON lines instead of text")
+	fs.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	return o, nil
+}
+
+// run is main without the process. ready, if set, receives the bound lobby, game and HTTP
+// addresses once everything serves.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, ready func(lobby, game, http net.Addr)) error {
+	o, err := parseFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(o.logLevel)); err != nil {
+		return fmt.Errorf("-log-level: %w", err)
+	}
+	hopts := &slog.HandlerOptions{Level: level}
+	var handler slog.Handler = slog.NewTextHandler(stderr, hopts)
+	if o.logJSON {
+		handler = slog.NewJSONHandler(stderr, hopts)
+	}
+	log := slog.New(handler)
+
+	keyHex := o.key
+	if keyHex == "" {
+		keyHex = getenv("SKIRMISH_KEY")
+	}
+	var key secure.Key
+	if keyHex == "" {
+		if key, err = secure.GenerateKey(); err != nil {
+			return err
+		}
+	} else if key, err = secure.ParseKey(keyHex); err != nil {
+		return fmt.Errorf("key: %w", err)
+	}
+
+	lob, err := stack.StartLobby(stack.LobbyOptions{
+		Addr: o.lobbyAddr, Key: key, RedisURL: o.redis, Logger: log.With("component", "lobby"), Stdout: stdout,
+	})
+	if err != nil {
+		return fmt.Errorf("lobby: %w", err)
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := lob.Shutdown(sctx); err != nil {
+			log.Warn("lobby shutdown", "err", err)
+		}
+	}()
+
+	gameCtx, stopGame := context.WithCancel(ctx)
+	defer stopGame()
+	go func() {
+		// The lobby failing by itself (its listener died) stops the game server too.
+		select {
+		case err := <-lob.Err():
+			if err != nil {
+				log.Error("lobby stopped", "err", err)
+			}
+			stopGame()
+		case <-gameCtx.Done():
+		}
+	}()
+	return stack.RunGameServer(gameCtx, stack.GameServerOptions{
+		Addr: o.gameAddr, PublicAddr: o.publicAddr, HTTPAddr: o.httpAddr, Key: key,
+		Tick: o.tick, Snapshots: o.snapshotRate, Capacity: o.capacity, Region: o.region,
+		Lobbies: []string{lob.Addr.String()}, Transport: o.transport, DrainTimeout: o.drainTimeout,
+		Logger: log.With("component", "gameserver"), Stdout: stdout,
+		HTTP: map[string]http.Handler{"/lobby/": http.StripPrefix("/lobby", lob.Server.Handler())},
+		Ready: func(game, httpAddr net.Addr) {
+			fmt.Fprintf(stdout, "skirmish: ready: lobby %s, game %s, http %v\n", lob.Addr, game, httpAddr)
+			if ready != nil {
+				ready(lob.Addr, game, httpAddr)
+			}
+		},
+	})
+}
