@@ -116,7 +116,8 @@ type KindStats struct {
 	Conns  uint64            `json:"conns,omitempty"`  // connections established
 	Closed uint64            `json:"closed,omitempty"` // of those, closed by the server
 	Codes  map[string]uint64 `json:"codes,omitempty"`  // error codes received
-	// ClosedWithCode counts connections closed by the server after it sent an error code.
+	// ClosedWithCode counts connections the server closed right after an error line with a
+	// code (the last line it sent was the error that says why).
 	ClosedWithCode uint64 `json:"closed_with_code,omitempty"`
 	Note           string `json:"note,omitempty"` // why a kind did less than asked
 }
@@ -371,11 +372,8 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 	if err != nil {
 		return Summary{}, err
 	}
-	start := time.Now()
-	p.deadline = start.Add(p.cfg.Duration)
-	ctx, cancel := context.WithDeadline(ctx, p.deadline)
-	defer cancel()
-
+	// Sockets, tokens and sessions first (bounded by sessionDialTimeout); the duration counts
+	// from the first packet.
 	var u *udpAttack
 	if len(p.udp) > 0 {
 		u, err = newUDPAttack(ctx, p)
@@ -383,6 +381,10 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 			return Summary{}, err
 		}
 	}
+	start := time.Now()
+	p.deadline = start.Add(p.cfg.Duration)
+	ctx, cancel := context.WithDeadline(ctx, p.deadline)
+	defer cancel()
 	var wg sync.WaitGroup
 	if u != nil {
 		wg.Go(func() { u.run(ctx) })

@@ -67,7 +67,7 @@ func (t *tcpAttack) conn(ctx context.Context, k Kind, i int, sem chan struct{}) 
 	defer t.open.Add(-1)
 
 	var weClosed atomic.Bool
-	var gotCode atomic.Bool
+	var lastWasCode bool // the reader's: was the last line an error with a code
 	readerDone := make(chan struct{})
 	go func() {
 		defer close(readerDone)
@@ -78,14 +78,14 @@ func (t *tcpAttack) conn(ctx context.Context, k Kind, i int, sem chan struct{}) 
 			c.replies.Add(1)
 			c.bytesIn.Add(uint64(len(line) + 1))
 			var m struct{ Type, Code string }
-			if json.Unmarshal(line, &m) == nil && m.Type == "error" && m.Code != "" {
+			lastWasCode = json.Unmarshal(line, &m) == nil && m.Type == "error" && m.Code != ""
+			if lastWasCode {
 				c.code(m.Code)
-				gotCode.Store(true)
 			}
 		}
 		if !weClosed.Load() {
 			c.closed.Add(1)
-			if gotCode.Load() {
+			if lastWasCode {
 				c.closedWithCode.Add(1)
 			}
 		}
@@ -210,12 +210,18 @@ func (t *tcpAttack) attack(w *writer, k Kind, i int) {
 		if cfg.StormFor > 0 {
 			stop = min(stop, cfg.StormFor)
 		}
-		perStep := float64(cfg.LineRate) * lineStep.Seconds()
-		var owed float64
-		for range int(stop/lineStep) + 1 {
-			owed += perStep
+		// Lines due follow the wall clock, so a late timer does not lower the rate; the loop is
+		// bounded by time and by a step count.
+		start := time.Now()
+		sent := 0
+		for range 100 * (int(stop/lineStep) + 1) {
+			el := time.Since(start)
+			if el >= stop {
+				break
+			}
+			due := int(el.Seconds()*float64(cfg.LineRate)) + 1
 			var b strings.Builder
-			for ; owed >= 1; owed-- {
+			for ; sent < due; sent++ {
 				b.WriteString(line())
 			}
 			if b.Len() > 0 && !w.write(b.String()) {
@@ -224,6 +230,11 @@ func (t *tcpAttack) attack(w *writer, k Kind, i int) {
 			if !w.wait(lineStep) {
 				return
 			}
+		}
+		if k == Storm && w.wait(time.Second) {
+			// A well-formed request once the rate bucket has refilled: if the lobby later
+			// closes the connection, its last line shows whether it said why.
+			w.write(fmt.Sprintf(`{"type":"ping","id":%d}`+"\n", id+1))
 		}
 	}
 }

@@ -16,9 +16,16 @@ import (
 	"github.com/skirmish-go/skirmish/netcode/secure"
 )
 
-// pacingStep is how often a kind's sender wakes; each step sends what is due, at most four
-// steps' worth, so a stalled sender catches up smoothly instead of in one burst.
-const pacingStep = 2 * time.Millisecond
+// pacingStep is how often a kind's sender wakes; each wake sends what is due by the wall clock,
+// at most maxCatchUp's worth, so a late timer does not lower the rate and a stalled sender
+// catches up without one huge burst.
+const (
+	// sessionDialTimeout bounds the handshake of the tampered and replay kinds' real session.
+	sessionDialTimeout = time.Second
+
+	pacingStep = 2 * time.Millisecond
+	maxCatchUp = 50 * time.Millisecond
+)
 
 // source is one UDP socket packets come from.
 type source struct {
@@ -111,12 +118,16 @@ func newUDPAttack(ctx context.Context, p *plan) (*udpAttack, error) {
 			uk.srcs = append(uk.srcs, &source{conn: conn})
 		}
 	}
+	var prep sync.WaitGroup
 	for _, uk := range u.kinds {
-		if err := u.prepare(ctx, uk); err != nil {
-			uk.c.errors.Add(1)
-			uk.c.setNote(err.Error())
-		}
+		prep.Go(func() {
+			if err := u.prepare(ctx, uk); err != nil {
+				uk.c.errors.Add(1)
+				uk.c.setNote(err.Error())
+			}
+		})
 	}
+	prep.Wait()
 	for _, uk := range u.kinds {
 		for _, s := range uk.srcs {
 			if uk.sess != nil && s == uk.sess.src {
@@ -226,21 +237,20 @@ func (u *udpAttack) prepare(ctx context.Context, uk *udpKind) error {
 // dialSession connects one real client from the kind's first socket and captures its packets.
 func (u *udpAttack) dialSession(ctx context.Context, uk *udpKind) error {
 	cfg := u.p.cfg
+	id := uk.clientID()
+	var ud [secure.UserDataBytes]byte
+	if cfg.UserData != nil {
+		ud = cfg.UserData(id)
+	}
 	b, err := secure.GenerateConnectToken(*cfg.Key, secure.TokenParams{
-		ProtocolID: cfg.ProtocolID, ClientID: uk.clientID(), ServerAddrs: []netip.AddrPort{u.p.game},
-		ExpireAfter: cfg.Duration + 30*time.Second, Now: cfg.Now(),
-		UserData: func() (ud [secure.UserDataBytes]byte) {
-			if cfg.UserData != nil {
-				ud = cfg.UserData(0)
-			}
-			return ud
-		}(),
+		ProtocolID: cfg.ProtocolID, ClientID: id, ServerAddrs: []netip.AddrPort{u.p.game},
+		ExpireAfter: cfg.Duration + 30*time.Second, Now: cfg.Now(), UserData: ud,
 	})
 	if err != nil {
 		return fmt.Errorf("session token: %w", err)
 	}
 	s := &session{src: uk.srcs[0]}
-	dctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	dctx, cancel := context.WithTimeout(ctx, sessionDialTimeout)
 	defer cancel()
 	c, err := secure.Dial(dctx, &recConn{UDPConn: s.src.conn, s: s, c: uk.c}, b, secure.ClientConfig{Now: cfg.Now})
 	if err != nil {
@@ -303,13 +313,23 @@ func (u *udpAttack) next(uk *udpKind, buf []byte, i uint64) ([]byte, *source) {
 		return append(buf[:0], uk.pool[i%uint64(len(uk.pool))]...), src
 	case Tampered, Replay:
 		if uk.sess != nil && len(uk.pool) > 0 {
-			b := append(buf[:0], uk.pool[i%uint64(len(uk.pool))]...)
-			if uk.kind == Tampered {
-				// Flip one bit after the prefix and sequence: the header still parses, the AEAD fails.
-				sb := int(b[0] >> 4)
-				j := 1 + sb + int(rng.Uint64()%uint64(len(b)-1-sb))
-				b[j] ^= 1 << (rng.Uint64() % 8)
+			orig := uk.pool[i%uint64(len(uk.pool))]
+			if uk.kind == Replay {
+				return append(buf[:0], orig...), uk.sess.src
 			}
+			// Tampered: a fresh, never-seen sequence (so the replay window lets it through to
+			// the AEAD) and one flipped bit in the sealed data: the header parses, the AEAD fails.
+			osb := int(orig[0] >> 4)
+			seq := uint64(1)<<40 + i
+			sb := (bits.Len64(seq) + 7) / 8
+			b := append(buf[:0], byte(sb)<<4|orig[0]&0x0f)
+			for k := range sb {
+				b = append(b, byte(seq>>(8*k)))
+			}
+			body := len(b)
+			b = append(b, orig[1+osb:]...)
+			j := body + int(rng.Uint64()%uint64(len(b)-body))
+			b[j] ^= 1 << (rng.Uint64() % 8)
 			return b, uk.sess.src
 		}
 		// Session-less: payload (tampered) or keep-alive (replay) shaped packets.
@@ -350,7 +370,7 @@ func (u *udpAttack) send(ctx context.Context, uk *udpKind) {
 	start := time.Now()
 	tk := time.NewTicker(pacingStep)
 	defer tk.Stop()
-	burst := uint64(max(uk.rate*pacingStep.Seconds()*4, 1))
+	burst := uint64(max(uk.rate*maxCatchUp.Seconds(), 1))
 	var sent uint64
 	for sent < uk.count {
 		select {

@@ -101,7 +101,9 @@ func dialOne(ctx context.Context, conn net.PacketConn, addr netip.AddrPort, t *s
 		}
 	}()
 	raw.SetDeadline(time.Now().Add(timeout))
-	stop := context.AfterFunc(ctx, func() { raw.SetDeadline(time.Unix(1, 0)) })
+	// Cancellation closes the attempt (kcp-go reads deadlines without a
+	// lock, so they are only set from this goroutine).
+	stop := context.AfterFunc(ctx, func() { raw.Close() })
 	defer stop()
 
 	frame := frameHeader{Type: FrameHello, Len: helloBytes}.Append(make([]byte, 0, frameHeaderBytes+helloBytes))

@@ -14,7 +14,8 @@
 // [Session.Err], and [Session.Close]. kcp-go's errors are translated at the
 // boundary: its io.ErrClosedPipe becomes net.ErrClosed and its timeouts
 // become errors that match os.ErrDeadlineExceeded and are net.Error
-// timeouts. The package does not expose a net.Conn.
+// timeouts. [Session.Conn] gives a byte-stream net.Conn view of a session
+// (it passes golang.org/x/net/nettest.TestConn).
 //
 // # KCP settings
 //

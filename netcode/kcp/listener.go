@@ -141,9 +141,11 @@ func (l *Listener) Close() error {
 			wg.Go(func() { s.Close() })
 		}
 		wg.Wait()
-		l.kl.Close()
+		// The socket first: that stops kcp-go's read loop, which the accept
+		// loop waits for before it drains kcp-go's accept queue.
 		l.closeErr = l.conn.Close()
 		l.wg.Wait()
+		l.kl.Close()
 	})
 	return l.closeErr
 }
@@ -153,6 +155,8 @@ func (l *Listener) acceptLoop() {
 	for {
 		raw, err := l.kl.AcceptKCP()
 		if err != nil {
+			// We never close l.kl before the socket, so this is the socket's
+			// read error: kcp-go's read loop has stopped making sessions.
 			select {
 			case <-l.closing:
 			default:
@@ -160,7 +164,11 @@ func (l *Listener) acceptLoop() {
 				l.brokenBy = translate("accept", err)
 				close(l.broken)
 			}
-			return
+			break
+		}
+		if isClosedChan(l.closing) {
+			raw.Close()
+			continue
 		}
 		select {
 		case l.pending <- struct{}{}:
@@ -184,6 +192,18 @@ func (l *Listener) acceptLoop() {
 			}
 		}()
 	}
+	// kcp-go's AcceptKCP picks at random between its queue and its error,
+	// and its Close leaves queued sessions (and their goroutines) running:
+	// close what is still queued. With the error channel ready, a queued
+	// session stays unseen for 64 calls with probability 2^-64.
+	for misses := 0; misses < 64; {
+		raw, err := l.kl.AcceptKCP()
+		if err != nil {
+			misses++
+			continue
+		}
+		raw.Close()
+	}
 }
 
 // handshake reads and checks the hello. It returns the session, or nil after
@@ -195,7 +215,7 @@ func (l *Listener) handshake(raw *kcpgo.UDPSession) *Session {
 	go func() { // Close interrupts a handshake
 		select {
 		case <-l.closing:
-			raw.SetDeadline(time.Unix(1, 0))
+			raw.Close() // (not a deadline: kcp-go reads those without a lock)
 		case <-stop:
 		}
 	}()

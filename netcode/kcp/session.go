@@ -34,6 +34,7 @@ type Session struct {
 	wbuf       []byte
 	sentClose  bool
 	lastSendNs atomic.Int64
+	closeBy    atomic.Int64 // unix ns: Close's linger ends; 0 = not closing
 
 	recv *sealer // reader goroutine only
 	br   *bufio.Reader
@@ -136,26 +137,52 @@ func (s *Session) Send(msg []byte) error {
 	if s.sentClose {
 		return fmt.Errorf("kcp: send: %w", net.ErrClosed)
 	}
-	return s.writeFrameLocked(FrameMessage, msg, "send")
+	return s.writeFrameLocked(FrameMessage, msg, "send", time.Time{})
 }
 
-// writeFrameLocked seals and writes one frame; s.wmu is held. kcp-go takes
-// a whole Write into its queue or nothing, so a timed-out write leaves the
-// stream and the counter consistent.
-func (s *Session) writeFrameLocked(t FrameType, plain []byte, op string) error {
-	s.wdMu.Lock()
-	wd := s.wd
-	s.wdMu.Unlock()
-	if !wd.IsZero() && !time.Now().Before(wd) {
-		return timeoutError{op: op}
-	}
+// writeSlice bounds each kcp-go Write: kcp-go reads its write deadline
+// without a lock, so we never change it while a Write may run; instead a
+// Write blocked on a full window gives up after a slice and the loop below
+// looks again at our deadline and at Close.
+const writeSlice = 20 * time.Millisecond
+
+// writeFrameLocked seals and writes one frame; s.wmu is held. kcp-go takes a
+// whole Write into its queue or nothing, so a timed-out write leaves the
+// stream and the counter consistent. limit, if not zero, bounds the write on
+// top of the write deadline and Close's linger.
+func (s *Session) writeFrameLocked(t FrameType, plain []byte, op string, limit time.Time) error {
 	s.wbuf = s.send.appendFrame(s.wbuf[:0], t, nil, plain)
-	if _, err := s.raw.Write(s.wbuf); err != nil {
-		return translate(op, err)
+	for {
+		s.wdMu.Lock()
+		dl := s.wd
+		s.wdMu.Unlock()
+		for _, d := range [2]time.Time{limit, time.Unix(0, s.closeBy.Load())} {
+			if d.UnixNano() > 0 && (dl.IsZero() || d.Before(dl)) {
+				dl = d
+			}
+		}
+		now := time.Now()
+		if !dl.IsZero() && !now.Before(dl) {
+			if t != FrameClose && isClosedChan(s.closing) {
+				return fmt.Errorf("kcp: %s: %w", op, net.ErrClosed)
+			}
+			return timeoutError{op: op}
+		}
+		slice := now.Add(writeSlice)
+		if !dl.IsZero() && dl.Before(slice) {
+			slice = dl
+		}
+		s.raw.SetWriteDeadline(slice)
+		_, err := s.raw.Write(s.wbuf)
+		if err == nil {
+			s.send.commit()
+			s.lastSendNs.Store(time.Now().UnixNano())
+			return nil
+		}
+		if !isTimeout(err) {
+			return translate(op, err)
+		}
 	}
-	s.send.commit()
-	s.lastSendNs.Store(time.Now().UnixNano())
-	return nil
 }
 
 // Receive returns the next message, in order, exactly once; the caller owns
@@ -212,7 +239,7 @@ func (s *Session) SetWriteDeadline(t time.Time) error {
 	s.wdMu.Lock()
 	s.wd = t
 	s.wdMu.Unlock()
-	return s.raw.SetWriteDeadline(t)
+	return nil
 }
 
 // Close ends the session gracefully: it sends a close frame and waits (up to
@@ -235,16 +262,12 @@ func (s *Session) Close() error {
 	case <-s.done:
 	default:
 		// Bound a Send blocked on a full window, and our close frame, by the linger.
-		until := time.Now().Add(s.opts.Linger)
-		s.wdMu.Lock()
-		s.wd = until
-		s.wdMu.Unlock()
-		s.raw.SetWriteDeadline(until)
+		s.closeBy.Store(time.Now().Add(s.opts.Linger).UnixNano())
 		s.wmu.Lock()
 		var err error
 		if !s.sentClose {
 			s.sentClose = true
-			err = s.writeFrameLocked(FrameClose, nil, "close")
+			err = s.writeFrameLocked(FrameClose, nil, "close", time.Time{})
 		}
 		s.wmu.Unlock()
 		if err == nil {
@@ -311,7 +334,7 @@ func (s *Session) readLoop() {
 			s.wmu.Lock()
 			if !s.sentClose {
 				s.sentClose = true
-				s.writeFrameLocked(FrameClose, nil, "close")
+				s.writeFrameLocked(FrameClose, nil, "close", time.Now().Add(s.opts.Linger))
 			}
 			s.wmu.Unlock()
 			if isClosedChan(s.closing) {
@@ -374,7 +397,7 @@ func (s *Session) keepAliveLoop(every time.Duration) {
 			}
 			if s.wmu.TryLock() { // a Send in progress is traffic enough
 				if !s.sentClose {
-					s.writeFrameLocked(FrameKeepAlive, nil, "keep-alive")
+					s.writeFrameLocked(FrameKeepAlive, nil, "keep-alive", now.Add(every))
 				}
 				s.wmu.Unlock()
 			}

@@ -1,0 +1,201 @@
+// Hostile-traffic tests (issue 8). Linux only: they send from several loopback addresses
+// (127.0.0.2 and up), which Linux routes without configuration.
+
+//go:build linux
+
+package gameserver_test
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http/httptest"
+	"net/netip"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/skirmish-go/skirmish/client/bot"
+	"github.com/skirmish-go/skirmish/client/flood"
+	"github.com/skirmish-go/skirmish/gameserver"
+	"github.com/skirmish-go/skirmish/gameserver/arena"
+	"github.com/skirmish-go/skirmish/gameserver/lobbylink"
+	"github.com/skirmish-go/skirmish/gameserver/wire"
+	"github.com/skirmish-go/skirmish/lobby"
+	"github.com/skirmish-go/skirmish/lobby/tokens"
+	"github.com/skirmish-go/skirmish/netcode/secure"
+)
+
+// hostileStack is a lobby, one Arena game server and its lobbylink, in this process on loopback.
+type hostileStack struct {
+	key       secure.Key
+	lobbyAddr string
+	gameAddr  netip.AddrPort
+	gs        *gameserver.Server
+}
+
+func startHostileStack(t *testing.T) *hostileStack {
+	t.Helper()
+	key, err := secure.GenerateKey()
+	require.NoError(t, err)
+	quiet := slog.New(slog.DiscardHandler)
+	lb := lobby.New(lobby.Config{
+		Key: key, SealToken: tokens.Sealer(key, tokens.ProtocolID, 0, 0), Logger: quiet,
+		Modes:         map[string]lobby.Mode{"ffa": {MinPlayers: 2, MaxPlayers: 8, FillTimeout: 500 * time.Millisecond}},
+		MatchInterval: 50 * time.Millisecond,
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	lobbyDone := make(chan error, 1)
+	go func() { lobbyDone <- lb.Serve(ln) }()
+
+	pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	require.NoError(t, err)
+	public := pc.LocalAddr().(*net.UDPAddr).AddrPort()
+	gs, err := gameserver.New(pc, gameserver.Config{Game: arena.Factory(60), Key: key, PublicAddr: public, Logger: quiet, Capacity: 64})
+	require.NoError(t, err)
+	gsDone := make(chan error, 1)
+	go func() { gsDone <- gs.Serve() }()
+
+	registered := make(chan struct{})
+	var once sync.Once
+	link := lobbylink.New(lobbylink.Config{Lobbies: []string{ln.Addr().String()}, Key: key, Name: "gs-hostile",
+		Addr: public.String(), Capacity: 64, Logger: quiet,
+		OnRegistered: func(string) { once.Do(func() { close(registered) }) }})
+	linkCtx, stopLink := context.WithCancel(context.Background())
+	linkDone := make(chan struct{})
+	go func() {
+		defer close(linkDone)
+		link.Run(linkCtx)
+	}()
+	t.Cleanup(func() {
+		stopLink()
+		link.Close()
+		<-linkDone
+		require.NoError(t, gs.Close())
+		require.NoError(t, gs.Close())
+		<-gsDone
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		lb.Shutdown(ctx)
+		if err := <-lobbyDone; !errors.Is(err, lobby.ErrServerClosed) {
+			t.Errorf("lobby serve: %v", err)
+		}
+	})
+	select {
+	case <-registered:
+	case <-time.After(10 * time.Second):
+		t.Fatal("game server did not register with the lobby")
+	}
+	return &hostileStack{key: key, lobbyAddr: ln.Addr().String(), gameAddr: public, gs: gs}
+}
+
+// metricLines returns the game server's Prometheus lines whose names contain any of names.
+func (s *hostileStack) metricLines(names ...string) string {
+	rec := httptest.NewRecorder()
+	s.gs.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	var out []string
+	for l := range strings.SplitSeq(rec.Body.String(), "\n") {
+		if strings.HasPrefix(l, "#") {
+			continue
+		}
+		for _, n := range names {
+			if strings.Contains(l, n) {
+				out = append(out, l)
+				break
+			}
+		}
+	}
+	return strings.Join(out, "; ")
+}
+
+// floodTicket seats each of the flood's real sessions alone in a match of its own, so its
+// tampered and replayed packets hit a live connection.
+func floodTicket(clientID uint64) [wire.UserDataBytes]byte {
+	var id [16]byte
+	binary.LittleEndian.PutUint64(id[:], clientID)
+	copy(id[8:], "hostile!")
+	ud, err := wire.Ticket{MatchID: id, Players: 2, Mode: "ffa", Name: "flood", PlayerID: clientID}.Marshal()
+	if err != nil {
+		panic(err)
+	}
+	return ud
+}
+
+type progressSignal struct {
+	once  sync.Once
+	first chan struct{}
+}
+
+func (w *progressSignal) Write(b []byte) (int, error) {
+	w.once.Do(func() { close(w.first) })
+	return len(b), nil
+}
+
+// TestHostileFloodWhileBotsPlay: 16 bots play Arena through the real lobby and game server
+// while at least 20,000 junk and forged packets per second hit the game port.
+func TestHostileFloodWhileBotsPlay(t *testing.T) {
+	const rate = 24_000
+	play := 5 * time.Second
+	if testing.Short() {
+		play = 3 * time.Second
+	}
+	st := startHostileStack(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 28*time.Second)
+	defer cancel()
+	floodCtx, stopFlood := context.WithCancel(ctx)
+	defer stopFlood()
+
+	progress := &progressSignal{first: make(chan struct{})}
+	floodSum := make(chan flood.Summary, 1)
+	floodErr := make(chan error, 1)
+	go func() {
+		s, err := flood.Run(floodCtx, flood.Config{
+			Game: st.gameAddr.String(), Key: &st.key, Rate: rate, Duration: 20 * time.Second, Sources: 4,
+			Kinds: flood.UDPKinds, Progress: progress, Seed: 3, UserData: floodTicket,
+			SourceIPs: []netip.Addr{netip.MustParseAddr("127.0.0.2"), netip.MustParseAddr("127.0.0.3")},
+		})
+		floodErr <- err
+		floodSum <- s
+	}()
+	select {
+	case <-progress.first: // the flood has been running for a second
+	case <-ctx.Done():
+		t.Fatal("flood did not start")
+	}
+	sum, err := bot.Run(ctx, bot.Config{Lobby: st.lobbyAddr, N: 16, Duration: play, Mode: "ffa", Seed: 11, MatchTimeout: 15 * time.Second})
+	require.NoError(t, err)
+	status := st.gs.Status()
+	stopFlood()
+	require.NoError(t, <-floodErr)
+	fs := <-floodSum
+
+	budget := 1000.0 / float64(status.TickHz)
+	t.Logf("flood: %.1fs, %d packets (%.0f/s), %d replies, %d B in, amplified sources %d",
+		fs.Seconds, fs.Sent, fs.PacketsPerSecond(), fs.Replies, fs.BytesIn, fs.AmplifiedSources)
+	for _, k := range flood.UDPKinds {
+		if ks := fs.Kinds[k]; ks != nil {
+			t.Logf("  %-9s sent %6d replies %4d errors %d %s", k, ks.Sent, ks.Replies, ks.Errors, ks.Note)
+		}
+	}
+	t.Logf("bots: %d/%d matched, %d disconnects, %d failed, %.1f snapshots/s, input delivery %.4f, rtt p99 %.1f ms, errors %v",
+		sum.Matched, sum.Bots, sum.Disconnects, sum.Failed, sum.SnapshotRateHz, sum.InputDelivery, sum.RTTMsP99, sum.Errors)
+	t.Logf("game server: %d matches, %d players, tick p99 %.2f ms (budget %.2f ms at %d Hz)",
+		status.Matches, status.Players, status.TickP99Milli, budget, status.TickHz)
+	t.Logf("game server metrics: %s", st.metricLines("invalid_packets", "rejected_connections", "dropped_packets", "slipped_ticks"))
+
+	assert.GreaterOrEqual(t, fs.PacketsPerSecond(), 20_000.0, "flood rate")
+	assert.Zero(t, fs.AmplifiedSources)
+	assert.True(t, sum.OK(), "errors: %v", sum.Errors)
+	assert.Equal(t, 16, sum.Matched)
+	assert.Zero(t, sum.Disconnects)
+	assert.Greater(t, sum.SnapshotRateHz, 20.0, "server sends 30 Hz")
+	assert.Positive(t, status.TickP99Milli)
+	assert.Less(t, status.TickP99Milli, budget, "tick p99 within the tick budget")
+}
