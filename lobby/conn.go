@@ -191,12 +191,13 @@ func (c *conn) serve() {
 		s.connWG.Done()
 	}()
 	lr := proto.NewLineReader(c.nc, proto.MaxLineBytes)
+	helloBy := time.Now().Add(s.cfg.HandshakeTimeout) // from accept, not per line
 	for {
-		deadline := s.cfg.IdleTimeout
-		if c.role == "" {
-			deadline = s.cfg.HandshakeTimeout
+		deadline := time.Now().Add(s.cfg.IdleTimeout)
+		if c.role == "" || (c.role == proto.RoleServer && c.server == nil) {
+			deadline = helloBy
 		}
-		_ = c.nc.SetReadDeadline(time.Now().Add(deadline))
+		_ = c.nc.SetReadDeadline(deadline)
 		line, err := lr.ReadLine()
 		if err != nil {
 			if errors.Is(err, proto.ErrLineTooLong) {
@@ -206,8 +207,12 @@ func (c *conn) serve() {
 				return
 			}
 			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() && c.role == "" {
-				c.replyErr(0, proto.CodeHelloFirst, "no hello in time")
+			if errors.As(err, &ne) && ne.Timeout() {
+				if c.role == "" || (c.role == proto.RoleServer && c.server == nil) {
+					c.replyErr(0, proto.CodeHelloFirst, "no hello in time")
+				} else {
+					c.replyErr(0, proto.CodeIdleTimeout, "nothing received in time")
+				}
 				c.sendAndClose(nil)
 				c.waitDrained()
 			}
@@ -226,16 +231,16 @@ func (c *conn) serve() {
 			continue
 		}
 		m, err := proto.Decode(line)
+		if !c.allow(time.Now()) { // every line counts, parsable or not
+			c.replyErr(m.ID, proto.CodeRateLimited, "too many messages")
+			continue
+		}
 		if err != nil {
 			s.metrics.messages.WithLabelValues("unknown").Inc()
 			c.replyErr(0, proto.CodeBadRequest, err.Error())
 			continue
 		}
 		s.metrics.messages.WithLabelValues(typeLabel(m.Type)).Inc()
-		if !c.allow(time.Now()) {
-			c.replyErr(m.ID, proto.CodeRateLimited, "too many messages")
-			continue
-		}
 		if c.handle(&m) {
 			return
 		}

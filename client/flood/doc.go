@@ -17,8 +17,9 @@
 //     first address may use a token.
 //   - wrongaddr: real tokens (needs the key) that name another server's address.
 //   - tampered: with the key, one real session is established and its encrypted packets are
-//     resent from the same address with one byte flipped (they fail the AEAD); without it,
-//     random encrypted-looking payload packets from addresses without a session.
+//     resent from the same address with a fresh sequence number and one bit flipped (they pass
+//     the replay window and fail the AEAD); without it, random encrypted-looking payload
+//     packets from addresses without a session.
 //   - replay: the same session's packets resent verbatim (the replay window drops them).
 //
 // Lobby TCP port (newline-delimited JSON, lobby/PROTOCOL.md): silent (connect, never speak),

@@ -29,9 +29,15 @@ type Options struct {
 	// Autoplay means the backend plays the local player: the Game sends no controls.
 	Autoplay bool
 	// Screenshot, when set, saves the frame drawn After the first frame as a PNG at this path
-	// and ends the game.
+	// and ends the game. With AfterMatch, After counts from the first frame of a match instead,
+	// so the picture shows the match however long the queue took.
 	Screenshot string
 	After      time.Duration
+	AfterMatch bool
+	// ScreenshotTimeout, if positive, bounds the wait for the Screenshot from the first frame:
+	// past it the frame on screen is saved anyway and Run returns an error wrapping
+	// ErrScreenshotTimeout with the lobby's status line.
+	ScreenshotTimeout time.Duration
 	// NetGraph starts with the net graph (F3) shown.
 	NetGraph bool
 	// WindowWidth and WindowHeight are the initial window size; default 1280×720.
@@ -39,6 +45,10 @@ type Options struct {
 	// Now is the clock for Screenshot's timing; default time.Now.
 	Now func() time.Time
 }
+
+// ErrScreenshotTimeout means Options.ScreenshotTimeout passed before the screenshot was due
+// (with AfterMatch: no match started in time).
+var ErrScreenshotTimeout = errors.New("render: screenshot not due before the timeout")
 
 // screenKind is which screen is up.
 type screenKind uint8
@@ -50,6 +60,22 @@ const (
 	screenMatch
 	screenResults
 )
+
+func (k screenKind) String() string {
+	switch k {
+	case screenConnect:
+		return "connect"
+	case screenLobby:
+		return "lobby"
+	case screenJoining:
+		return "joining"
+	case screenMatch:
+		return "match"
+	case screenResults:
+		return "results"
+	}
+	return fmt.Sprintf("screen(%d)", uint8(k))
+}
 
 // Game is the ebiten.Game of the Skirmish client. Create it with NewGame; run it with Run or
 // ebiten.RunGame.
@@ -74,6 +100,7 @@ type Game struct {
 	net        view.NetHistory
 
 	start        time.Time
+	matchStart   time.Time // first frame of the current match (zero outside one)
 	frames       int
 	shotDone     bool
 	shotErr      error
@@ -167,6 +194,9 @@ func (g *Game) Update() error {
 	}
 	if g.screen != screenMatch && g.screen != screenResults {
 		g.camInit = false
+		g.matchStart = time.Time{}
+	} else if g.matchStart.IsZero() {
+		g.matchStart = g.opt.Now()
 	}
 	if g.screen != screenResults {
 		g.resultsTicks = 0
@@ -211,9 +241,21 @@ func (g *Game) Draw(screen *ebiten.Image) {
 		g.drawResults(screen, g.scene)
 	}
 	g.frames++
-	if g.opt.Screenshot != "" && !g.shotDone && g.frames > 2 && g.opt.Now().Sub(g.start) >= g.opt.After {
-		g.shotErr = savePNG(screen, g.opt.Screenshot)
-		g.shotDone = true
+	if g.opt.Screenshot != "" && !g.shotDone && g.frames > 2 {
+		now := g.opt.Now()
+		from := g.start
+		if g.opt.AfterMatch {
+			from = g.matchStart
+		}
+		switch {
+		case !from.IsZero() && now.Sub(from) >= g.opt.After:
+			g.shotErr = savePNG(screen, g.opt.Screenshot)
+			g.shotDone = true
+		case g.opt.ScreenshotTimeout > 0 && now.Sub(g.start) >= g.opt.ScreenshotTimeout:
+			err := fmt.Errorf("%w (%v; screen %s, status %q)", ErrScreenshotTimeout, g.opt.ScreenshotTimeout, g.screen, g.lobby.Status)
+			g.shotErr = errors.Join(err, savePNG(screen, g.opt.Screenshot))
+			g.shotDone = true
+		}
 	}
 }
 

@@ -1,38 +1,98 @@
 package main
 
 import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"slices"
+
+	"github.com/skirmish-go/skirmish/client"
+	"github.com/skirmish-go/skirmish/client/bot"
 	"github.com/skirmish-go/skirmish/client/render"
 	"github.com/skirmish-go/skirmish/client/render/demo"
+	"github.com/skirmish-go/skirmish/gameserver/arena"
 )
 
 // backendConfig is what the flags say about the backend.
 type backendConfig struct {
 	Lobby, Name string
 	TLS         bool
+	TLSCA       string // PEM file of roots that sign the lobby's certificate; "" = the system's
 	Autoplay    bool
+	Seed        uint64 // the autoplay brain's seed
 	Mode        string
 	Transport   string // "udp" or "kcp"
 	Demo        bool
+	Logger      *slog.Logger
 }
 
-// The offline demo satisfies render.Backend.
-var _ render.Backend = (*demo.Backend)(nil)
+// ErrKCPUnavailable is the -transport kcp error until the client core speaks KCP.
+var ErrKCPUnavailable = errors.New("-transport kcp: the client core speaks only udp so far")
 
-// newBackend builds the backend the window runs on, and a func that releases it.
-//
-// PLUG-IN POINT for the client core: until the core exists, every run uses the offline demo
-// (with -demo it skips the lobby and starts a match; without it, the fake lobby answers the
-// connect screen). When the core lands, replace the non-demo branch with its constructor, e.g.
-//
-//	core, err := client.New(client.Config{Lobby: cfg.Lobby, Name: cfg.Name, TLS: cfg.TLS,
-//		Autoplay: cfg.Autoplay, Transport: cfg.Transport})
-//	if err != nil { return nil, nil, err }
-//	return core, func() { core.Close() }, nil
-//
-// where *client.Core (any name) has the methods of render.Backend; it needs no Ebiten import
-// because every type in that interface lives in package client.
+// Both backends satisfy render.Backend.
+var (
+	_ render.Backend = (*demo.Backend)(nil)
+	_ render.Backend = (*client.Session)(nil)
+)
+
+// newBackend builds the backend the window runs on, and a func that releases it: the offline
+// demo with -demo, otherwise the real client core (a client.Session talking to the lobby and
+// game servers).
 func newBackend(cfg backendConfig) (render.Backend, func(), error) {
-	return newDemoBackend(cfg), func() {}, nil
+	if cfg.Demo {
+		return newDemoBackend(cfg), func() {}, nil
+	}
+	scfg, err := sessionConfig(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	s := client.NewSession(scfg)
+	return s, func() { s.Close() }, nil
+}
+
+// sessionConfig turns the flags into the core's configuration.
+func sessionConfig(cfg backendConfig) (client.SessionConfig, error) {
+	if cfg.Transport == "kcp" {
+		return client.SessionConfig{}, ErrKCPUnavailable
+	}
+	scfg := client.SessionConfig{Modes: modes(cfg.Mode), Logger: cfg.Logger}
+	if cfg.Autoplay {
+		// The session queues for a quick match itself (its first mode, the -mode one) as soon
+		// as the lobby welcomes us, and again after each match; the brain plays.
+		scfg.AutoQueue = true
+		scfg.Autoplay = bot.Autoplay(cfg.Seed)
+	}
+	if cfg.TLS || cfg.TLSCA != "" {
+		tc := &tls.Config{MinVersion: tls.VersionTLS12}
+		if cfg.TLSCA != "" {
+			pem, err := os.ReadFile(cfg.TLSCA)
+			if err != nil {
+				return client.SessionConfig{}, fmt.Errorf("-tls-ca: %w", err)
+			}
+			tc.RootCAs = x509.NewCertPool()
+			if !tc.RootCAs.AppendCertsFromPEM(pem) {
+				return client.SessionConfig{}, fmt.Errorf("-tls-ca %s: no PEM certificate in it", cfg.TLSCA)
+			}
+		}
+		scfg.TLS = tc
+	}
+	return scfg, nil
+}
+
+// modes lists Arena's quick match modes with mode ("" = Arena's default order) first, which
+// makes it the session's default.
+func modes(mode string) []string {
+	var all []string
+	for _, m := range arena.Modes() {
+		all = append(all, m.Name)
+	}
+	if mode == "" {
+		return all
+	}
+	return append([]string{mode}, slices.DeleteFunc(all, func(m string) bool { return m == mode })...)
 }
 
 // newDemoBackend is the offline demo: with -demo a match starts at once; otherwise its fake

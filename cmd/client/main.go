@@ -1,16 +1,26 @@
 // Command client is the Skirmish game client: an Ebiten window with the connect and lobby
-// screens, the match and its HUD. It parses flags, builds the backend (see backend.go) and hands
-// both to package client/render.
+// screens, the match and its HUD. It parses flags, builds the backend (backend.go: the real
+// client core, client.Session, or with -demo the offline stand-in) and hands both to package
+// client/render.
 //
-//	client -name Ada                       # connect screen prefilled, lobby at 127.0.0.1:7000
-//	client -demo                           # offline demo match, no server needed
-//	client -autoplay -screenshot m.png -after 10s   # unattended: bot plays, PNG saved, exit
+//	client                                  # name entry screen, lobby at 127.0.0.1:7000
+//	client -name Ada -lobby host:7000       # connects at once as Ada
+//	client -demo                            # offline demo match, no server needed
+//	client -autoplay -screenshot m.png -after 10s   # unattended: the bot brain queues and
+//	                                        # plays; the frame 10 s into the match is saved
+//
+// In a match: the mouse aims, WASD or the arrows move, left click (Space) fires, right click
+// (Shift) alt-fires, Tab shows the scoreboard, F3 the net graph, Enter chats.
+//
+// Ebiten needs a display: on a headless machine run it under xvfb-run -a.
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
-	"log"
+	"io"
+	"log/slog"
 	"os"
 	"time"
 
@@ -18,49 +28,98 @@ import (
 )
 
 func main() {
-	var cfg backendConfig
-	flag.StringVar(&cfg.Lobby, "lobby", "127.0.0.1:7000", "lobby `address` (TCP)")
-	flag.StringVar(&cfg.Name, "name", "", "player name (prefills the connect screen; required with -autoplay)")
-	flag.BoolVar(&cfg.TLS, "tls", false, "connect to the lobby over TLS")
-	flag.BoolVar(&cfg.Autoplay, "autoplay", false, "let the bot brain play: connect, quick match, fight")
-	flag.StringVar(&cfg.Mode, "mode", "", "quick match `mode` for -autoplay and -demo (default: the backend's)")
-	flag.StringVar(&cfg.Transport, "transport", "udp", "game transport: udp or kcp (reserved)")
-	flag.BoolVar(&cfg.Demo, "demo", false, "offline demo: no server, a match of bots starts at once")
-	shot := flag.String("screenshot", "", "save the frame drawn after -after as a PNG `file` and exit")
-	after := flag.Duration("after", 3*time.Second, "when to take the -screenshot, from the first frame")
-	width := flag.Int("width", 1280, "initial window width")
-	height := flag.Int("height", 720, "initial window height")
-	flag.Parse()
-	if flag.NArg() > 0 {
-		fmt.Fprintf(os.Stderr, "client: unexpected arguments %q\n", flag.Args())
+	err := run(os.Args[1:], os.Stderr)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		os.Exit(0)
+	case errors.Is(err, errUsage):
 		os.Exit(2)
+	case err != nil:
+		fmt.Fprintln(os.Stderr, "client:", err)
+		os.Exit(1)
 	}
-	if cfg.Transport != "udp" && cfg.Transport != "kcp" {
-		fmt.Fprintf(os.Stderr, "client: -transport must be udp or kcp, not %q\n", cfg.Transport)
-		os.Exit(2)
+}
+
+// errUsage marks a bad command line (already reported).
+var errUsage = errors.New("usage")
+
+// options is the parsed command line.
+type options struct {
+	backend           backendConfig
+	render            render.Options
+	logLevel          slog.Level
+	screenshotTimeout time.Duration
+}
+
+func parseFlags(args []string, stderr io.Writer) (options, error) {
+	var o options
+	cfg := &o.backend
+	fs := flag.NewFlagSet("client", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&cfg.Lobby, "lobby", "127.0.0.1:7000", "lobby `address` (TCP)")
+	fs.StringVar(&cfg.Name, "name", "", "player `name`: connect at once as it (default: ask on the name entry screen; \"autoplay\" with -autoplay)")
+	fs.BoolVar(&cfg.TLS, "tls", false, "connect to the lobby over TLS")
+	fs.StringVar(&cfg.TLSCA, "tls-ca", "", "PEM `file` of the CA that signed the lobby's certificate (implies -tls; default: the system's roots)")
+	fs.BoolVar(&cfg.Autoplay, "autoplay", false, "let the bot brain play: connect, quick match, fight, queue again")
+	fs.Uint64Var(&cfg.Seed, "seed", 1, "seed of the -autoplay brain")
+	fs.StringVar(&cfg.Mode, "mode", "", "quick match `mode` (default: ffa; -demo: tdm)")
+	fs.StringVar(&cfg.Transport, "transport", "udp", "game transport: udp (kcp is not supported by the client yet)")
+	fs.BoolVar(&cfg.Demo, "demo", false, "offline demo: no server, a match of bots starts at once")
+	fs.StringVar(&o.render.Screenshot, "screenshot", "", "save a frame as a PNG `file` and exit (see -after)")
+	fs.DurationVar(&o.render.After, "after", 3*time.Second, "when to take the -screenshot: from the first frame of the match with -autoplay or -demo, else from the first frame")
+	fs.DurationVar(&o.screenshotTimeout, "screenshot-timeout", 2*time.Minute, "with -screenshot: give up (save the frame anyway, exit 1) if it is not due after this long (0: wait forever)")
+	fs.IntVar(&o.render.WindowWidth, "width", 1280, "initial window width")
+	fs.IntVar(&o.render.WindowHeight, "height", 720, "initial window height")
+	fs.BoolVar(&o.render.NetGraph, "netgraph", false, "start with the net graph (F3) shown")
+	fs.TextVar(&o.logLevel, "log-level", slog.LevelWarn, "log `level` of the client core on stderr: debug, info, warn, error")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "client: unexpected arguments %q\n", fs.Args())
+		return o, errUsage
+	}
+	switch cfg.Transport {
+	case "udp":
+	case "kcp":
+		fmt.Fprintf(stderr, "client: %v\n", ErrKCPUnavailable)
+		return o, errUsage
+	default:
+		fmt.Fprintf(stderr, "client: -transport must be udp or kcp, not %q\n", cfg.Transport)
+		return o, errUsage
 	}
 	if cfg.Autoplay && cfg.Name == "" {
 		cfg.Name = "autoplay"
 	}
-	if err := run(cfg, render.Options{
-		Name: cfg.Name, Lobby: cfg.Lobby,
-		AutoConnect:    cfg.Autoplay && !cfg.Demo,
-		AutoQuickMatch: cfg.Autoplay && !cfg.Demo, QuickMatchMode: cfg.Mode,
-		Autoplay:   cfg.Autoplay,
-		Screenshot: *shot, After: *after,
-		WindowWidth: *width, WindowHeight: *height,
-	}); err != nil {
-		log.Fatal(err)
+	cfg.TLS = cfg.TLS || cfg.TLSCA != ""
+	r := &o.render
+	r.Name, r.Lobby = cfg.Name, cfg.Lobby
+	// With a name there is nothing to ask: connect at once (the connect screen shows any error
+	// and lets the player retry). The real core queues by itself under -autoplay
+	// (client.SessionConfig.AutoQueue); the demo is walked through its lobby by the Game.
+	r.AutoConnect = cfg.Name != "" && !cfg.Demo
+	r.Autoplay = cfg.Autoplay
+	r.AutoQuickMatch = cfg.Autoplay && cfg.Demo
+	r.QuickMatchMode = cfg.Mode
+	r.AfterMatch = cfg.Autoplay || cfg.Demo
+	if r.Screenshot != "" {
+		r.ScreenshotTimeout = o.screenshotTimeout
 	}
+	return o, nil
 }
 
-func run(cfg backendConfig, opt render.Options) error {
-	b, closeBackend, err := newBackend(cfg)
+func run(args []string, stderr io.Writer) error {
+	o, err := parseFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	o.backend.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: o.logLevel}))
+	b, closeBackend, err := newBackend(o.backend)
 	if err != nil {
 		return err
 	}
 	defer closeBackend()
-	g, err := render.NewGame(b, opt)
+	g, err := render.NewGame(b, o.render)
 	if err != nil {
 		return err
 	}

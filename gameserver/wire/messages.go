@@ -31,7 +31,7 @@ import (
 
 // ProtocolVersion is the version of the in-match messages below. The server sends it in
 // [Welcome]; bump it on every wire-incompatible change.
-const ProtocolVersion = 1
+const ProtocolVersion = 2
 
 // MsgType is byte 0 of every in-match message: what the rest of the bytes are.
 type MsgType uint8
@@ -45,6 +45,7 @@ const (
 	MsgGameEvent = MsgType(0x12) // server → client, reliable: the game's own event bytes
 	MsgChat      = MsgType(0x13) // both ways, reliable: a line of chat
 	MsgMatchEnd  = MsgType(0x14) // server → client, reliable: the final result
+	MsgDenied    = MsgType(0x15) // server → client, reliable: the connection is refused, and why
 )
 
 func (t MsgType) String() string {
@@ -63,6 +64,8 @@ func (t MsgType) String() string {
 		return "chat"
 	case MsgMatchEnd:
 		return "match_end"
+	case MsgDenied:
+		return "denied"
 	}
 	return fmt.Sprintf("msg(0x%02x)", uint8(t))
 }
@@ -76,6 +79,7 @@ const (
 	MaxEventBytes       = 16 << 10 // one GameEvent's game bytes
 	MaxResultBytes      = 32 << 10 // one MatchEnd's result JSON
 	MaxSnapshotBytes    = 60 << 10 // one snapshot delta (below netcode's 64 KiB message limit)
+	MaxReasonBytes      = 200      // one Denied reason, UTF-8
 )
 
 // Errors returned by the parsers. Short input is io.ErrUnexpectedEOF.
@@ -197,21 +201,37 @@ func ParseInput(b []byte) (Input, int, error) {
 // Delta is the gameserver/snapshot codec's output (snapshot.PeekTicks reads its tick and the
 // baseline tick it was encoded against; the client keeps its last 32 snapshots to find it).
 //
+// The server may send a snapshot a second time (redundancy under loss): the repeat is the same
+// message byte for byte, so its LastInputSeq and counters still describe the tick of its
+// state, and a client reconciles against the right input whichever copy it decodes.
+//
+// InputsApplied and RepeatedInputs are cumulative counters of this connection, as of the
+// snapshot's tick: ticks the server simulated with one of this client's real inputs, and ticks
+// (while this client was connected and after its first input arrived) it had to repeat the
+// last input because the next one had not arrived. Their ratio is the exact input delivery.
+//
 // Layout:
 //
 //	0      type (MsgSnapshot)
 //	1      flags: bit 0 = HasInput (an input of this client has been applied)
 //	2-3    last input sequence processed for this client, uint16 LE (0 when !HasInput)
-//	4-7    delta length n, uint32 LE, ≤ MaxSnapshotBytes
-//	8…     n bytes of snapshot delta
+//	4-7    inputs applied, uint32 LE
+//	8-11   repeated inputs, uint32 LE
+//	12-15  delta length n, uint32 LE, ≤ MaxSnapshotBytes
+//	16…    n bytes of snapshot delta
 type Snapshot struct {
-	HasInput     bool
-	LastInputSeq uint16
-	Delta        []byte // Parse aliases the message bytes
+	HasInput       bool
+	LastInputSeq   uint16
+	InputsApplied  uint32
+	RepeatedInputs uint32
+	Delta          []byte // Parse aliases the message bytes
 }
 
+// snapshotHeaderLen is the size of a Snapshot message without its delta.
+const snapshotHeaderLen = 16
+
 // Len is the encoded size in bytes.
-func (m *Snapshot) Len() int { return 8 + len(m.Delta) }
+func (m *Snapshot) Len() int { return snapshotHeaderLen + len(m.Delta) }
 
 // Append encodes m after b.
 func (m *Snapshot) Append(b []byte) ([]byte, error) {
@@ -224,6 +244,8 @@ func (m *Snapshot) Append(b []byte) ([]byte, error) {
 	}
 	b = append(b, byte(MsgSnapshot), flags)
 	b = binary.LittleEndian.AppendUint16(b, m.LastInputSeq)
+	b = binary.LittleEndian.AppendUint32(b, m.InputsApplied)
+	b = binary.LittleEndian.AppendUint32(b, m.RepeatedInputs)
 	b = binary.LittleEndian.AppendUint32(b, uint32(len(m.Delta)))
 	return append(b, m.Delta...), nil
 }
@@ -231,7 +253,7 @@ func (m *Snapshot) Append(b []byte) ([]byte, error) {
 // ParseSnapshot decodes a Snapshot message. Delta aliases b.
 func ParseSnapshot(b []byte) (Snapshot, int, error) {
 	var m Snapshot
-	if len(b) < 8 {
+	if len(b) < snapshotHeaderLen {
 		return m, 0, io.ErrUnexpectedEOF
 	}
 	if MsgType(b[0]) != MsgSnapshot {
@@ -242,15 +264,17 @@ func ParseSnapshot(b []byte) (Snapshot, int, error) {
 	}
 	m.HasInput = b[1]&1 != 0
 	m.LastInputSeq = binary.LittleEndian.Uint16(b[2:4])
-	n := binary.LittleEndian.Uint32(b[4:8])
+	m.InputsApplied = binary.LittleEndian.Uint32(b[4:8])
+	m.RepeatedInputs = binary.LittleEndian.Uint32(b[8:12])
+	n := binary.LittleEndian.Uint32(b[12:16])
 	if n > MaxSnapshotBytes {
 		return Snapshot{}, 0, fmt.Errorf("wire: snapshot: %d bytes: %w", n, ErrTooLong)
 	}
-	if uint32(len(b)-8) < n {
+	if uint32(len(b)-snapshotHeaderLen) < n {
 		return Snapshot{}, 0, io.ErrUnexpectedEOF
 	}
-	m.Delta = b[8 : 8+n : 8+n]
-	return m, 8 + int(n), nil
+	m.Delta = b[snapshotHeaderLen : snapshotHeaderLen+n : snapshotHeaderLen+n]
+	return m, snapshotHeaderLen + int(n), nil
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -489,6 +513,45 @@ func ParseChat(b []byte) (Chat, int, error) {
 	m.From = b[1]
 	m.Text = string(b[3 : 3+n])
 	return m, 3 + n, nil
+}
+
+// Denied tells a client that the server refused its connection (an unknown mode, a full
+// server, a finished match, ...) just before the server disconnects it. It is the only message
+// such a client receives.
+//
+// Layout: type (MsgDenied) | length n uint8 ≤ MaxReasonBytes | n bytes of UTF-8.
+type Denied struct {
+	Reason string
+}
+
+// Len is the encoded size in bytes.
+func (m *Denied) Len() int { return 2 + len(m.Reason) }
+
+// Append encodes m after b.
+func (m *Denied) Append(b []byte) ([]byte, error) {
+	if len(m.Reason) > MaxReasonBytes {
+		return b, fmt.Errorf("wire: denied: %d bytes: %w", len(m.Reason), ErrTooLong)
+	}
+	b = append(b, byte(MsgDenied), byte(len(m.Reason)))
+	return append(b, m.Reason...), nil
+}
+
+// ParseDenied decodes a Denied message.
+func ParseDenied(b []byte) (Denied, int, error) {
+	if len(b) < 2 {
+		return Denied{}, 0, io.ErrUnexpectedEOF
+	}
+	if MsgType(b[0]) != MsgDenied {
+		return Denied{}, 0, fmt.Errorf("wire: denied: type 0x%02x: %w", b[0], ErrWrongType)
+	}
+	n := int(b[1])
+	if n > MaxReasonBytes {
+		return Denied{}, 0, fmt.Errorf("wire: denied: %d bytes: %w", n, ErrTooLong)
+	}
+	if len(b)-2 < n {
+		return Denied{}, 0, io.ErrUnexpectedEOF
+	}
+	return Denied{Reason: string(b[2 : 2+n])}, 2 + n, nil
 }
 
 // PlayerScore is one line of a match's final scoreboard.

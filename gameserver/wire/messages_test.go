@@ -15,7 +15,7 @@ func sampleInput() Input {
 }
 
 func sampleSnapshot() Snapshot {
-	return Snapshot{HasInput: true, LastInputSeq: 77, Delta: []byte{9, 8, 7, 6}}
+	return Snapshot{HasInput: true, LastInputSeq: 77, InputsApplied: 1 << 20, RepeatedInputs: 3, Delta: []byte{9, 8, 7, 6}}
 }
 
 func sampleWelcome() Welcome {
@@ -33,6 +33,7 @@ func TestRoundTrip(t *testing.T) {
 	ev := GameEvent{Data: []byte("kill")}
 	chat := Chat{From: 2, Text: "gg"}
 	end := MatchEnd{Result: Result{Reason: "time_limit", Scores: []PlayerScore{{Slot: 1, Name: "bo", Score: 3}}}}
+	den := Denied{Reason: `unknown mode "team"`}
 
 	type codec struct {
 		name   string
@@ -51,6 +52,7 @@ func TestRoundTrip(t *testing.T) {
 		{"event", MsgGameEvent, ev.Append, func(b []byte) (any, int, error) { return ParseGameEvent(b) }, ev, ev.Len()},
 		{"chat", MsgChat, chat.Append, func(b []byte) (any, int, error) { return ParseChat(b) }, chat, chat.Len()},
 		{"end", MsgMatchEnd, end.Append, func(b []byte) (any, int, error) { return ParseMatchEnd(b) }, end, -1},
+		{"denied", MsgDenied, den.Append, func(b []byte) (any, int, error) { return ParseDenied(b) }, den, den.Len()},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -112,12 +114,18 @@ func TestLimits(t *testing.T) {
 	_, _, err = ParseInput(b)
 	require.ErrorIs(t, err, ErrMalformed)
 
-	s := []byte{byte(MsgSnapshot), 0, 0, 0}
+	s := []byte{byte(MsgSnapshot), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}
 	s = binary.LittleEndian.AppendUint32(s, MaxSnapshotBytes+1)
 	_, _, err = ParseSnapshot(s)
 	require.ErrorIs(t, err, ErrTooLong)
-	_, _, err = ParseSnapshot([]byte{byte(MsgSnapshot), 2, 0, 0, 0, 0, 0, 0})
+	_, _, err = ParseSnapshot([]byte{byte(MsgSnapshot), 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0})
 	require.ErrorIs(t, err, ErrMalformed)
+	_, _, err = ParseSnapshot([]byte{byte(MsgSnapshot), 0, 0, 0, 0, 0, 0, 0})
+	require.ErrorIs(t, err, io.ErrUnexpectedEOF, "a version-1 header is short")
+	_, _, err = ParseDenied([]byte{byte(MsgDenied), MaxReasonBytes + 1})
+	require.ErrorIs(t, err, ErrTooLong)
+	_, _, err = ParseDenied([]byte{byte(MsgDenied), 3, 'a'})
+	require.ErrorIs(t, err, io.ErrUnexpectedEOF)
 
 	_, _, err = ParseRoster([]byte{byte(MsgRoster), MaxRosterPlayers + 1})
 	require.ErrorIs(t, err, ErrTooLong)
@@ -148,7 +156,8 @@ func fuzzSeeds(f *testing.F) {
 	ev := GameEvent{Data: []byte{1}}
 	chat := Chat{Text: "hi"}
 	end := MatchEnd{Result: Result{Reason: "x"}}
-	for _, app := range []func([]byte) ([]byte, error){in.Append, snap.Append, wel.Append, ros.Append, ev.Append, chat.Append, end.Append} {
+	den := Denied{Reason: "full"}
+	for _, app := range []func([]byte) ([]byte, error){in.Append, snap.Append, wel.Append, ros.Append, ev.Append, chat.Append, end.Append, den.Append} {
 		b, err := app(nil)
 		if err != nil {
 			f.Fatal(err)
@@ -184,6 +193,19 @@ func FuzzParseSnapshot(f *testing.F) {
 		if m.HasInput || m.LastInputSeq == 0 {
 			require.Equal(t, b[:n], out)
 		}
+	})
+}
+
+func FuzzParseDenied(f *testing.F) {
+	fuzzSeeds(f)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		m, n, err := ParseDenied(b)
+		if err != nil {
+			return
+		}
+		out, err := m.Append(nil)
+		require.NoError(t, err)
+		require.Equal(t, b[:n], out)
 	})
 }
 

@@ -99,6 +99,7 @@ const (
 	CodeAuthFailed    = "auth_failed"        // game server MAC wrong; the lobby then closes
 	CodeShuttingDown  = "shutting_down"      // the lobby is shutting down
 	CodeInternal      = "internal"           // the lobby failed; retry later
+	CodeIdleTimeout   = "idle_timeout"       // nothing received for the idle timeout; the lobby then closes
 )
 
 // Match end reasons, the "reason" of match_ended.

@@ -93,9 +93,11 @@
 // later message until its retransmission (one RTO, at least 10 ms plus the
 // RTT), where the UDP path would just use the next snapshot. Measured by
 // TestPacedLatency (200-byte messages at 60 Hz, 3 ± 2 ms one-way, loopback,
-// -race, a shared 2-core machine): 0 % loss p50 4.5 ms, p99 36 ms, 1.3x the
-// message bytes on the wire; 30 % loss each way p50 25 ms, p99 112 ms, 2.0x.
-// Bulk: 2,000 messages each way at once at 30 % loss take about 3–5 s.
+// -race, a shared 2-core machine): 0 % loss p50 4–5 ms, p99 30–36 ms, 1.3x
+// the message bytes on the wire; 30 % loss each way p50 18–25 ms, p99
+// 100–112 ms, 2.0x.
+// Bulk: 2,000 messages (12–300 B) each way at once at 30 % loss take
+// 0.5–5 s on the same machine depending on its load.
 //
 // # Snapshots in KCP mode
 //

@@ -885,24 +885,39 @@ func (t *tokenHistory) findOrAdd(mac [macBytes]byte, addr netip.AddrPort) bool {
 }
 
 // rateLimiter counts handshake packets per source in fixed one-second
-// windows. Memory is bounded: past maxRateSources sources, newcomers share
+// windows, per source address and port and per host (the IPv4 address, or
+// the IPv6 /64), so spraying source ports from one host buys no more than
+// perHost. Memory is bounded: past maxRateSources hosts, newcomers share
 // one overflow budget.
 type rateLimiter struct {
 	perSource   int
-	totalLimit  int // all sources together, so spraying source ports cannot buy unbounded CPU
+	perHost     int
+	totalLimit  int // all sources together, so many hosts cannot buy unbounded CPU
 	windowStart time.Time
 	counts      map[netip.AddrPort]int
+	hosts       map[netip.Prefix]int
 	overflow    int
 	total       int
 }
 
 func newRateLimiter(perSource, totalLimit int) rateLimiter {
-	return rateLimiter{perSource: perSource, totalLimit: totalLimit, counts: make(map[netip.AddrPort]int)}
+	return rateLimiter{perSource: perSource, perHost: 8 * perSource, totalLimit: totalLimit,
+		counts: make(map[netip.AddrPort]int), hosts: make(map[netip.Prefix]int)}
+}
+
+func hostOf(a netip.Addr) netip.Prefix {
+	bits := 32
+	if a.Is6() {
+		bits = 64
+	}
+	p, _ := a.Prefix(bits)
+	return p
 }
 
 func (r *rateLimiter) allow(now time.Time, a netip.AddrPort) bool {
 	if now.Sub(r.windowStart) >= rateLimitWindow || now.Before(r.windowStart) {
 		clear(r.counts)
+		clear(r.hosts)
 		r.overflow = 0
 		r.total = 0
 		r.windowStart = now
@@ -910,8 +925,9 @@ func (r *rateLimiter) allow(now time.Time, a netip.AddrPort) bool {
 	if r.total >= r.totalLimit {
 		return false
 	}
-	c, ok := r.counts[a]
-	if !ok && len(r.counts) >= maxRateSources {
+	h := hostOf(a.Addr())
+	hc, ok := r.hosts[h]
+	if !ok && len(r.hosts) >= maxRateSources {
 		if r.overflow >= overflowRateLimit {
 			return false
 		}
@@ -919,10 +935,11 @@ func (r *rateLimiter) allow(now time.Time, a netip.AddrPort) bool {
 		r.total++
 		return true
 	}
-	if c >= r.perSource {
+	if hc >= r.perHost || r.counts[a] >= r.perSource {
 		return false
 	}
-	r.counts[a] = c + 1
+	r.hosts[h] = hc + 1
+	r.counts[a]++
 	r.total++
 	return true
 }

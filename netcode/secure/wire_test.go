@@ -279,21 +279,28 @@ func TestRateLimiterBounds(t *testing.T) {
 		require.True(t, r.allow(now, a))
 	}
 	require.False(t, r.allow(now, a), "per source")
-	allowed := 0
+	hostPorts := 0
+	for i := range 1000 {
+		if r.allow(now, netip.AddrPortFrom(netip.MustParseAddr("10.0.0.2"), uint16(i))) {
+			hostPorts++
+		}
+	}
+	assert.Equal(t, r.perHost, hostPorts, "spraying ports from one host buys no more than perHost")
+	allowed := 3 + hostPorts
 	for i := range 20000 {
-		ap := netip.AddrPortFrom(netip.MustParseAddr("10.0.0.2"), uint16(i))
+		ap := netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 1, byte(i >> 8), byte(i)}), 1000)
 		if r.allow(now, ap) {
 			allowed++
 		}
 	}
-	assert.Equal(t, 3000-3, allowed, "all sources together are capped")
-	assert.LessOrEqual(t, len(r.counts), maxRateSources, "bounded memory")
+	assert.Equal(t, 3000, allowed, "all sources together are capped")
+	assert.LessOrEqual(t, len(r.hosts), maxRateSources, "bounded memory")
 	require.True(t, r.allow(now.Add(rateLimitWindow), a), "next window")
 
 	r = newRateLimiter(1, 1<<30)
 	allowed = 0
 	for i := range 10000 {
-		if r.allow(now, netip.AddrPortFrom(netip.MustParseAddr("10.0.0.3"), uint16(i))) {
+		if r.allow(now, netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 2, byte(i >> 8), byte(i)}), 1000)) {
 			allowed++
 		}
 	}

@@ -99,3 +99,26 @@ func MoveVector(up, down, left, right bool) client.Vec {
 	}
 	return v
 }
+
+// PlayersInView counts the living players whose whole body is on screen at least margin
+// pixels inside every edge (clear of the HUD's corners and the window border): what a
+// screenshot taken now would show of the fight.
+func (c Camera) PlayersInView(s *client.Scene, margin float64) int {
+	n := 0
+	for i := range s.Players {
+		p := &s.Players[i]
+		if !p.Alive {
+			continue
+		}
+		r := p.Radius
+		if r <= 0 {
+			r = DefaultRadius
+		}
+		x, y := c.ToScreen(p.Pos)
+		d := r*c.Scale + margin
+		if x-d >= 0 && y-d >= 0 && x+d <= c.ScreenW && y+d <= c.ScreenH {
+			n++
+		}
+	}
+	return n
+}

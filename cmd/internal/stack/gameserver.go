@@ -44,6 +44,9 @@ type GameServerOptions struct {
 	Ready func(game net.Addr, http net.Addr)
 }
 
+// socketBuffer is the UDP receive and send buffer the game server asks the kernel for.
+const socketBuffer = 4 << 20
+
 // RunGameServer runs a game server until ctx is cancelled, then drains it: no new matches,
 // running ones end (or DrainTimeout passes), their results reach the lobby (waiting up to
 // 10 s for acknowledgement), and it returns nil.
@@ -76,6 +79,12 @@ func RunGameServer(ctx context.Context, o GameServerOptions) error {
 		return err
 	}
 	defer conn.Close()
+	// A flood or a burst of many clients must not overflow the kernel's queue before the
+	// server reads it; the kernel caps this at net.core.rmem_max.
+	if uc, ok := conn.(*net.UDPConn); ok {
+		_ = uc.SetReadBuffer(socketBuffer)
+		_ = uc.SetWriteBuffer(socketBuffer)
+	}
 	public := conn.LocalAddr().(*net.UDPAddr).AddrPort()
 	if o.PublicAddr != "" {
 		if public, err = netip.ParseAddrPort(o.PublicAddr); err != nil {
