@@ -29,6 +29,9 @@ var (
 	// ErrProtocol reports a message the client cannot use (wrong protocol version, a welcome
 	// for a game it has no rules for).
 	ErrProtocol = errors.New("client: game protocol error")
+	// ErrDenied is returned by [Conn.Run] when the game server refused the connection (its
+	// reason follows: an unknown mode, a full server, a finished match).
+	ErrDenied = errors.New("client: game server refused the connection")
 )
 
 // ConnConfig configures a [Conn]. The zero value is the default.
@@ -46,6 +49,12 @@ type ConnConfig struct {
 	// Logger receives protocol problems; default slog.Default().
 	Logger *slog.Logger
 }
+
+// lossyLink is the measured packet loss above which inputs go out every tick instead of
+// with every snapshot interval: a lost packet then delays the inputs it carried by one tick
+// rather than by a snapshot interval, which keeps the server's input buffer (and so the
+// player's input latency) short on lossy links.
+const lossyLink = 0.02
 
 // maxCatchUpTicks bounds the input ticks one Update runs after the caller stalled (a GC pause,
 // a minimised window): sending a burst of stale inputs would only make the server drop them
@@ -107,13 +116,18 @@ type Conn struct {
 	hasSnap bool
 	lastCtl Controls
 
-	// input delivery, derived from the snapshots' last processed input
-	prevInTick uint32
-	prevInSeq  uint16
-	prevInOK   bool
-	inTicks    uint64 // server ticks observed with an input of ours applied or repeated
-	inReal     uint64 // of those, ticks that consumed a new input
-	inCarry    uint64
+	// sendEvery is how many input ticks one input packet covers (the tick rate over the
+	// snapshot rate from the welcome); sinceSend counts the ticks since the last packet.
+	sendEvery int
+	sinceSend int
+	// flushNow asks the next Update to flush even without an input packet due (a chat line
+	// was queued).
+	flushNow bool
+
+	// input delivery, from the newest snapshot's counters (exact, as counted by the server)
+	inApplied  uint32 // server ticks that simulated a real input of ours
+	inRepeated uint32 // server ticks that repeated our last input because the next was late
+	denied     string // the server's reason, when it refused the connection
 
 	feed    []timedFeed
 	chat    []timedChat
@@ -144,6 +158,7 @@ type Conn struct {
 	baselineMis uint64
 	badMessages uint64
 
+	free     []*snapshot.Snapshot // decoded snapshots evicted from the interpolator, for reuse
 	inputBuf []byte
 	msgBuf   []byte
 	inputs   [][]byte
@@ -166,15 +181,18 @@ func NewConn(tr Transport, cfg ConnConfig) *Conn {
 		ep:            netcode.NewEndpoint(cfg.Endpoint),
 		interp:        NewInterpolator[*snapshot.Snapshot](cfg.Interp),
 		tickDur:       time.Second / 60,
+		sendEvery:     1,
 		reliableOrder: true,
 		inputs:        make([][]byte, 0, wire.MaxInputsPerMessage),
 	}
 	return c
 }
 
-// Update runs the input ticks due at now with controls ctl: each samples ctl, predicts the
-// local player and sends the inputs the server has not processed. It also flushes the
-// channel (acknowledgements, reliable resends).
+// Update runs the input ticks due at now with controls ctl: each samples ctl and predicts
+// the local player; every sendEvery ticks (the snapshot interval, or every tick on a lossy
+// link) one packet carries the inputs the server has not processed, with the channel's
+// acknowledgements and reliable messages. No packet goes out between those, so a client
+// sends about as many packets as it receives.
 func (c *Conn) Update(now time.Time, ctl Controls) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -186,15 +204,32 @@ func (c *Conn) Update(now time.Time, ctl Controls) {
 	// (Ebiten's frame, the bots' shared ticker) with jitter around the tick times, and a strict
 	// comparison would turn that jitter into skipped ticks followed by double ones, which the
 	// server sees as a late input (repeated) and then a burst.
-	for ran := 0; c.welcomed && !now.Before(c.next.Add(-c.tickDur/2)); ran++ {
-		if ran == maxCatchUpTicks {
-			c.next = now.Add(c.tickDur)
-			break
+	sent := false
+	if c.welcomed && !now.Before(c.next.Add(-c.tickDur/2)) {
+		es := c.ep.Stats()
+		every := c.sendEvery
+		if es.Loss >= lossyLink {
+			every = 1
 		}
-		c.tick(now, ctl)
-		c.next = c.next.Add(c.tickDur)
+		for ran := 0; !now.Before(c.next.Add(-c.tickDur / 2)); ran++ {
+			if ran == maxCatchUpTicks {
+				c.next = now.Add(c.tickDur)
+				break
+			}
+			c.tick(now, ctl, es.RTT)
+			c.next = c.next.Add(c.tickDur)
+		}
+		// One packet for the ticks just run, once a packet is due: a caller updating less
+		// often than every tick (the bots, at the snapshot rate) still sends one packet.
+		if c.sinceSend >= every {
+			c.sinceSend = 0
+			sent = c.sendInputs()
+		}
 	}
-	c.flush(now)
+	if sent || c.flushNow || !c.welcomed {
+		c.flushNow = false
+		c.flush(now)
+	}
 	c.inMeter.record(now, c.bytesIn())
 	c.outMeter.record(now, c.bytesOut())
 	c.snapMeter.record(now, c.stats.SnapshotsReceived)
@@ -221,19 +256,27 @@ func (c *Conn) bytesOut() uint64 {
 	return c.payloadOut
 }
 
-// tick makes, predicts and sends one input.
-func (c *Conn) tick(now time.Time, ctl Controls) {
+// tick makes and predicts one input.
+func (c *Conn) tick(now time.Time, ctl Controls, rtt time.Duration) {
 	s := c.interp.Sample(now)
 	if s.OK {
-		c.stateAge = s.Age + c.ep.Stats().RTT/2
+		c.stateAge = s.Age + rtt/2
 		c.stateAges.Add(float64(c.stateAge) / float64(time.Millisecond))
 	}
 	c.inputBuf = c.rules.AppendInput(c.inputBuf[:0], ctl, s.RenderTick)
 	c.seq++
 	c.pred.Apply(c.seq, c.inputBuf)
 	c.stats.InputsSent++
+	c.sinceSend++
+}
 
+// sendInputs queues the input message: every input the server has not processed (up to
+// wire.MaxInputsPerMessage) and the newest snapshot tick received. It reports whether it did.
+func (c *Conn) sendInputs() bool {
 	pend := c.pred.pending
+	if len(pend) == 0 {
+		return false
+	}
 	if len(pend) > wire.MaxInputsPerMessage {
 		pend = pend[len(pend)-wire.MaxInputsPerMessage:]
 	}
@@ -245,11 +288,12 @@ func (c *Conn) tick(now time.Time, ctl Controls) {
 	var err error
 	if c.msgBuf, err = msg.Append(c.msgBuf[:0]); err != nil {
 		c.log.Error("client: encode input", "err", err)
-		return
+		return false
 	}
 	if err := c.ep.SendUnreliable(c.msgBuf); err != nil {
 		c.log.Error("client: send input", "err", err)
 	}
+	return true
 }
 
 func (c *Conn) flush(now time.Time) {
@@ -357,6 +401,14 @@ func (c *Conn) handleReliable(now time.Time, msg []byte) {
 			return
 		}
 		c.result, c.resultAt = &m.Result, now
+	case wire.MsgDenied:
+		d, _, err := wire.ParseDenied(msg)
+		if err != nil {
+			c.badMessages++
+			return
+		}
+		c.denied = d.Reason
+		c.log.Warn("client: game server refused the connection", "reason", d.Reason)
 	default:
 		c.badMessages++
 	}
@@ -397,10 +449,13 @@ func (c *Conn) onWelcome(w wire.Welcome) error {
 	if w.TickRate > 0 && w.SnapshotRate > 0 {
 		every = max(int(w.TickRate/w.SnapshotRate), 1)
 	}
+	c.sendEvery = max(every, 1)
+	c.sinceSend = c.sendEvery - 1 // the first input goes out at once
 	c.interp = NewInterpolator[*snapshot.Snapshot](c.cfg.Interp)
 	c.interp.SetRates(int(w.TickRate), every)
 	c.pred = NewPredictor(c.cfg.Predict, rules.Step, rules.Position)
-	c.hasSnap, c.newest, c.prevInOK = false, 0, false
+	c.hasSnap, c.newest = false, 0
+	c.inApplied, c.inRepeated = 0, 0
 	return nil
 }
 
@@ -420,6 +475,9 @@ func (c *Conn) handleUnreliable(now time.Time, msg []byte) {
 		c.badMessages++
 		return
 	}
+	if c.interp.Has(tick) {
+		return // a redundant repeat, or older than everything kept: nothing to decode
+	}
 	var base *snapshot.Snapshot
 	if hasBase {
 		var ok bool
@@ -428,12 +486,23 @@ func (c *Conn) handleUnreliable(now time.Time, msg []byte) {
 			return
 		}
 	}
-	out := new(snapshot.Snapshot)
+	var out *snapshot.Snapshot
+	if n := len(c.free); n > 0 {
+		out, c.free = c.free[n-1], c.free[:n-1]
+	} else {
+		out = new(snapshot.Snapshot)
+	}
 	if err := c.schema.ParseDelta(m.Delta, base, out); err != nil {
+		c.free = append(c.free, out)
 		c.badMessages++
 		return
 	}
-	if !c.interp.Add(now, tick, out) {
+	added, old, had := c.interp.AddEvict(now, tick, out)
+	if had {
+		c.free = append(c.free, old) // no longer a baseline nor interpolated: reuse it
+	}
+	if !added {
+		c.free = append(c.free, out)
 		return
 	}
 	c.stats.SnapshotsReceived++
@@ -446,22 +515,10 @@ func (c *Conn) handleUnreliable(now time.Time, msg []byte) {
 	}
 	c.hasSnap, c.newest = true, tick
 
-	// Input delivery: between two snapshots the server ran dt ticks and consumed ds inputs; a
-	// tick that consumed none repeated the last input. A surplus (ds > dt: inputs dropped to
-	// bound latency, or a repeated snapshot whose input acknowledgement the server advanced
-	// past its state) carries over to the next window, at most one input, so the one-tick
-	// shift of a repeated snapshot does not count as a repeat.
-	if m.HasInput {
-		if c.prevInOK {
-			dt := uint64(tick - c.prevInTick)
-			avail := uint64(m.LastInputSeq-c.prevInSeq) + c.inCarry
-			credit := min(avail, dt)
-			c.inCarry = min(avail-credit, 1)
-			c.inTicks += dt
-			c.inReal += credit
-		}
-		c.prevInTick, c.prevInSeq, c.prevInOK = tick, m.LastInputSeq, true
-	}
+	// Input delivery: the server counts, per connection, the ticks it simulated with one of
+	// our real inputs and the ticks it had to repeat the last one; the newest snapshot's
+	// counters are exact up to its tick (and stop when we leave: no snapshot comes after).
+	c.inApplied, c.inRepeated = m.InputsApplied, m.RepeatedInputs
 
 	st, ok := c.rules.Player(out, c.welcome.Slot)
 	if !ok {
@@ -494,6 +551,7 @@ func (c *Conn) SendChat(text string) error {
 	if err := c.ep.SendReliable(b); err != nil {
 		return fmt.Errorf("client: send chat: %w", err)
 	}
+	c.flushNow = true
 	c.reliableSent++
 	c.chatSent = append(c.chatSent, text)
 	return nil
@@ -638,8 +696,8 @@ func (c *Conn) statsLocked(now time.Time) Stats {
 type Report struct {
 	Welcomed          bool
 	SnapshotsReceived uint64
-	InputTicks        uint64 // server ticks with our input applied or repeated, as observed
-	InputReal         uint64 // of those, ticks that consumed a new input
+	InputTicks        uint64 // server ticks with our input applied or repeated (wire.Snapshot counters)
+	InputReal         uint64 // of those, ticks the server simulated with our real input
 	ReliableSent      uint64 // own chat lines sent
 	ReliableDelivered uint64 // own chat lines relayed back by the server
 	ReliableInOrder   bool
@@ -661,8 +719,8 @@ func (c *Conn) Report() Report {
 	r := Report{
 		Welcomed:          c.welcomed,
 		SnapshotsReceived: c.stats.SnapshotsReceived,
-		InputTicks:        c.inTicks,
-		InputReal:         c.inReal,
+		InputTicks:        uint64(c.inApplied) + uint64(c.inRepeated),
+		InputReal:         uint64(c.inApplied),
 		ReliableSent:      c.reliableSent,
 		ReliableDelivered: c.reliableEcho,
 		ReliableInOrder:   c.reliableOrder,
@@ -737,10 +795,13 @@ func (c *Conn) Run(ctx context.Context, ticks <-chan time.Time, input InputSourc
 				break
 			}
 			c.mu.Lock()
-			over := c.result != nil
+			over, denied := c.result != nil, c.denied
 			c.mu.Unlock()
 			if over {
 				return nil
+			}
+			if denied != "" {
+				return fmt.Errorf("%w: %s", ErrDenied, denied)
 			}
 			return fmt.Errorf("%w: %w", ErrDisconnected, c.tr.Err())
 		}

@@ -1,6 +1,7 @@
 package client
 
 import (
+	"log/slog"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -103,7 +104,10 @@ type fakeServer struct {
 	ack     uint32
 	hist    map[uint32]*snapshot.Snapshot
 	real    int
+	rep     int
 	ticks   int
+	// counters is what each snapshot told the client: tick → {inputs applied, repeated}.
+	counters map[uint32][2]uint32
 }
 
 func (s *fakeServer) receive(now time.Time, p []byte) {
@@ -151,6 +155,8 @@ func (s *fakeServer) step() (snap []byte) {
 			s.last, s.applied, s.lastSeq = in, true, s.next
 			s.next++
 			s.real++
+		} else {
+			s.rep++
 		}
 		if len(s.last) == 2 {
 			s.x += int32(int8(s.last[0]))
@@ -169,7 +175,9 @@ func (s *fakeServer) step() (snap []byte) {
 	base := s.hist[s.ack]
 	delta, err := s.schema.AppendDelta(nil, base, cur)
 	require.NoError(s.t, err)
-	m := wire.Snapshot{HasInput: s.applied, LastInputSeq: s.lastSeq, Delta: delta}
+	m := wire.Snapshot{HasInput: s.applied, LastInputSeq: s.lastSeq, Delta: delta,
+		InputsApplied: uint32(s.real), RepeatedInputs: uint32(s.rep)}
+	s.counters[s.tick] = [2]uint32{m.InputsApplied, m.RepeatedInputs}
 	b, err := m.Append(nil)
 	require.NoError(s.t, err)
 	return b
@@ -190,7 +198,7 @@ func TestConnAgainstScriptedServer(t *testing.T) {
 			c := NewConn(tr, ConnConfig{Rules: newFakeRules})
 			rules, _ := newFakeRules(wire.Welcome{})
 			srv := &fakeServer{t: t, ep: netcode.NewEndpoint(netcode.EndpointConfig{}), schema: rules.Schema(),
-				inputs: map[uint16][]byte{}, hist: map[uint32]*snapshot.Snapshot{}}
+				inputs: map[uint16][]byte{}, hist: map[uint32]*snapshot.Snapshot{}, counters: map[uint32][2]uint32{}}
 			w := wire.Welcome{Version: wire.ProtocolVersion, Slot: 0, Players: 2, TickRate: 60, SnapshotRate: 30, Mode: "ffa"}
 			wb, err := w.Append(nil)
 			require.NoError(t, err)
@@ -266,6 +274,18 @@ func TestConnAgainstScriptedServer(t *testing.T) {
 			assert.Zero(t, rep.PredictionErrors.Quantile(0.99), "the scripted server runs the same rules")
 			assert.LessOrEqual(t, maxJump, 1.5, "local player's shown motion, px per frame")
 			assert.Greater(t, float64(rep.InputReal)/float64(rep.InputTicks), 0.98, "input delivery")
+			// Input delivery is exactly the server's count as of the newest snapshot.
+			cnt := srv.counters[c.newest]
+			assert.Equal(t, uint64(cnt[0]), rep.InputReal, "inputs applied")
+			assert.Equal(t, uint64(cnt[0])+uint64(cnt[1]), rep.InputTicks, "input ticks")
+			// Inputs go out with the snapshot rate on a clean link (two ticks per packet),
+			// every tick on a lossy one.
+			perTick := float64(st.PacketsOut) / ticks
+			if tc.loss == 0 {
+				assert.InDelta(t, 0.5, perTick, 0.05, "packets per tick")
+			} else {
+				assert.Greater(t, perTick, 0.8, "packets per tick")
+			}
 			assert.Greater(t, float64(srv.real)/float64(srv.ticks), 0.98, "server-side input delivery")
 			assert.Equal(t, uint64(20), rep.ReliableSent)
 			assert.GreaterOrEqual(t, rep.ReliableDelivered, uint64(18))
@@ -278,4 +298,26 @@ func TestConnAgainstScriptedServer(t *testing.T) {
 			require.Len(t, sc.Players, 2)
 		})
 	}
+}
+
+// TestRunReportsDenial: a server that refuses the connection says why (wire.Denied) before it
+// disconnects; Run returns ErrDenied with that reason instead of a bare disconnect.
+func TestRunReportsDenial(t *testing.T) {
+	tr := newFakeTransport()
+	c := NewConn(tr, ConnConfig{Rules: newFakeRules, Logger: slog.New(slog.DiscardHandler)})
+	srv := netcode.NewEndpoint(netcode.EndpointConfig{})
+	d := wire.Denied{Reason: `unknown_mode: arena: unknown mode: "team"`}
+	b, err := d.Append(nil)
+	require.NoError(t, err)
+	require.NoError(t, srv.SendReliable(b))
+	now := time.Unix(1, 0)
+	require.NoError(t, srv.Flush(now, func(p []byte) error {
+		c.HandlePayload(now, p)
+		return nil
+	}))
+	close(tr.done)
+	ticks := make(chan time.Time)
+	err = c.Run(t.Context(), ticks, nil)
+	require.ErrorIs(t, err, ErrDenied)
+	assert.Contains(t, err.Error(), `unknown mode: "team"`)
 }

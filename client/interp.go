@@ -143,6 +143,23 @@ func (ip *Interpolator[T]) snapshotEvery() uint32 {
 // Add records the state of server tick tick, received at now. It reports false for a tick
 // already buffered or older than everything kept.
 func (ip *Interpolator[T]) Add(now time.Time, tick uint32, v T) bool {
+	added, _, _ := ip.AddEvict(now, tick, v)
+	return added
+}
+
+// Has reports whether tick is buffered, or older than everything a full buffer keeps (so
+// Add would refuse it): the caller can skip decoding it.
+func (ip *Interpolator[T]) Has(tick uint32) bool {
+	if len(ip.buf) == interpBufferLen && tick < ip.buf[0].tick {
+		return true
+	}
+	_, ok := ip.Find(tick)
+	return ok
+}
+
+// AddEvict is Add that also returns the value it evicted to make room, if any, so the caller
+// can reuse it (the bots decode a thousand snapshot streams; recycling saves the garbage).
+func (ip *Interpolator[T]) AddEvict(now time.Time, tick uint32, v T) (added bool, evicted T, had bool) {
 	if !ip.started {
 		ip.started = true
 		ip.epoch = now.Add(-ip.tickTime(float64(tick)))
@@ -155,12 +172,13 @@ func (ip *Interpolator[T]) Add(now time.Time, tick uint32, v T) bool {
 		i--
 	}
 	if i > 0 && ip.buf[i-1].tick == tick {
-		return false
+		return false, evicted, false
 	}
 	if i == 0 && len(ip.buf) == interpBufferLen {
-		return false
+		return false, evicted, false
 	}
 	if len(ip.buf) == interpBufferLen {
+		evicted, had = ip.buf[0].val, true
 		copy(ip.buf, ip.buf[1:i])
 		i--
 		ip.buf[i] = interpEntry[T]{tick, now, v}
@@ -170,7 +188,7 @@ func (ip *Interpolator[T]) Add(now time.Time, tick uint32, v T) bool {
 		ip.buf[i] = interpEntry[T]{tick, now, v}
 	}
 	ip.measure(now, tick)
-	return true
+	return true, evicted, had
 }
 
 // measure updates the transit, loss and lateness estimates with one arrival.

@@ -34,7 +34,7 @@ func dialTestClientID(ctx context.Context, conn net.PacketConn, server netip.Add
 	return secure.Dial(ctx, conn, token, secure.ClientConfig{})
 }
 
-// TestEndToEnd16PlayersOverLossyLinks is the acceptance test of issue 4: 16 headless clients,
+// TestEndToEnd16PlayersOverLossyLinks is the game server's end-to-end check: 16 headless clients,
 // each behind a link with 10 % loss and 50 ms ± 20 ms of one-way delay in both directions,
 // play a match to its end on a real secure.Server over netsim's in-memory network, in virtual
 // time. Every client must receive snapshots at ≥ 90 % of the configured rate and see the same

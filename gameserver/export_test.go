@@ -123,7 +123,7 @@ func (b *MatchBench) ClientWork() {
 		if m.hist.count > 0 {
 			sc.ackTick = m.hist.snaps[(m.hist.count-1)%historySize].Tick
 		}
-		sc.in.add(b.seq, b.input(uint8(i), b.seq))
+		sc.in.add(b.seq, b.input(uint8(i), b.seq), m.tick)
 	}
 	b.seq++
 	if m.hist.count > 0 {
@@ -134,7 +134,7 @@ func (b *MatchBench) ClientWork() {
 			b.DeltaBytes += len(m.seats[0].conn.lastSnap)
 			full, err := m.schema.AppendDelta(nil, nil, cur)
 			if err == nil {
-				b.FullBytes += len(full) + 8
+				b.FullBytes += len(full) + 16 // wire.Snapshot header
 			}
 			b.JSONBytes += len(m.schema.AppendJSON(nil, cur))
 		}

@@ -34,6 +34,7 @@ type testGame struct {
 	leaves   []uint8
 	repeated int
 	applied  map[uint8][]byte // slot → every non-repeated input's byte 1 (the client's seq low byte)
+	repeats  map[uint8]int    // slot → ticks that repeated a real input (after the first one)
 }
 
 type testPlayer struct {
@@ -46,7 +47,7 @@ var testSchema = &snapshot.Schema{Kinds: []snapshot.KindSpec{{Name: "player", Fi
 }}}}
 
 func newTestGame(mode string, maxPlayers int, seed uint64) (Game, error) {
-	g := &testGame{players: map[uint8]*testPlayer{}, applied: map[uint8][]byte{}}
+	g := &testGame{players: map[uint8]*testPlayer{}, applied: map[uint8][]byte{}, repeats: map[uint8]int{}}
 	if n, ok := strings.CutPrefix(mode, "ticks:"); ok {
 		v, err := strconv.Atoi(n)
 		if err != nil {
@@ -88,6 +89,9 @@ func (g *testGame) Step(inputs []PlayerInput) []Event {
 		}
 		if in.Repeated {
 			g.repeated++
+			if len(in.Input) > 0 {
+				g.repeats[in.Slot]++
+			}
 		}
 		if len(in.Input) >= 2 {
 			pl.score += int(in.Input[0])
@@ -324,6 +328,12 @@ type headless struct {
 	full       int
 	decodeErrs int
 
+	// lastSnap is the newest snapshot decoded (Delta cleared); raw, when keepRaw is set,
+	// every snapshot message received, copied.
+	lastSnap wire.Snapshot
+	keepRaw  bool
+	raw      [][]byte
+
 	welcome *wire.Welcome
 	roster  wire.Roster
 	events  int
@@ -392,6 +402,9 @@ func (h *headless) receive(now time.Time, payload []byte) error {
 		if err != nil {
 			return err
 		}
+		if h.keepRaw {
+			h.raw = append(h.raw, slices.Clone(msg))
+		}
 		if snap.HasInput {
 			h.processed, h.hasProc = snap.LastInputSeq, true
 			for len(h.pending) > 0 && !netcode.SequenceGreaterThan(h.pending[0].seq, snap.LastInputSeq) {
@@ -423,6 +436,8 @@ func (h *headless) receive(now time.Time, payload []byte) error {
 		slot.Tick = h.scratch.Tick
 		slot.Entities = append(slot.Entities[:0], h.scratch.Entities...)
 		h.newest = tick
+		h.lastSnap = snap
+		h.lastSnap.Delta = nil
 		if h.firstTick == 0 {
 			h.firstTick = tick
 		}

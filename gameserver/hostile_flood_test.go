@@ -1,4 +1,4 @@
-// Hostile-traffic tests (issue 8). Linux only: they send from several loopback addresses
+// Hostile-traffic tests: the server under floods and forgeries. Linux only: they send from several loopback addresses
 // (127.0.0.2 and up), which Linux routes without configuration.
 
 //go:build linux

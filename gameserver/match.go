@@ -1,7 +1,6 @@
 package gameserver
 
 import (
-	"encoding/binary"
 	"errors"
 	"log/slog"
 	"net/netip"
@@ -31,11 +30,12 @@ type ctlEvent struct {
 	reason  error
 }
 
-// inPayload is one decrypted payload for a match. data is the match's own copy.
+// inPayload is one decrypted payload for a match. data is the match's own copy, from
+// payloadBufs; the match returns it there once handled.
 type inPayload struct {
 	index  int
 	connID uint64
-	data   []byte
+	data   *[]byte
 }
 
 // clientConn is one connection seated in a match: its channel state, inputs and the newest
@@ -47,12 +47,16 @@ type clientConn struct {
 	ep      *netcode.Endpoint
 	in      inputBuffer
 	ackTick uint32 // newest snapshot tick acknowledged; 0 = none
-	// lastSnap is the last Snapshot message sent, kept to repeat it (redundancy); repeat
-	// says it has not been repeated yet.
+	// lastSnap is the last Snapshot message sent, kept to repeat it byte for byte
+	// (redundancy); repeat says it has not been repeated yet.
 	lastSnap []byte
 	repeat   bool
-	dropped  uint64                    // in.dropped already counted in metrics
-	send     func(packet []byte) error // made once: a closure per Flush would allocate
+	// queued says messages are waiting in ep for the next flush (a reliable event, a chat
+	// line, a repeat); between snapshots only such clients are flushed, so no packet goes out
+	// just to carry acknowledgements.
+	queued  bool
+	dropped uint64                    // in.dropped already counted in metrics
+	send    func(packet []byte) error // made once: a closure per Flush would allocate
 }
 
 type seat struct {
@@ -98,9 +102,13 @@ type match struct {
 	endAt     time.Time
 	nextFlush time.Time
 
+	// packetsOut and bytesOut count what the match sent since its last wake; they go to the
+	// shared Prometheus counters once per wake rather than once per packet.
+	packetsOut, bytesOut uint64
+
 	hist   history
+	enc    *snapshot.Encoder
 	inputs []PlayerInput
-	delta  []byte
 	msg    []byte
 }
 
@@ -112,6 +120,7 @@ func newMatch(s *Server, t wire.Ticket, game Game) *match {
 		id:      id,
 		game:    game,
 		schema:  game.Schema(),
+		enc:     snapshot.NewEncoder(game.Schema()),
 		log:     s.log.With("match", id, "mode", t.Mode),
 		inbox:   make(chan inPayload, s.cfg.InboxSize),
 		wake:    make(chan struct{}, 1),
@@ -200,8 +209,18 @@ func (m *match) nextDeadline() time.Time {
 	return m.tickTime(m.tick + 1)
 }
 
+// publishCounters moves the match's packet counters into the server's metrics.
+func (m *match) publishCounters() {
+	if m.packetsOut > 0 {
+		m.s.metrics.packetsOut.Add(float64(m.packetsOut))
+		m.s.metrics.bytesOut.Add(float64(m.bytesOut))
+		m.packetsOut, m.bytesOut = 0, 0
+	}
+}
+
 // advance runs the ticks due at now and reports whether the match is finished.
 func (m *match) advance(now time.Time) bool {
+	defer m.publishCounters()
 	m.ctlMu.Lock()
 	reason := m.endReq
 	m.ctlMu.Unlock()
@@ -254,7 +273,7 @@ func (m *match) step(now time.Time) {
 		}
 		pi := PlayerInput{Slot: st.player.Slot, Repeated: true}
 		if c := st.conn; c != nil {
-			pi.Input, pi.Repeated = c.in.pop()
+			pi.Input, pi.Repeated = c.in.pop(m.tick)
 			if pi.Repeated && c.in.started {
 				repeated++
 			}
@@ -276,10 +295,13 @@ func (m *match) step(now time.Time) {
 	rate, tick := uint64(m.s.cfg.SnapshotRate), uint64(m.s.cfg.Tick)
 	if n := uint64(m.tick); n*rate/tick > (n-1)*rate/tick {
 		m.sendSnapshots()
-	} else if m.s.cfg.SnapshotRedundancy != RedundancyOff {
-		m.repeatSnapshots()
+		m.flushAll(now)
+	} else {
+		if m.s.cfg.SnapshotRedundancy != RedundancyOff {
+			m.repeatSnapshots()
+		}
+		m.flushQueued(now)
 	}
-	m.flushAll(now)
 	d := time.Since(start)
 	m.s.metrics.tickDuration.Observe(d.Seconds())
 	m.s.ticks.add(d)
@@ -288,40 +310,46 @@ func (m *match) step(now time.Time) {
 func (m *match) sendSnapshots() {
 	cur := m.hist.next(m.tick)
 	cur.Entities = m.game.AppendEntities(cur.Entities)
+	// Clients that acknowledged the same snapshot get the same bytes: one encoding per
+	// distinct baseline, not per client.
+	m.enc.Reset(cur)
+	met := m.s.metrics
 	for i := range m.seats {
 		c := m.seats[i].conn
 		if c == nil {
 			continue
 		}
 		base := m.hist.baseline(c.ackTick, m.tick)
-		var err error
-		m.delta, err = m.schema.AppendDelta(m.delta[:0], base, cur)
+		delta, err := m.enc.Encode(base)
 		if err != nil {
 			m.log.Error("snapshot encode", "err", err)
 			return
 		}
-		snap := wire.Snapshot{HasInput: c.in.applied, LastInputSeq: c.in.lastSeq, Delta: m.delta}
-		if m.msg, err = snap.Append(m.msg[:0]); err != nil {
-			m.log.Error("snapshot too large", "bytes", len(m.delta), "err", err)
+		snap := wire.Snapshot{HasInput: c.in.applied, LastInputSeq: c.in.lastSeq,
+			InputsApplied: c.in.real, RepeatedInputs: c.in.repeated, Delta: delta}
+		if c.lastSnap, err = snap.Append(c.lastSnap[:0]); err != nil {
+			m.log.Error("snapshot too large", "bytes", len(delta), "err", err)
 			return
 		}
-		if err := c.ep.SendUnreliable(m.msg); err != nil {
+		if err := c.ep.SendUnreliable(c.lastSnap); err != nil {
 			m.log.Error("snapshot send", "slot", i, "err", err)
 			continue
 		}
-		c.lastSnap = append(c.lastSnap[:0], m.msg...)
 		c.repeat = true
-		kind := "delta"
 		if base == nil {
-			kind = "full"
+			met.snapFull.Inc()
+			met.snapFullBytes.Add(float64(len(c.lastSnap)))
+		} else {
+			met.snapDelta.Inc()
+			met.snapDeltaBytes.Add(float64(len(c.lastSnap)))
 		}
-		m.s.metrics.snapshots.WithLabelValues(kind).Inc()
-		m.s.metrics.snapshotBytes.WithLabelValues(kind).Add(float64(len(m.msg)))
 	}
 }
 
-// repeatSnapshots sends the last snapshot again to the clients the redundancy policy picks,
-// with its input acknowledgement brought up to date.
+// repeatSnapshots sends the last snapshot again, byte for byte, to the clients the redundancy
+// policy picks. The repeat is not brought up to date (its input acknowledgement and counters
+// stay those of its tick): a client that lost the first copy reconciles the state of that tick
+// against the input applied at that tick, which is what makes the reconciliation exact.
 func (m *match) repeatSnapshots() {
 	for i := range m.seats {
 		c := m.seats[i].conn
@@ -332,22 +360,19 @@ func (m *match) repeatSnapshots() {
 			continue
 		}
 		c.repeat = false
-		// Patch the header in place: flags and last input sequence (wire.Snapshot layout).
-		if c.in.applied {
-			c.lastSnap[1] = 1
-			binary.LittleEndian.PutUint16(c.lastSnap[2:4], c.in.lastSeq)
-		}
 		if err := c.ep.SendUnreliable(c.lastSnap); err != nil {
 			continue
 		}
-		m.s.metrics.snapshots.WithLabelValues("repeat").Inc()
-		m.s.metrics.snapshotBytes.WithLabelValues("repeat").Add(float64(len(c.lastSnap)))
+		c.queued = true
+		m.s.metrics.snapRepeat.Inc()
+		m.s.metrics.snapRepeatBytes.Add(float64(len(c.lastSnap)))
 	}
 }
 
 // sendReliable queues msg on c's reliable channel; a client whose window is full has not
 // acknowledged anything for a long time and is disconnected.
 func (m *match) sendReliable(c *clientConn, msg []byte) {
+	c.queued = true
 	if err := c.ep.SendReliable(msg); err != nil {
 		m.log.Warn("reliable send failed; disconnecting", "addr", c.addr, "err", err)
 		if errors.Is(err, netcode.ErrWindowFull) {
@@ -387,9 +412,21 @@ func (m *match) flushAll(now time.Time) {
 	}
 }
 
+// flushQueued flushes the clients with messages queued since the last flush. Between
+// snapshots that is all that goes out: acknowledgements and reliable resends wait for the next
+// snapshot's packet (at most one snapshot interval), which halves the packets of a match.
+func (m *match) flushQueued(now time.Time) {
+	for i := range m.seats {
+		if c := m.seats[i].conn; c != nil && c.queued {
+			m.flush(c, now)
+		}
+	}
+}
+
 // flush sends what c's Endpoint has due. A send error (the connection is going away) is
 // logged; the disconnect arrives as a control event.
 func (m *match) flush(c *clientConn, now time.Time) {
+	c.queued = false
 	err := c.ep.Flush(now, c.send)
 	if err != nil {
 		m.log.Debug("flush", "addr", c.addr, "err", err)
@@ -438,8 +475,8 @@ func (m *match) connect(now time.Time, ev ctlEvent) {
 	}
 	c := &clientConn{index: ev.index, connID: ev.connID, addr: ev.addr, ep: netcode.NewEndpoint(netcode.EndpointConfig{})}
 	c.send = func(p []byte) error {
-		m.s.metrics.packetsOut.Inc()
-		m.s.metrics.bytesOut.Add(float64(len(p)))
+		m.packetsOut++
+		m.bytesOut += uint64(len(p))
 		return m.s.tr.Send(c.index, p)
 	}
 	st.conn = c
@@ -496,6 +533,7 @@ func (m *match) sendRoster() {
 }
 
 func (m *match) handlePayload(now time.Time, p inPayload) {
+	defer putPayloadBuf(p.data)
 	var c *clientConn
 	for i := range m.seats {
 		if sc := m.seats[i].conn; sc != nil && sc.connID == p.connID {
@@ -506,7 +544,7 @@ func (m *match) handlePayload(now time.Time, p inPayload) {
 	if c == nil {
 		return
 	}
-	if err := c.ep.Receive(now, p.data); err != nil {
+	if err := c.ep.Receive(now, *p.data); err != nil {
 		m.s.metrics.invalidPackets.Inc()
 		return
 	}
@@ -539,7 +577,7 @@ func (m *match) handleInput(c *clientConn, msg []byte) {
 		return
 	}
 	for i, data := range in.Inputs {
-		c.in.add(in.FirstSeq+uint16(i), data)
+		c.in.add(in.FirstSeq+uint16(i), data, m.tick)
 	}
 }
 

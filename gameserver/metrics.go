@@ -30,6 +30,11 @@ type metrics struct {
 	slippedTicks    prometheus.Counter
 	snapshotBytes   *prometheus.CounterVec
 	snapshots       *prometheus.CounterVec
+
+	// The children of snapshots and snapshotBytes, looked up once: WithLabelValues hashes its
+	// labels on every call, which is too much for a per-client, per-snapshot counter.
+	snapFull, snapDelta, snapRepeat                prometheus.Counter
+	snapFullBytes, snapDeltaBytes, snapRepeatBytes prometheus.Counter
 }
 
 func newMetrics() *metrics {
@@ -71,6 +76,9 @@ func newMetrics() *metrics {
 		m.packetsIn, m.packetsOut, m.bytesIn, m.bytesOut, m.droppedPayloads, m.invalidPackets,
 		m.rejected, m.repeatedInputs, m.droppedInputs, m.slippedTicks, m.snapshotBytes, m.snapshots,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.snapFull, m.snapFullBytes = m.snapshots.WithLabelValues("full"), m.snapshotBytes.WithLabelValues("full")
+	m.snapDelta, m.snapDeltaBytes = m.snapshots.WithLabelValues("delta"), m.snapshotBytes.WithLabelValues("delta")
+	m.snapRepeat, m.snapRepeatBytes = m.snapshots.WithLabelValues("repeat"), m.snapshotBytes.WithLabelValues("repeat")
 	return m
 }
 

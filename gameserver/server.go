@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/skirmish-go/skirmish/gameserver/wire"
+	"github.com/skirmish-go/skirmish/netcode"
 	"github.com/skirmish-go/skirmish/netcode/secure"
 )
 
@@ -181,7 +182,13 @@ func newSecureTransport(conn net.PacketConn, cfg *Config, h handlers) (transport
 	info := func(c secure.ClientInfo) peer {
 		return peer{index: c.Index, id: c.ID, addr: c.Addr, userData: c.UserData}
 	}
-	return secure.NewServer(conn, secure.ServerConfig{
+	var bc *batchConn
+	if uc, ok := conn.(*net.UDPConn); ok {
+		// A real socket: send in batches (see batchConn). secure.Server closes it.
+		bc = newBatchConn(uc)
+		conn = bc
+	}
+	srv, err := secure.NewServer(conn, secure.ServerConfig{
 		ProtocolID:   cfg.ProtocolID,
 		PrivateKey:   cfg.Key,
 		PublicAddr:   cfg.PublicAddr,
@@ -192,6 +199,10 @@ func newSecureTransport(conn net.PacketConn, cfg *Config, h handlers) (transport
 		OnDisconnect: func(c secure.ClientInfo, reason error) { h.disconnect(info(c), reason) },
 		OnPayload:    func(c secure.ClientInfo, p []byte) { h.payload(info(c), p) },
 	})
+	if err != nil && bc != nil {
+		bc.stop()
+	}
+	return srv, err
 }
 
 // clientRef routes one transport client index to its match.
@@ -357,7 +368,10 @@ func (s *Server) onConnect(p peer) {
 		if reason == "" {
 			m, err = s.startMatchLocked(t)
 			if err != nil {
-				reason = "game_factory"
+				// The game has no such mode (or not for this many seats): the lobby and the
+				// game disagree. Refuse the connection now, with the game's reason, rather
+				// than seat a player in a match that cannot run.
+				reason = "unknown_mode"
 			}
 		}
 		if reason != "" {
@@ -377,9 +391,37 @@ func (s *Server) onConnect(p peer) {
 	m.control(ctlEvent{connect: true, index: p.index, connID: id, addr: p.addr, ticket: t})
 }
 
+// deniedCopies is how many times the Denied message's packet is sent: it is the only thing a
+// refused client hears before the disconnect, so it gets the same redundancy as netcode.io's
+// disconnect packets.
+const deniedCopies = 3
+
+// reject refuses a connection: it logs why, tells the client why (a wire.Denied message on a
+// throwaway channel, since the client never gets a seat) and disconnects it.
 func (s *Server) reject(p peer, reason string, err error) {
 	s.metrics.rejected.WithLabelValues(reason).Inc()
 	s.log.Info("connection rejected", "addr", p.addr, "client_id", p.id, "reason", reason, "err", err)
+	text := reason
+	if err != nil {
+		text += ": " + err.Error()
+	}
+	if len(text) > wire.MaxReasonBytes {
+		text = text[:wire.MaxReasonBytes]
+	}
+	d := wire.Denied{Reason: text}
+	if msg, aerr := d.Append(nil); aerr == nil {
+		ep := netcode.NewEndpoint(netcode.EndpointConfig{})
+		if ep.SendReliable(msg) == nil {
+			_ = ep.Flush(s.cfg.Now(), func(pkt []byte) error {
+				for range deniedCopies {
+					if err := s.tr.Send(p.index, pkt); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+		}
+	}
 	s.tr.Disconnect(p.index)
 }
 
@@ -404,10 +446,28 @@ func (s *Server) onPayload(p peer, payload []byte) {
 	if !ok {
 		return
 	}
+	buf := getPayloadBuf()
+	*buf = append((*buf)[:0], payload...)
 	select {
-	case ref.m.inbox <- inPayload{index: p.index, connID: ref.connID, data: append([]byte(nil), payload...)}:
+	case ref.m.inbox <- inPayload{index: p.index, connID: ref.connID, data: buf}:
 	default:
+		putPayloadBuf(buf)
 		s.metrics.droppedPayloads.Inc()
+	}
+}
+
+// payloadBufs recycles the copies of received payloads that travel to the match goroutines:
+// one allocation per packet is most of the garbage of a busy server.
+var payloadBufs = sync.Pool{New: func() any {
+	b := make([]byte, 0, secure.MaxPayloadBytes)
+	return &b
+}}
+
+func getPayloadBuf() *[]byte { return payloadBufs.Get().(*[]byte) }
+
+func putPayloadBuf(b *[]byte) {
+	if cap(*b) <= 2*secure.MaxPayloadBytes {
+		payloadBufs.Put(b)
 	}
 }
 

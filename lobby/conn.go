@@ -37,6 +37,7 @@ type conn struct {
 	nonce    []byte
 	server   *ServerInfo
 	tokens   float64
+	dropped  int // messages dropped by the rate limit in a row
 	lastFill time.Time
 	renamed  time.Time // last ClaimName/RefreshName of the nickname
 }
@@ -232,9 +233,19 @@ func (c *conn) serve() {
 		}
 		m, err := proto.Decode(line)
 		if !c.allow(time.Now()) { // every line counts, parsable or not
+			c.dropped++
+			if s.cfg.MaxDropped > 0 && c.dropped >= s.cfg.MaxDropped {
+				s.metrics.kicked.WithLabelValues(proto.CodeRateLimited).Inc()
+				s.log.Info("lobby: closing connection over its message rate", "conn", c.id, "ip", c.ip, "dropped", c.dropped)
+				c.replyErr(m.ID, proto.CodeRateLimited, "too many messages; closing")
+				c.sendAndClose(nil)
+				c.waitDrained()
+				return
+			}
 			c.replyErr(m.ID, proto.CodeRateLimited, "too many messages")
 			continue
 		}
+		c.dropped = 0
 		if err != nil {
 			s.metrics.messages.WithLabelValues("unknown").Inc()
 			c.replyErr(0, proto.CodeBadRequest, err.Error())
@@ -315,6 +326,10 @@ func (c *conn) hello(ctx context.Context, m *proto.Message) bool {
 
 // cleanup undoes what a finished connection held: its nickname, queue ticket and room seat.
 func (c *conn) cleanup() {
+	if c.role == proto.RoleServer && c.server != nil && !c.s.shuttingDown() {
+		c.s.serverDisconnected(c.server.Name, c.server.LastSeen)
+		return
+	}
 	if c.role != proto.RolePlayer || c.playerID == 0 {
 		return
 	}

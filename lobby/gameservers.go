@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/netip"
 	"slices"
+	"time"
 
 	"github.com/skirmish-go/skirmish/lobby/proto"
 )
@@ -29,11 +30,17 @@ func (c *conn) handleServer(ctx context.Context, m *proto.Message) bool {
 		c.server.LastSeen = s.cfg.Now()
 		c.server.Instance = s.cfg.Instance
 		if err := s.store.PutServer(ctx, *c.server); err != nil {
+			s.storeFailed(err)
 			s.log.Warn("lobby: heartbeat", "server", c.server.Name, "err", err)
 		}
 	case proto.TypeMatchResult:
 		if m.Result == nil || m.Result.MatchID == "" {
 			c.replyErr(m.ID, proto.CodeBadRequest, "result with match_id required")
+			return false
+		}
+		if s.storeDown.Load() { // not acknowledged: the server sends it again
+			s.metrics.errors.WithLabelValues(proto.CodeInternal).Inc()
+			c.send(proto.ErrorMessage(m.ID, proto.CodeInternal, "store unavailable; send again later"))
 			return false
 		}
 		match, err := s.store.Match(ctx, m.Result.MatchID)
@@ -42,7 +49,9 @@ func (c *conn) handleServer(ctx context.Context, m *proto.Message) bool {
 			c.replyErr(m.ID, proto.CodeNoMatch, "match runs on another server")
 			return false
 		case err == nil:
-			s.endMatch(ctx, match.ID, proto.ReasonFinished, m.Result)
+			if err := s.endMatch(ctx, match.ID, proto.ReasonFinished, m.Result); err != nil {
+				return c.internal(m.ID, "store result", err) // not acknowledged: the server resends
+			}
 		case !errors.Is(err, ErrNotFound):
 			return c.internal(m.ID, "find match", err)
 		}
@@ -101,13 +110,18 @@ func (c *conn) auth(ctx context.Context, m *proto.Message) bool {
 func (s *Server) sweepOnce(ctx context.Context) {
 	servers, err := s.store.Servers(ctx)
 	if err != nil {
+		s.storeFailed(err)
 		s.log.Warn("lobby: servers", "err", err)
 		return
 	}
 	now := s.cfg.Now()
+	up := s.storeUpSince()
 	var dead []string
 	for _, si := range servers {
-		if now.Sub(si.LastSeen) > s.cfg.HeartbeatTimeout {
+		// Heartbeats could not be stored while the store was down: count from its return.
+		silent := now.Sub(si.LastSeen) > s.cfg.HeartbeatTimeout && now.Sub(up) > s.cfg.HeartbeatTimeout
+		gone := !si.Disconnected.IsZero() && now.Sub(si.Disconnected) > s.cfg.HeartbeatTimeout/2
+		if silent || gone {
 			dead = append(dead, si.Name)
 			s.log.Warn("lobby: game server lost", "name", si.Name, "last_seen", si.LastSeen)
 		}
@@ -121,19 +135,53 @@ func (s *Server) sweepOnce(ctx context.Context) {
 	running := 0
 	for _, m := range matches {
 		if slices.Contains(dead, m.Server) {
-			s.endMatch(ctx, m.ID, proto.ReasonServerLost, nil)
+			if err := s.endMatch(ctx, m.ID, proto.ReasonServerLost, nil); err != nil {
+				s.storeFailed(err)
+				s.log.Warn("lobby: end match", "err", err)
+				return // the server stays registered, so the next sweep ends its matches
+			}
 			continue
 		}
 		if now.Sub(m.Start) > s.cfg.MaxMatchDuration {
-			s.endMatch(ctx, m.ID, proto.ReasonExpired, nil)
+			if err := s.endMatch(ctx, m.ID, proto.ReasonExpired, nil); err != nil {
+				s.storeFailed(err)
+				s.log.Warn("lobby: end match", "err", err)
+			}
 			continue
 		}
 		running++
 	}
 	s.metrics.matches.Set(float64(running))
+	defer s.purgeOrphanTickets(ctx)
 	for _, name := range dead {
 		if err := s.store.DeleteServer(ctx, name); err != nil {
 			s.log.Warn("lobby: delete server", "err", err)
 		}
+	}
+}
+
+// serverDisconnected shortens the life of a game server whose connection to this instance
+// ended: unless it registers again (with any instance) within HeartbeatTimeout/2, the sweeper
+// declares it lost and its players hear server_lost, instead of after a full heartbeat
+// timeout. A crashed process closes its socket at once, so players learn of it sooner.
+func (s *Server) serverDisconnected(name string, lastSeen time.Time) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	servers, err := s.store.Servers(ctx)
+	if err != nil {
+		s.storeFailed(err)
+		return
+	}
+	for _, si := range servers {
+		if si.Name != name || si.Instance != s.cfg.Instance || !si.LastSeen.Equal(lastSeen) {
+			continue // registered again (here or elsewhere) already
+		}
+		si.Disconnected = s.cfg.Now()
+		if err := s.store.PutServer(ctx, si); err != nil {
+			s.storeFailed(err)
+			return
+		}
+		s.log.Warn("lobby: game server connection lost; lost unless it registers again", "name", name,
+			"within", s.cfg.HeartbeatTimeout/2)
 	}
 }

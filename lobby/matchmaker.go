@@ -124,7 +124,7 @@ func (s *Server) newAllocator(ctx context.Context) (*allocator, error) {
 	}
 	now := s.cfg.Now()
 	for _, si := range servers {
-		if now.Sub(si.LastSeen) > s.cfg.HeartbeatTimeout {
+		if now.Sub(si.LastSeen) > s.cfg.HeartbeatTimeout || !si.Disconnected.IsZero() {
 			continue
 		}
 		a.servers = append(a.servers, &serverLoad{info: si, used: max(si.Players, seats[si.Name])})
@@ -356,18 +356,19 @@ func (s *Server) matchFound(m *Match, p MatchPlayer) (*proto.Message, error) {
 		MatchID: m.ID, Mode: m.Mode, Slot: p.Slot, Team: p.Team, Players: len(m.Players)}, nil
 }
 
-// endMatch ends a running match exactly once: ratings (for a result), history, the players'
-// match_ended and the room's state.
-func (s *Server) endMatch(ctx context.Context, id, reason string, res *proto.MatchResult) {
-	m, ok, err := s.store.EndMatch(ctx, id)
+// endMatch ends a running match exactly once: ratings (for a result) and history are stored
+// with the match's end in one atomic store step (Store.FinishMatch), then the players get
+// match_ended and the room its state. An error means nothing was stored: a game server's
+// result must not be acknowledged then, so that it is sent again. A match that has ended
+// already is not an error.
+func (s *Server) endMatch(ctx context.Context, id, reason string, res *proto.MatchResult) error {
+	m, err := s.store.Match(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
 	if err != nil {
-		s.log.Error("lobby: end match", "match", id, "err", err)
-		return
+		return fmt.Errorf("end match %s: %w", id, err)
 	}
-	if !ok {
-		return
-	}
-	s.metrics.ended.WithLabelValues(reason).Inc()
 	now := s.cfg.Now()
 	rec := proto.MatchRecord{MatchID: m.ID, Mode: m.Mode, Region: m.Region, Server: m.Server,
 		StartMS: m.Start.UnixMilli(), EndMS: now.UnixMilli(), Reason: reason}
@@ -377,8 +378,7 @@ func (s *Server) endMatch(ctx context.Context, id, reason string, res *proto.Mat
 	}
 	ratings, err := s.store.Ratings(ctx, ids)
 	if err != nil {
-		s.log.Warn("lobby: ratings", "err", err)
-		ratings = map[uint64]glicko.Rating{}
+		return fmt.Errorf("end match %s: ratings: %w", id, err)
 	}
 	for _, id := range ids {
 		if _, ok := ratings[id]; !ok {
@@ -391,6 +391,7 @@ func (s *Server) endMatch(ctx context.Context, id, reason string, res *proto.Mat
 			ranks[pr.PlayerID] = pr
 		}
 	}
+	next := map[uint64]glicko.Rating{}
 	if res != nil && len(ranks) > 0 {
 		worst := 0
 		for _, pr := range ranks {
@@ -405,13 +406,9 @@ func (s *Server) endMatch(ctx context.Context, id, reason string, res *proto.Mat
 			gp[i] = glicko.Player{Rating: ratings[p.PlayerID], Team: p.Team, Rank: rank}
 		}
 		updated := glicko.UpdateMatch(gp)
-		next := make(map[uint64]glicko.Rating, len(updated))
 		for i, p := range m.Players {
 			next[p.PlayerID] = updated[i]
 			ratings[p.PlayerID] = updated[i]
-		}
-		if err := s.store.PutRatings(ctx, next); err != nil {
-			s.log.Error("lobby: store ratings", "err", err)
 		}
 	}
 	for _, p := range m.Players {
@@ -419,9 +416,14 @@ func (s *Server) endMatch(ctx context.Context, id, reason string, res *proto.Mat
 		rec.Players = append(rec.Players, proto.PlayerResult{PlayerID: p.PlayerID, Name: p.Name, Team: p.Team,
 			Rank: pr.Rank, Score: pr.Score, Rating: ratings[p.PlayerID].Rating})
 	}
-	if err := s.store.AddHistory(ctx, rec); err != nil {
-		s.log.Error("lobby: history", "err", err)
+	m, ok, err := s.store.FinishMatch(ctx, id, next, rec)
+	if err != nil {
+		return fmt.Errorf("end match %s: %w", id, err)
 	}
+	if !ok {
+		return nil // someone else ended it
+	}
+	s.metrics.ended.WithLabelValues(reason).Inc()
 	for _, p := range m.Players {
 		r := ratings[p.PlayerID]
 		s.publish(ctx, Event{To: p.PlayerID, Msg: proto.Message{Type: proto.TypeMatchEnded, MatchID: m.ID,
@@ -442,4 +444,5 @@ func (s *Server) endMatch(ctx context.Context, id, reason string, res *proto.Mat
 		}
 	}
 	s.log.Info("lobby: match ended", "match", m.ID, "reason", reason)
+	return nil
 }

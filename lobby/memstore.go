@@ -407,3 +407,50 @@ func (s *MemoryStore) Subscribe(_ context.Context, fn func(Event)) (func(), erro
 
 // Close does nothing; the state stays readable.
 func (s *MemoryStore) Close() error { return nil }
+
+// NameOwner returns the session holding name, or ErrNotFound.
+func (s *MemoryStore) NameOwner(_ context.Context, name string) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if o, ok := s.names[name]; ok {
+		return o, nil
+	}
+	return "", ErrNotFound
+}
+
+// LockOwner returns the holder of a live lease, or "" if none holds it.
+func (s *MemoryStore) LockOwner(_ context.Context, name string) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if l, ok := s.locks[name]; ok && time.Now().Before(l.until) {
+		return l.owner, nil
+	}
+	return "", nil
+}
+
+// FinishMatch ends a running match, stores ratings and adds rec to history, all at once.
+func (s *MemoryStore) FinishMatch(_ context.Context, id string, ratings map[uint64]glicko.Rating, rec proto.MatchRecord) (Match, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m, ok := s.matches[id]
+	if !ok {
+		return Match{}, false, nil
+	}
+	delete(s.matches, id)
+	for _, p := range m.Players {
+		if s.inMatch[p.PlayerID] == id {
+			delete(s.inMatch, p.PlayerID)
+		}
+	}
+	for pid, r := range ratings {
+		s.ratings[pid] = r
+	}
+	for _, p := range rec.Players {
+		h := append(s.history[p.PlayerID], rec)
+		if len(h) > s.maxRecent {
+			h = h[len(h)-s.maxRecent:]
+		}
+		s.history[p.PlayerID] = h
+	}
+	return m, true, nil
+}

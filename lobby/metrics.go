@@ -22,6 +22,8 @@ type metrics struct {
 	queued    prometheus.Gauge
 	servers   prometheus.Gauge
 	matches   prometheus.Gauge
+	storeUp   prometheus.Gauge
+	kicked    *prometheus.CounterVec
 }
 
 func newMetrics() *metrics {
@@ -49,9 +51,14 @@ func newMetrics() *metrics {
 			Help: "Registered live game servers."}),
 		matches: prometheus.NewGauge(prometheus.GaugeOpts{Name: "skirmish_lobby_matches_running",
 			Help: "Running matches."}),
+		storeUp: prometheus.NewGauge(prometheus.GaugeOpts{Name: "skirmish_lobby_store_up",
+			Help: "1 while the store (Redis) answers the health check, 0 while the lobby retries it."}),
+		kicked: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "skirmish_lobby_connections_closed_total",
+			Help: "Connections the lobby closed for misbehaving, by error code."}, []string{"code"}),
 	}
+	m.storeUp.Set(1)
 	m.reg.MustRegister(m.conns, m.rejected, m.messages, m.errors, m.slow, m.started, m.ended,
-		m.queueWait, m.queued, m.servers, m.matches,
+		m.queueWait, m.queued, m.servers, m.matches, m.storeUp, m.kicked,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return m
 }
@@ -73,13 +80,17 @@ func typeLabel(t string) string {
 }
 
 // Handler serves Prometheus metrics on /metrics and health on /healthz (200 "ok" while serving,
-// 503 once shutting down).
+// 503 while the store cannot be reached and once shutting down).
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		if s.shuttingDown() {
 			http.Error(w, "shutting down", http.StatusServiceUnavailable)
+			return
+		}
+		if s.storeDown.Load() {
+			http.Error(w, "store unavailable", http.StatusServiceUnavailable)
 			return
 		}
 		_, _ = w.Write([]byte("ok\n"))

@@ -36,6 +36,11 @@ func (c *conn) playerHello(ctx context.Context, m *proto.Message) bool {
 		return c.internal(m.ID, "claim name", err)
 	}
 	if !ok {
+		if ok, err = c.takeOverName(ctx, m.Name); err != nil {
+			return c.internal(m.ID, "claim name", err)
+		}
+	}
+	if !ok {
 		c.replyErr(m.ID, proto.CodeNameTaken, "nickname in use")
 		return false
 	}
@@ -43,6 +48,12 @@ func (c *conn) playerHello(ctx context.Context, m *proto.Message) bool {
 	if err != nil {
 		_ = s.store.ReleaseName(ctx, m.Name, c.id)
 		return c.internal(m.ID, "player id", err)
+	}
+	// The name was free or taken over, so no other session of this player lives: a ticket
+	// still queued is an earlier session's (its lobby died or its cleanup failed).
+	if _, err := s.store.Dequeue(ctx, id); err != nil {
+		_ = s.store.ReleaseName(ctx, m.Name, c.id)
+		return c.internal(m.ID, "dequeue old ticket", err)
 	}
 	c.role, c.name, c.playerID, c.renamed = proto.RolePlayer, m.Name, id, time.Now()
 	s.mu.Lock()
@@ -58,9 +69,35 @@ func (c *conn) playerHello(ctx context.Context, m *proto.Message) bool {
 	return false
 }
 
+// takeOverName claims name from a session of a dead lobby instance (its lease ran out).
+func (c *conn) takeOverName(ctx context.Context, name string) (bool, error) {
+	s := c.s
+	owner, err := s.store.NameOwner(ctx, name)
+	if errors.Is(err, ErrNotFound) { // released meanwhile
+		return s.store.ClaimName(ctx, name, c.id, 2*s.cfg.IdleTimeout)
+	}
+	if err != nil {
+		return false, err
+	}
+	inst := instanceOf(owner)
+	if inst == s.cfg.Instance {
+		return false, nil
+	}
+	alive, err := s.instanceAlive(ctx, inst, nil)
+	if err != nil || alive {
+		return false, err
+	}
+	s.log.Info("lobby: taking over nickname from a dead lobby instance", "player", name, "instance", inst)
+	if err := s.store.ReleaseName(ctx, name, owner); err != nil {
+		return false, err
+	}
+	return s.store.ClaimName(ctx, name, c.id, 2*s.cfg.IdleTimeout)
+}
+
 // internal logs err and tells the peer to retry later; the connection stays.
 func (c *conn) internal(id uint64, what string, err error) bool {
 	c.s.log.Error("lobby: "+what, "conn", c.id, "err", err)
+	c.s.storeFailed(err)
 	c.replyErr(id, proto.CodeInternal, what+" failed")
 	return false
 }
@@ -179,7 +216,7 @@ func (c *conn) queue(ctx context.Context, m *proto.Message) bool {
 	}
 	r := s.rating(ctx, c.playerID)
 	err := s.store.Enqueue(ctx, QueueTicket{PlayerID: c.playerID, Name: c.name, Mode: m.Mode, Region: m.Region,
-		Rating: r.Rating, RD: r.RD, Since: s.cfg.Now()})
+		Rating: r.Rating, RD: r.RD, Since: s.cfg.Now(), Owner: c.id})
 	if errors.Is(err, ErrExists) {
 		c.replyErr(m.ID, proto.CodeAlreadyQueued, "already queued")
 		return false

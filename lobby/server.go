@@ -34,12 +34,14 @@ type Mode struct {
 	FillTimeout time.Duration // after it a group of at least MinPlayers starts
 }
 
-// DefaultModes are the modes of a Config without Modes.
+// DefaultModes are the modes of a Config without Modes. They are the modes the default game
+// (gameserver/arena: arena.Modes) plays, so every match the lobby forms can start; a game
+// server refuses a ticket for a mode its game does not have.
 func DefaultModes() map[string]Mode {
 	return map[string]Mode{
-		"duel": {MinPlayers: 2, MaxPlayers: 2, Teams: 2, FillTimeout: 10 * time.Second},
-		"ffa":  {MinPlayers: 2, MaxPlayers: 8, FillTimeout: 15 * time.Second},
-		"team": {MinPlayers: 2, MaxPlayers: 8, Teams: 2, FillTimeout: 20 * time.Second},
+		"duel":  {MinPlayers: 2, MaxPlayers: 2, Teams: 2, FillTimeout: 10 * time.Second},
+		"ffa":   {MinPlayers: 2, MaxPlayers: 8, FillTimeout: 15 * time.Second},
+		"quick": {MinPlayers: 2, MaxPlayers: 8, FillTimeout: 3 * time.Second},
 	}
 }
 
@@ -58,14 +60,24 @@ type Config struct {
 	Logger    *slog.Logger    // default slog.Default()
 	Now       func() time.Time
 
-	MaxConns         int           // default 20000
-	MaxConnsPerIP    int           // default 256
+	MaxConns      int // default DefaultMaxConns; refused with server_full beyond
+	MaxConnsPerIP int // default 256; refused with too_many_conns beyond
+	// PerIPv6Prefix is how many leading bits of an IPv6 address count as one source for
+	// MaxConnsPerIP: one host usually owns a whole /64. Default 64; 128 counts addresses.
+	PerIPv6Prefix    int
 	HandshakeTimeout time.Duration // hello deadline after accept; default 10 s
 	IdleTimeout      time.Duration // read deadline between messages; default 90 s (clients ping)
 	WriteTimeout     time.Duration // per write; default 10 s
 	SendQueue        int           // queued outgoing lines per connection; default 128
 	MsgRate          float64       // messages per second per player connection; default 20
 	MsgBurst         int           // default 40
+	// MaxDropped is how many messages in a row may be dropped as rate_limited before the
+	// connection is closed (with rate_limited); default 3*MsgBurst (three full bursts).
+	MaxDropped int
+	// InstanceTTL is the lease on this instance's liveness in the Store, renewed every
+	// InstanceTTL/3; the same renewal is the store health check. Other instances take over
+	// the nicknames and queue tickets of an instance whose lease ran out. Default 3 s.
+	InstanceTTL time.Duration
 
 	HeartbeatTimeout time.Duration // a server silent this long is dead; default 4 s
 	SweepInterval    time.Duration // default HeartbeatTimeout/8
@@ -111,10 +123,13 @@ func (c *Config) fill() {
 			*v = d
 		}
 	}
-	def(&c.MaxConns, 20000)
+	def(&c.MaxConns, DefaultMaxConns)
+	def(&c.PerIPv6Prefix, 64)
+	defD(&c.InstanceTTL, 3*time.Second)
 	def(&c.MaxConnsPerIP, 256)
 	def(&c.SendQueue, 128)
 	def(&c.MsgBurst, 40)
+	def(&c.MaxDropped, 3*c.MsgBurst)
 	def(&c.MaxRooms, 100)
 	defD(&c.HandshakeTimeout, 10*time.Second)
 	defD(&c.IdleTimeout, 90*time.Second)
@@ -128,6 +143,10 @@ func (c *Config) fill() {
 	defF(&c.SkillWiden, 50)
 	defF(&c.SkillWindowMax, 1000)
 }
+
+// DefaultMaxConns is Config.MaxConns's default. A process must allow more open files than
+// this (RLIMIT_NOFILE); cmd/lobby clamps the limit to what the process may open.
+const DefaultMaxConns = 20000
 
 // Server is a lobby. Create it with New; serve with Serve or ListenAndServe.
 type Server struct {
@@ -145,6 +164,9 @@ type Server struct {
 	connWG    sync.WaitGroup
 
 	closing   atomic.Bool
+	storeDown atomic.Bool  // the health check cannot reach the store
+	storeUp   atomic.Int64 // Config.Now in unix ns when the store was last found reachable again
+	storeKick chan struct{}
 	startOnce sync.Once
 	quit      chan struct{}
 	quitOnce  sync.Once
@@ -160,7 +182,7 @@ func New(cfg Config) *Server {
 		cfg: cfg, store: cfg.Store, log: cfg.Logger, metrics: newMetrics(),
 		listeners: map[net.Listener]struct{}{}, conns: map[*conn]struct{}{},
 		perIP: map[netip.Addr]int{}, players: map[uint64]*conn{}, roomConns: map[string]map[*conn]struct{}{},
-		quit: make(chan struct{}),
+		quit: make(chan struct{}), storeKick: make(chan struct{}, 1),
 	}
 }
 
@@ -177,7 +199,9 @@ func (s *Server) start() error {
 			err = fmt.Errorf("lobby: subscribe: %w", err)
 			return
 		}
-		s.bgWG.Add(2)
+		s.storeUp.Store(s.cfg.Now().UnixNano())
+		s.bgWG.Add(3)
+		go s.healthLoop()
 		go s.loop(s.cfg.MatchInterval, "matchmaker", s.matchOnce)
 		go s.loop(s.cfg.SweepInterval, "sweeper", s.sweepOnce)
 	})
@@ -195,9 +219,13 @@ func (s *Server) loop(every time.Duration, lock string, fn func(ctx context.Cont
 			return
 		case <-t.C:
 		}
+		if s.storeDown.Load() { // the health loop retries the store with backoff meanwhile
+			continue
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), 10*every+time.Second)
 		ok, err := s.store.Lock(ctx, lock, s.cfg.Instance, 3*every+time.Second)
 		if err != nil {
+			s.storeFailed(err)
 			s.log.Warn("lobby: lock", "lock", lock, "err", err)
 		} else if ok {
 			fn(ctx)
@@ -265,7 +293,7 @@ func (s *Server) Serve(l net.Listener) error {
 }
 
 func (s *Server) accept(nc net.Conn) {
-	ip := addrOf(nc.RemoteAddr())
+	ip := sourceOf(addrOf(nc.RemoteAddr()), s.cfg.PerIPv6Prefix)
 	s.mu.Lock()
 	reason, code := "", ""
 	switch {
@@ -293,6 +321,20 @@ func (s *Server) accept(nc net.Conn) {
 	s.mu.Unlock()
 	s.metrics.conns.Inc()
 	go c.serve()
+}
+
+// sourceOf is the key connections are counted under for MaxConnsPerIP: the address itself
+// for IPv4, its leading bits6 bits for IPv6 (one host usually holds a whole /64, so counting
+// addresses would let it open 2^64 times the limit).
+func sourceOf(ip netip.Addr, bits6 int) netip.Addr {
+	if !ip.Is6() || bits6 <= 0 || bits6 >= 128 {
+		return ip
+	}
+	p, err := ip.WithZone("").Prefix(bits6)
+	if err != nil {
+		return ip
+	}
+	return p.Addr()
 }
 
 func addrOf(a net.Addr) netip.Addr {

@@ -34,6 +34,9 @@ type Store interface {
 	ClaimName(ctx context.Context, name, owner string, ttl time.Duration) (bool, error)
 	RefreshName(ctx context.Context, name, owner string, ttl time.Duration) error
 	ReleaseName(ctx context.Context, name, owner string) error
+	// NameOwner returns the session holding name, or ErrNotFound. A lobby takes a name over
+	// from a session whose instance is dead (its "instance:<name>" lease expired).
+	NameOwner(ctx context.Context, name string) (string, error)
 	// PlayerID returns the stable id of a nickname, allocating one on first use.
 	PlayerID(ctx context.Context, name string) (uint64, error)
 	Presence(ctx context.Context) (Presence, error)
@@ -72,6 +75,11 @@ type Store interface {
 	// one caller ever finishes a match.
 	EndMatch(ctx context.Context, id string) (Match, bool, error)
 	Matches(ctx context.Context) ([]Match, error)
+	// FinishMatch ends a running match and, in the same atomic step, stores ratings and adds
+	// rec to every listed player's history; false (and nothing written) if the match had
+	// ended already. Either all of it is stored or, with an error, possibly none: the caller
+	// does not acknowledge the result then, and the game server resends it.
+	FinishMatch(ctx context.Context, id string, ratings map[uint64]glicko.Rating, rec proto.MatchRecord) (Match, bool, error)
 
 	AddHistory(ctx context.Context, rec proto.MatchRecord) error
 	// History returns a player's newest records first, at most n.
@@ -84,6 +92,8 @@ type Store interface {
 	// already); false if someone else holds it. The matchmaker and the sweeper run only on
 	// the instance holding their lock.
 	Lock(ctx context.Context, name, owner string, ttl time.Duration) (bool, error)
+	// LockOwner returns the holder of a live lease, or "" when nobody holds it.
+	LockOwner(ctx context.Context, name string) (string, error)
 
 	// Publish sends an event to every subscribed instance (including this one).
 	Publish(ctx context.Context, ev Event) error
@@ -116,6 +126,7 @@ type QueueTicket struct {
 	Rating   float64
 	RD       float64
 	Since    time.Time
+	Owner    string // the lobby session (instance-n) that queued it; its instance's death drops it
 }
 
 // Key is the queue the ticket waits in.
@@ -173,6 +184,9 @@ type ServerInfo struct {
 	Matches   int // running, from the last heartbeat
 	LastSeen  time.Time
 	Instance  string // lobby instance holding its connection
+	// Disconnected is when its connection to Instance ended (zero while connected); unless it
+	// registers again within HeartbeatTimeout/2 it is lost.
+	Disconnected time.Time
 }
 
 // Match is a running match.

@@ -45,6 +45,16 @@ type Config struct {
 	// Names is the bots' name prefix (bot i is Names+i); default "b" plus 4 random hex digits,
 	// so runs against the same lobby do not collide with bots still seated in earlier matches.
 	Names string
+	// UpdateRate is how many times per second each bot updates its connection (samples its
+	// brain and runs the input ticks due, sent as one packet); default 30, the server's default
+	// snapshot rate. A person's client updates every frame; a thousand bots at 30 Hz cost half
+	// the wake-ups and packets of 60 Hz and send the same inputs.
+	UpdateRate int
+	// DialRate bounds how many game connections the fleet starts per second; default 80.
+	// netcode/secure's server accepts 8×32 handshake packets per second from one host, and a
+	// fleet dials from one address: faster, most handshakes of a large fleet would be dropped
+	// and time out.
+	DialRate int
 	// Conn tunes each bot's game connection.
 	Conn   client.ConnConfig
 	Logger *slog.Logger
@@ -134,6 +144,43 @@ func (c *Config) defaults() {
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
+	if c.UpdateRate <= 0 {
+		c.UpdateRate = 30
+	}
+	if c.DialRate <= 0 {
+		c.DialRate = 80
+	}
+}
+
+// pacer spaces events (game dials) at least every apart, across goroutines.
+type pacer struct {
+	mu    sync.Mutex
+	every time.Duration
+	next  time.Time
+}
+
+// wait blocks until the caller's turn, or ctx ends.
+func (p *pacer) wait(ctx context.Context) error {
+	p.mu.Lock()
+	now := time.Now()
+	at := p.next
+	if at.Before(now) {
+		at = now
+	}
+	p.next = at.Add(p.every)
+	p.mu.Unlock()
+	d := at.Sub(now)
+	if d <= 0 {
+		return nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // botResult is one bot's outcome.
@@ -165,8 +212,9 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 	start := time.Now()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	hub := newTickHub(time.Second / 60)
+	hub := newTickHub(time.Second / time.Duration(cfg.UpdateRate))
 	defer hub.stop()
+	dials := &pacer{every: time.Second / time.Duration(cfg.DialRate)}
 
 	var cnt counters
 	results := make([]botResult, cfg.N)
@@ -175,7 +223,7 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			results[i] = runBot(ctx, &cfg, i, hub, &cnt)
+			results[i] = runBot(ctx, &cfg, i, hub, dials, &cnt)
 		}()
 	}
 	progressDone := make(chan struct{})
@@ -257,7 +305,7 @@ func summarize(results []botResult, elapsed time.Duration) Summary {
 }
 
 // runBot plays one bot: lobby, quick match, game connection, brain, until deadline.
-func runBot(ctx context.Context, cfg *Config, i int, hub *tickHub, cnt *counters) (res botResult) {
+func runBot(ctx context.Context, cfg *Config, i int, hub *tickHub, dials *pacer, cnt *counters) (res botResult) {
 	name := fmt.Sprintf("%s%d", cfg.Names, i)
 	cnt.queued.Add(1)
 	defer func() {
@@ -291,6 +339,10 @@ func runBot(ctx context.Context, cfg *Config, i int, hub *tickHub, cnt *counters
 		// Split the one-way latency over both directions so RTT grows by 2×Latency.
 		im := netsim.Impairment{Loss: cfg.Loss, Duplicate: cfg.Dup, Reorder: cfg.Reorder, Latency: cfg.Latency, Jitter: cfg.Jitter}
 		dc.Impair = &netsim.Config{Send: im, Recv: im, Seed: cfg.Seed + int64(i)}
+	}
+	if err := dials.wait(mctx); err != nil {
+		res.err = fmt.Errorf("%s: waiting to dial: %w", name, err)
+		return res
 	}
 	conn, err := client.DialGame(mctx, m.Token, dc)
 	if err != nil {

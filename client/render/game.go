@@ -34,6 +34,12 @@ type Options struct {
 	Screenshot string
 	After      time.Duration
 	AfterMatch bool
+	// ActionShot, with AfterMatch, holds the Screenshot past After until at least two living
+	// players are well inside the view, for up to ActionShotGrace more (default 15 s; then
+	// the frame is taken anyway): the local player alone at a spawn point is a poor picture
+	// of a match.
+	ActionShot      bool
+	ActionShotGrace time.Duration
 	// ScreenshotTimeout, if positive, bounds the wait for the Screenshot from the first frame:
 	// past it the frame on screen is saved anyway and Run returns an error wrapping
 	// ErrScreenshotTimeout with the lobby's status line.
@@ -93,6 +99,8 @@ type Game struct {
 	cam     view.Camera
 	camPos  client.Vec
 	camInit bool
+	aim     float64 // the local player's aim from the mouse this frame, if aimSet
+	aimSet  bool
 
 	showScores bool
 	pinScores  bool // show the scoreboard without Tab held (tests)
@@ -119,6 +127,9 @@ func NewGame(b Backend, opt Options) (*Game, error) {
 	}
 	if opt.Now == nil {
 		opt.Now = time.Now
+	}
+	if opt.ActionShotGrace <= 0 {
+		opt.ActionShotGrace = 15 * time.Second
 	}
 	res, err := loadResources()
 	if err != nil {
@@ -193,7 +204,7 @@ func (g *Game) Update() error {
 		}
 	}
 	if g.screen != screenMatch && g.screen != screenResults {
-		g.camInit = false
+		g.camInit, g.aimSet = false, false
 		g.matchStart = time.Time{}
 	} else if g.matchStart.IsZero() {
 		g.matchStart = g.opt.Now()
@@ -241,22 +252,44 @@ func (g *Game) Draw(screen *ebiten.Image) {
 		g.drawResults(screen, g.scene)
 	}
 	g.frames++
-	if g.opt.Screenshot != "" && !g.shotDone && g.frames > 2 {
-		now := g.opt.Now()
-		from := g.start
-		if g.opt.AfterMatch {
-			from = g.matchStart
-		}
-		switch {
-		case !from.IsZero() && now.Sub(from) >= g.opt.After:
-			g.shotErr = savePNG(screen, g.opt.Screenshot)
-			g.shotDone = true
-		case g.opt.ScreenshotTimeout > 0 && now.Sub(g.start) >= g.opt.ScreenshotTimeout:
-			err := fmt.Errorf("%w (%v; screen %s, status %q)", ErrScreenshotTimeout, g.opt.ScreenshotTimeout, g.screen, g.lobby.Status)
-			g.shotErr = errors.Join(err, savePNG(screen, g.opt.Screenshot))
-			g.shotDone = true
+	if g.opt.Screenshot == "" || g.shotDone || g.frames <= 2 {
+		return
+	}
+	switch due, timedOut := g.screenshotDue(g.opt.Now()); {
+	case due:
+		g.shotErr = savePNG(screen, g.opt.Screenshot)
+		g.shotDone = true
+	case timedOut:
+		err := fmt.Errorf("%w (%v; screen %s, status %q)", ErrScreenshotTimeout, g.opt.ScreenshotTimeout, g.screen, g.lobby.Status)
+		g.shotErr = errors.Join(err, savePNG(screen, g.opt.Screenshot))
+		g.shotDone = true
+	}
+}
+
+// screenshotDue says whether the frame drawn at now is Options.Screenshot's (due), or the
+// wait for it has passed Options.ScreenshotTimeout.
+func (g *Game) screenshotDue(now time.Time) (due, timedOut bool) {
+	from := g.start
+	if g.opt.AfterMatch {
+		from = g.matchStart
+	}
+	if !from.IsZero() {
+		elapsed := now.Sub(from)
+		if elapsed >= g.opt.After && g.actionReady(elapsed) {
+			return true, false
 		}
 	}
+	return false, g.opt.ScreenshotTimeout > 0 && now.Sub(g.start) >= g.opt.ScreenshotTimeout
+}
+
+// actionReady reports whether the ActionShot rule lets the screenshot be taken, elapsed after
+// the first frame of the match: two players well inside the view (clear of the HUD's corners),
+// or the grace has run out.
+func (g *Game) actionReady(elapsed time.Duration) bool {
+	if !g.opt.ActionShot || !g.opt.AfterMatch || elapsed >= g.opt.After+g.opt.ActionShotGrace {
+		return true
+	}
+	return g.screen == screenMatch && g.scene != nil && g.cam.PlayersInView(g.scene, 0.12*float64(g.h)) >= 2
 }
 
 // savePNG writes the screen's pixels to path.

@@ -42,6 +42,7 @@ func (g *Game) updateCamera(s *client.Scene) {
 
 func (g *Game) updateMatch() {
 	s := g.scene
+	g.aimSet = false
 	g.updateCamera(s)
 	g.showScores = ebiten.IsKeyPressed(ebiten.KeyTab) || g.pinScores
 	// chat: Enter opens, Enter sends, Escape closes
@@ -70,6 +71,7 @@ func (g *Game) updateMatch() {
 	if lp != nil {
 		mx, my := ebiten.CursorPosition()
 		c.Aim = view.AimAngle(lp.Pos, g.cam.ToWorld(float64(mx), float64(my)))
+		g.aim, g.aimSet = c.Aim, true
 	}
 	if g.ui.focus != fieldMatchChat {
 		k := ebiten.IsKeyPressed
@@ -224,8 +226,13 @@ func (g *Game) drawPlayers(dst *ebiten.Image, s *client.Scene) {
 		if p.Local {
 			g.sprite(dst, g.res.ring, p.Pos, 0, 0.92, k, color.White, 0.55, false)
 		}
-		g.sprite(dst, g.res.player, p.Pos, p.Angle, spriteUnitsPerPx, k, col, 1, false)
-		g.sprite(dst, g.res.gun, p.Pos, p.Angle, spriteUnitsPerPx, k, nil, 1, false)
+		angle := p.Angle
+		if p.Local && g.aimSet {
+			// the mouse's aim this frame: the scene's is the one sent with the last input tick
+			angle = g.aim
+		}
+		g.sprite(dst, g.res.player, p.Pos, angle, spriteUnitsPerPx, k, col, 1, false)
+		g.sprite(dst, g.res.gun, p.Pos, angle, spriteUnitsPerPx, k, nil, 1, false)
 	}
 }
 
@@ -333,17 +340,21 @@ func (g *Game) drawHUD(dst *ebiten.Image, s *client.Scene) {
 	pad := 18 * us
 
 	// top centre: the clock and the score
+	// one panel behind the clock and the score line under it, so names and effects passing
+	// beneath never make them hard to read
 	clock := view.FormatClock(s.TimeLeft)
 	big := g.res.face(faceLarge, us)
 	cw := math.Max(120*us, textWidth(clock, big)+48*us)
 	cr := view.Rect{X: w/2 - cw/2, Y: pad * 0.6, W: cw, H: 40 * us}
-	g.fillRound(dst, cr, 10*us, colHUDBack)
+	sw := g.drawScoreLine(nil, s, 0, 0) + 28*us
+	back := view.Rect{X: w/2 - math.Max(cw, sw)/2, Y: cr.Y, W: math.Max(cw, sw), H: cr.H + 30*us}
+	g.fillRound(dst, back, 10*us, colHUDBack)
 	tc := color.Color(colText)
 	if s.TimeLeft < 30e9 {
 		tc = colBad
 	}
 	drawText(dst, clock, big, w/2, cr.Y+cr.H/2, text.AlignCenter, tc, false)
-	g.drawScoreLine(dst, s, w/2, cr.Y+cr.H+18*us)
+	g.drawScoreLine(dst, s, w/2, cr.Y+cr.H+12*us)
 
 	// top left: mode and rank
 	small, normal := g.res.face(faceSmall, us), g.res.face(faceNormal, us)
@@ -404,8 +415,12 @@ func (g *Game) drawMinimap(dst *ebiten.Image, s *client.Scene, r view.Rect) {
 		vector.DrawFilledRect(dst, x, y, float32(math.Max(1, w.W*k)), float32(math.Max(1, w.H*k)), color.NRGBA{110, 120, 150, 255}, false)
 	}
 	c := g.cam
-	vx, vy := at(c.ToWorld(0, 0))
-	vx1, vy1 := at(c.ToWorld(c.ScreenW, c.ScreenH))
+	// the camera's view, clipped to the arena (the camera may look a little past its edge)
+	clip := func(p client.Vec) client.Vec {
+		return client.Vec{X: math.Max(0, math.Min(s.World.X, p.X)), Y: math.Max(0, math.Min(s.World.Y, p.Y))}
+	}
+	vx, vy := at(clip(c.ToWorld(0, 0)))
+	vx1, vy1 := at(clip(c.ToWorld(c.ScreenW, c.ScreenH)))
 	vector.StrokeRect(dst, vx, vy, vx1-vx, vy1-vy, 1, color.NRGBA{255, 255, 255, 90}, false)
 	for i := range s.Players {
 		p := &s.Players[i]
@@ -420,9 +435,10 @@ func (g *Game) drawMinimap(dst *ebiten.Image, s *client.Scene, r view.Rect) {
 	}
 }
 
-// drawScoreLine draws the score under the clock: team scores as coloured numbers, or the
-// local player's score.
-func (g *Game) drawScoreLine(dst *ebiten.Image, s *client.Scene, x, y float64) {
+// drawScoreLine draws the score under the clock, centred at x: team scores as coloured
+// numbers, or the local player's score. It returns the line's width; with dst nil it only
+// measures.
+func (g *Game) drawScoreLine(dst *ebiten.Image, s *client.Scene, x, y float64) float64 {
 	us := g.uiScale()
 	f := g.res.face(faceBold, us)
 	if view.IsTeamMode(s) && len(s.TeamScores) >= 2 {
@@ -437,6 +453,9 @@ func (g *Game) drawScoreLine(dst *ebiten.Image, s *client.Scene, x, y float64) {
 		if s.ScoreLimit > 0 {
 			total += gap + textWidth(fmt.Sprintf("to %d", s.ScoreLimit), f)
 		}
+		if dst == nil {
+			return total
+		}
 		xx := x - total/2
 		for i, p := range parts {
 			drawText(dst, p, f, xx, y, text.AlignStart, lighten(palette.Team(i), 0.15), true)
@@ -445,9 +464,13 @@ func (g *Game) drawScoreLine(dst *ebiten.Image, s *client.Scene, x, y float64) {
 		if s.ScoreLimit > 0 {
 			drawText(dst, fmt.Sprintf("to %d", s.ScoreLimit), f, xx, y, text.AlignStart, colDim, true)
 		}
-		return
+		return total
 	}
-	drawText(dst, view.ScoreText(s), f, x, y, text.AlignCenter, colText, true)
+	line := view.ScoreText(s)
+	if dst != nil {
+		drawText(dst, line, f, x, y, text.AlignCenter, colText, true)
+	}
+	return textWidth(line, f)
 }
 
 func (g *Game) drawKillFeed(dst *ebiten.Image, s *client.Scene, right, top float64) {

@@ -66,7 +66,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&cfg.Transport, "transport", "udp", "game transport: udp (kcp is not supported by the client yet)")
 	fs.BoolVar(&cfg.Demo, "demo", false, "offline demo: no server, a match of bots starts at once")
 	fs.StringVar(&o.render.Screenshot, "screenshot", "", "save a frame as a PNG `file` and exit (see -after)")
-	fs.DurationVar(&o.render.After, "after", 3*time.Second, "when to take the -screenshot: from the first frame of the match with -autoplay or -demo, else from the first frame")
+	fs.DurationVar(&o.render.After, "after", 3*time.Second, "when to take the -screenshot: from the first frame; with -autoplay or -demo from the first frame of the match, and then as soon as an opponent is in view too (at most 15 s later)")
 	fs.DurationVar(&o.screenshotTimeout, "screenshot-timeout", 2*time.Minute, "with -screenshot: give up (save the frame anyway, exit 1) if it is not due after this long (0: wait forever)")
 	fs.IntVar(&o.render.WindowWidth, "width", 1280, "initial window width")
 	fs.IntVar(&o.render.WindowHeight, "height", 720, "initial window height")
@@ -102,6 +102,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	r.AutoQuickMatch = cfg.Autoplay && cfg.Demo
 	r.QuickMatchMode = cfg.Mode
 	r.AfterMatch = cfg.Autoplay || cfg.Demo
+	r.ActionShot = r.AfterMatch
 	if r.Screenshot != "" {
 		r.ScreenshotTimeout = o.screenshotTimeout
 	}

@@ -21,6 +21,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -42,6 +43,8 @@ type options struct {
 	lobbyAddr, gameAddr, publicAddr, httpAddr string
 	key, redis, region, transport             string
 	tick, snapshotRate, capacity              int
+	maxConnsPerIP                             int
+	cpuProfile                                string
 	drainTimeout                              time.Duration
 	logJSON                                   bool
 	logLevel                                  string
@@ -62,6 +65,10 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.tick, "tick", gameserver.DefaultTick, "simulation ticks per second")
 	fs.IntVar(&o.snapshotRate, "snapshot-rate", gameserver.DefaultSnapshotRate, "snapshots per second to each client")
 	fs.IntVar(&o.capacity, "capacity", 1024, "players the game server accepts")
+	// A load test runs its bots from one address; the lobby's own default (256) would turn
+	// away most of a 1,000-bot run against this all-in-one server.
+	fs.IntVar(&o.maxConnsPerIP, "max-conns-per-ip", 2048, "lobby connections accepted from one IP address (negative: no limit)")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to `file`")
 	fs.DurationVar(&o.drainTimeout, "drain-timeout", 30*time.Second, "on SIGTERM, how long running matches may take to end")
 	fs.BoolVar(&o.logJSON, "log-json", false, "log JSON lines instead of text")
 	fs.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn, error")
@@ -105,8 +112,24 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return fmt.Errorf("key: %w", err)
 	}
 
+	if o.cpuProfile != "" {
+		f, err := os.Create(o.cpuProfile)
+		if err != nil {
+			return fmt.Errorf("-cpuprofile: %w", err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+			return fmt.Errorf("-cpuprofile: %w", err)
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			f.Close()
+		}()
+	}
+
 	lob, err := stack.StartLobby(stack.LobbyOptions{
 		Addr: o.lobbyAddr, Key: key, RedisURL: o.redis, Logger: log.With("component", "lobby"), Stdout: stdout,
+		MaxConnsPerIP: o.maxConnsPerIP,
 	})
 	if err != nil {
 		return fmt.Errorf("lobby: %w", err)

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -26,6 +27,8 @@ type Store struct {
 	p      string
 	mu     sync.Mutex
 	closed bool
+
+	subscribed atomic.Bool
 }
 
 var _ lobby.Store = (*Store)(nil)
@@ -586,33 +589,63 @@ func (s *Store) Publish(ctx context.Context, ev lobby.Event) error {
 	return wrap("publish", s.rdb.Publish(ctx, s.k("events"), b).Err())
 }
 
-// Subscribe receives events on a goroutine of its own until stop, which waits for it.
+// Subscribe receives events on a goroutine of its own until stop, which waits for it. When the
+// subscription's connection breaks (Redis restarted) it reconnects and subscribes again,
+// retrying with backoff; Subscribed reports false meanwhile, and events published then are
+// lost (pub/sub does not queue).
 func (s *Store) Subscribe(ctx context.Context, fn func(lobby.Event)) (func(), error) {
 	ps := s.rdb.Subscribe(ctx, s.k("events"))
 	if _, err := ps.Receive(ctx); err != nil { // the subscription confirmation
 		ps.Close()
 		return nil, wrap("subscribe", err)
 	}
-	ch := ps.Channel(redis.WithChannelSize(1024))
+	s.subscribed.Store(true)
 	done := make(chan struct{})
+	quit := make(chan struct{})
+	rctx, cancel := context.WithCancel(context.Background())
 	go func() {
 		defer close(done)
-		for msg := range ch {
-			var ev lobby.Event
-			if err := json.Unmarshal([]byte(msg.Payload), &ev); err != nil {
-				continue
+		backoff := 50 * time.Millisecond
+		for {
+			msg, err := ps.Receive(rctx)
+			if err != nil {
+				s.subscribed.Store(false)
+				select {
+				case <-quit:
+					return
+				case <-time.After(backoff):
+				}
+				backoff = min(2*backoff, time.Second)
+				continue // the next Receive reconnects and subscribes again
 			}
-			fn(ev)
+			backoff = 50 * time.Millisecond
+			switch m := msg.(type) {
+			case *redis.Subscription:
+				s.subscribed.Store(m.Kind == "subscribe")
+			case *redis.Message:
+				var ev lobby.Event
+				if err := json.Unmarshal([]byte(m.Payload), &ev); err != nil {
+					continue
+				}
+				fn(ev)
+			}
 		}
 	}()
 	var once sync.Once
 	return func() {
 		once.Do(func() {
+			close(quit)
+			cancel()
 			ps.Close()
 			<-done
+			s.subscribed.Store(false)
 		})
 	}, nil
 }
+
+// Subscribed reports whether the event subscription is connected; the lobby reports itself
+// unhealthy while it is not.
+func (s *Store) Subscribed() bool { return s.subscribed.Load() }
 
 // Close closes the Redis client; safe to call more than once.
 func (s *Store) Close() error {
@@ -624,3 +657,90 @@ func (s *Store) Close() error {
 	s.closed = true
 	return wrap("close", s.rdb.Close())
 }
+
+// finishScript ends a match, stores ratings and pushes the history record in one step.
+// KEYS[1] matches, KEYS[2] inmatch, KEYS[3] ratings, KEYS[4..] history lists.
+// ARGV[1] match id, ARGV[2] record, ARGV[3] history cap, ARGV[4] n ratings, then n
+// (player id, rating) pairs, then the match's player ids.
+var finishScript = redis.NewScript(`
+local v = redis.call('HGET', KEYS[1], ARGV[1])
+if not v then return false end
+redis.call('HDEL', KEYS[1], ARGV[1])
+local n = tonumber(ARGV[4])
+local i = 5
+for _ = 1, n do
+  redis.call('HSET', KEYS[3], ARGV[i], ARGV[i+1])
+  i = i + 2
+end
+for j = i, #ARGV do
+  if redis.call('HGET', KEYS[2], ARGV[j]) == ARGV[1] then redis.call('HDEL', KEYS[2], ARGV[j]) end
+end
+for k = 4, #KEYS do
+  redis.call('LPUSH', KEYS[k], ARGV[2])
+  redis.call('LTRIM', KEYS[k], 0, tonumber(ARGV[3]) - 1)
+end
+return v`)
+
+// FinishMatch ends a match, stores ratings and adds the history record atomically (one Lua
+// script), so a result is either fully stored or not at all.
+func (s *Store) FinishMatch(ctx context.Context, id string, ratings map[uint64]glicko.Rating, rec proto.MatchRecord) (lobby.Match, bool, error) {
+	m, err := s.Match(ctx, id)
+	if errors.Is(err, lobby.ErrNotFound) {
+		return lobby.Match{}, false, nil
+	}
+	if err != nil {
+		return lobby.Match{}, false, err
+	}
+	recJSON, err := json.Marshal(rec)
+	if err != nil {
+		return lobby.Match{}, false, wrap("finish match", err)
+	}
+	keys := []string{s.k("matches"), s.k("inmatch"), s.k("ratings")}
+	for _, pl := range rec.Players {
+		keys = append(keys, s.k("history:", idStr(pl.PlayerID)))
+	}
+	args := []any{id, recJSON, MaxHistory, len(ratings)}
+	for pid, r := range ratings {
+		b, err := json.Marshal(r)
+		if err != nil {
+			return lobby.Match{}, false, wrap("finish match", err)
+		}
+		args = append(args, idStr(pid), b)
+	}
+	for _, p := range m.Players {
+		args = append(args, idStr(p.PlayerID))
+	}
+	v, err := finishScript.Run(ctx, s.rdb, keys, args...).Text()
+	if errors.Is(err, redis.Nil) {
+		return lobby.Match{}, false, nil // another instance ended it first
+	}
+	if err != nil {
+		return lobby.Match{}, false, wrap("finish match", err)
+	}
+	var out lobby.Match
+	if err := json.Unmarshal([]byte(v), &out); err != nil {
+		return lobby.Match{}, false, wrap("finish match: decode", err)
+	}
+	return out, true, nil
+}
+
+// NameOwner returns the session holding name, or lobby.ErrNotFound.
+func (s *Store) NameOwner(ctx context.Context, name string) (string, error) {
+	v, err := s.rdb.Get(ctx, s.k("name:", name)).Result()
+	if errors.Is(err, redis.Nil) {
+		return "", fmt.Errorf("redisstore: name %q: %w", name, lobby.ErrNotFound)
+	}
+	return v, wrap("name owner", err)
+}
+
+// LockOwner returns the holder of a lease, or "" when nobody holds it.
+func (s *Store) LockOwner(ctx context.Context, name string) (string, error) {
+	v, err := s.rdb.Get(ctx, s.k("lock:", name)).Result()
+	if errors.Is(err, redis.Nil) {
+		return "", nil
+	}
+	return v, wrap("lock owner", err)
+}
+
+// Ping checks that Redis answers; the lobby's health check uses it.
+func (s *Store) Ping(ctx context.Context) error { return wrap("ping", s.rdb.Ping(ctx).Err()) }

@@ -46,6 +46,52 @@ func Run(t *testing.T, newStore func(t *testing.T) lobby.Store) {
 		assert.Equal(t, id1, again)
 		assert.NotZero(t, id1)
 	})
+	t.Run("OwnersFinish", func(t *testing.T) {
+		s := newStore(t)
+		_, err := s.NameOwner(ctx, "ada")
+		require.ErrorIs(t, err, lobby.ErrNotFound)
+		ok, err := s.ClaimName(ctx, "ada", "i1-1", time.Minute)
+		require.NoError(t, err)
+		require.True(t, ok)
+		owner, err := s.NameOwner(ctx, "ada")
+		require.NoError(t, err)
+		assert.Equal(t, "i1-1", owner)
+
+		holder, err := s.LockOwner(ctx, "instance:i1")
+		require.NoError(t, err)
+		assert.Empty(t, holder)
+		ok, err = s.Lock(ctx, "instance:i1", "i1", time.Minute)
+		require.NoError(t, err)
+		require.True(t, ok)
+		holder, err = s.LockOwner(ctx, "instance:i1")
+		require.NoError(t, err)
+		assert.Equal(t, "i1", holder)
+
+		m := lobby.Match{ID: "m1", Mode: "duel", Server: "gs", Start: time.Unix(1000, 0),
+			Players: []lobby.MatchPlayer{{PlayerID: 1, Name: "a"}, {PlayerID: 2, Name: "b", Slot: 1, Team: 1}}}
+		require.NoError(t, s.PutMatch(ctx, m))
+		rec := proto.MatchRecord{MatchID: "m1", Mode: "duel", Reason: proto.ReasonFinished,
+			Players: []proto.PlayerResult{{PlayerID: 1, Rank: 1}, {PlayerID: 2, Rank: 2}}}
+		r1 := glicko.Rating{Rating: 1600, RD: 300, Volatility: 0.06}
+		got, ok, err := s.FinishMatch(ctx, "m1", map[uint64]glicko.Rating{1: r1}, rec)
+		require.NoError(t, err)
+		require.True(t, ok)
+		assert.Equal(t, "m1", got.ID)
+		_, ok, err = s.FinishMatch(ctx, "m1", map[uint64]glicko.Rating{1: {Rating: 1}}, rec)
+		require.NoError(t, err)
+		require.False(t, ok, "finished once only")
+		rs, err := s.Ratings(ctx, []uint64{1, 2})
+		require.NoError(t, err)
+		assert.Equal(t, map[uint64]glicko.Rating{1: r1}, rs)
+		for _, id := range []uint64{1, 2} {
+			h, err := s.History(ctx, id, 10)
+			require.NoError(t, err)
+			require.Len(t, h, 1)
+			assert.Equal(t, "m1", h[0].MatchID)
+			_, err = s.PlayerMatch(ctx, id)
+			require.ErrorIs(t, err, lobby.ErrNotFound)
+		}
+	})
 	t.Run("Queue", func(t *testing.T) {
 		s := newStore(t)
 		now := time.Unix(1000, 0)

@@ -118,6 +118,11 @@ type Options struct {
 	// session stops reading (and KCP's window pushes back on the sender);
 	// default 256.
 	RecvQueue int
+
+	// writeSlice bounds each kcp-go Write (see Session.writeFrameLocked);
+	// zero means defaultWriteSlice. Tests set it long to stand for a kcp-go
+	// Write that does not honour its deadline.
+	writeSlice time.Duration
 }
 
 func (o Options) withDefaults() (Options, error) {
@@ -144,6 +149,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.RecvQueue <= 0 {
 		o.RecvQueue = DefaultRecvQueue
+	}
+	if o.writeSlice <= 0 {
+		o.writeSlice = defaultWriteSlice
 	}
 	return o, nil
 }

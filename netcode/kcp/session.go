@@ -29,7 +29,10 @@ type Session struct {
 	timeout  time.Duration // no frame for this long ends the session; 0 = never
 	opts     Options
 
-	wmu        sync.Mutex // one frame at a time on the stream; guards below
+	// wlock is a one-slot semaphore: one frame at a time on the stream; it
+	// guards send, wbuf and sentClose. A channel and not a sync.Mutex so
+	// that Close and the reader can give up waiting for it (see Close).
+	wlock      chan struct{}
 	send       *sealer
 	wbuf       []byte
 	sentClose  bool
@@ -67,6 +70,7 @@ func newSession(raw *kcpgo.UDPSession, br *bufio.Reader, send, recv *sealer, cli
 		recv:       recv,
 		br:         br,
 		wbuf:       make([]byte, 0, frameHeaderBytes+maxFrameBody),
+		wlock:      make(chan struct{}, 1),
 		msgs:       make(chan []byte, opts.RecvQueue),
 		done:       make(chan struct{}),
 		peerClosed: make(chan struct{}),
@@ -116,7 +120,8 @@ func (s *Session) Err() error {
 
 // Send queues msg (copied; 1..MaxMessageBytes bytes) for reliable, ordered
 // delivery. It blocks while KCP's send window is full, up to the write
-// deadline.
+// deadline (also one set while it waits), Close's linger, or the peer's
+// close (then ErrPeerClosed).
 func (s *Session) Send(msg []byte) error {
 	if len(msg) > MaxMessageBytes {
 		return fmt.Errorf("kcp: send %d bytes: %w", len(msg), ErrMessageTooLarge)
@@ -132,27 +137,62 @@ func (s *Session) Send(msg []byte) error {
 		return fmt.Errorf("kcp: send: session ended: %w", s.err)
 	default:
 	}
-	s.wmu.Lock()
-	defer s.wmu.Unlock()
+	s.lockWrite()
+	defer s.unlockWrite()
 	if s.sentClose {
 		return fmt.Errorf("kcp: send: %w", net.ErrClosed)
 	}
 	return s.writeFrameLocked(FrameMessage, msg, "send", time.Time{})
 }
 
-// writeSlice bounds each kcp-go Write: kcp-go reads its write deadline
-// without a lock, so we never change it while a Write may run; instead a
-// Write blocked on a full window gives up after a slice and the loop below
-// looks again at our deadline and at Close.
-const writeSlice = 20 * time.Millisecond
+func (s *Session) lockWrite()   { s.wlock <- struct{}{} }
+func (s *Session) unlockWrite() { <-s.wlock }
 
-// writeFrameLocked seals and writes one frame; s.wmu is held. kcp-go takes a
-// whole Write into its queue or nothing, so a timed-out write leaves the
-// stream and the counter consistent. limit, if not zero, bounds the write on
-// top of the write deadline and Close's linger.
+func (s *Session) tryLockWrite() bool {
+	select {
+	case s.wlock <- struct{}{}:
+		return true
+	default:
+		return false
+	}
+}
+
+// lockWriteBefore takes the write lock, or gives up when expired fires.
+func (s *Session) lockWriteBefore(expired <-chan time.Time) bool {
+	select {
+	case s.wlock <- struct{}{}:
+		return true
+	case <-expired:
+		return false
+	}
+}
+
+// defaultWriteSlice bounds each kcp-go Write (Options.writeSlice).
+//
+// kcp-go v5.6.24's UDPSession.WriteBuffers reads its write deadline once, on
+// entry (and again only after a write event if it had armed a timer): a
+// Write that starts with a zero deadline waits on a nil timer channel, and a
+// later SetWriteDeadline merely wakes it to find the window still full and
+// wait again, for ever; only closing the kcp-go session frees it. It also
+// reads the deadline without its lock, so changing it during a Write is a
+// data race. So we never pass our deadline through: every kcp-go Write runs
+// under a fresh, never-zero deadline of at most one slice, set by the
+// writing goroutine itself, and the loop in writeFrameLocked looks again at
+// our deadline, Close's linger and the peer's close between slices.
+const defaultWriteSlice = 20 * time.Millisecond
+
+// writeFrameLocked seals and writes one frame; the write lock is held.
+// kcp-go takes a whole Write into its queue or nothing, so a timed-out write
+// leaves the stream and the counter consistent. limit, if not zero, bounds
+// the write on top of the write deadline and Close's linger. Once the peer's
+// close has arrived, only a close frame is still written (the peer drops
+// anything else).
 func (s *Session) writeFrameLocked(t FrameType, plain []byte, op string, limit time.Time) error {
 	s.wbuf = s.send.appendFrame(s.wbuf[:0], t, nil, plain)
 	for {
+		if t != FrameClose && isClosedChan(s.peerClosed) {
+			return fmt.Errorf("kcp: %s: %w", op, ErrPeerClosed)
+		}
 		s.wdMu.Lock()
 		dl := s.wd
 		s.wdMu.Unlock()
@@ -168,7 +208,7 @@ func (s *Session) writeFrameLocked(t FrameType, plain []byte, op string, limit t
 			}
 			return timeoutError{op: op}
 		}
-		slice := now.Add(writeSlice)
+		slice := now.Add(s.opts.writeSlice) // never zero: see defaultWriteSlice
 		if !dl.IsZero() && dl.Before(slice) {
 			slice = dl
 		}
@@ -247,6 +287,11 @@ func (s *Session) SetWriteDeadline(t time.Time) error {
 // everything sent before it; then it releases the KCP session and stops the
 // session's goroutines. Messages not yet received are dropped. Close is safe
 // to call more than once and from several goroutines.
+//
+// A Send blocked on a full window when Close is called may still complete
+// within the linger; after it, the Send returns an error matching
+// net.ErrClosed. Close returns within about Options.Linger even if the peer
+// never reads.
 func (s *Session) Close() error {
 	first := false
 	s.closeOnce.Do(func() { first = true; close(s.closing) })
@@ -263,13 +308,23 @@ func (s *Session) Close() error {
 	default:
 		// Bound a Send blocked on a full window, and our close frame, by the linger.
 		s.closeBy.Store(time.Now().Add(s.opts.Linger).UnixNano())
-		s.wmu.Lock()
+		if !s.lockWriteBefore(linger.C) {
+			// A write still holds the stream after the whole linger (its
+			// kcp-go Write did not give up at its deadline): too late for a
+			// close frame. Closing the kcp-go session ends that Write
+			// (io.ErrClosedPipe); then let it finish.
+			s.teardown()
+			s.lockWrite()
+			s.sentClose = true
+			s.unlockWrite()
+			break
+		}
 		var err error
 		if !s.sentClose {
 			s.sentClose = true
 			err = s.writeFrameLocked(FrameClose, nil, "close", time.Time{})
 		}
-		s.wmu.Unlock()
+		s.unlockWrite()
 		if err == nil {
 			select {
 			case <-s.peerClosed:
@@ -330,27 +385,31 @@ func (s *Session) readLoop() {
 				// Close drops unreceived messages; keep reading for the peer's close.
 			}
 		case FrameClose:
-			close(s.peerClosed)
-			s.wmu.Lock()
-			if !s.sentClose {
-				s.sentClose = true
-				s.writeFrameLocked(FrameClose, nil, "close", time.Now().Add(s.opts.Linger))
+			close(s.peerClosed) // a Send in progress gives up within a slice
+			t := time.NewTimer(s.opts.Linger)
+			answered := s.lockWriteBefore(t.C)
+			if answered {
+				if !s.sentClose {
+					s.sentClose = true
+					s.writeFrameLocked(FrameClose, nil, "close", time.Now().Add(s.opts.Linger))
+				}
+				s.unlockWrite()
 			}
-			s.wmu.Unlock()
 			if isClosedChan(s.closing) {
 				s.end(net.ErrClosed) // our Close started it: this was the answer
 			} else {
 				s.end(io.EOF)
 			}
-			// Keep KCP running so our answering close gets through, until
-			// the user closes or the linger passes.
-			t := time.NewTimer(s.opts.Linger)
-			select {
-			case <-s.closing:
-			case <-t.C:
+			if answered {
+				// Keep KCP running so our answering close gets through,
+				// until the user closes or the linger passes.
+				select {
+				case <-s.closing:
+				case <-t.C:
+				}
 			}
 			t.Stop()
-			s.teardown()
+			s.teardown() // (also ends a write that held the stream all along)
 			return
 		}
 	}
@@ -395,11 +454,11 @@ func (s *Session) keepAliveLoop(every time.Duration) {
 			if now.Sub(time.Unix(0, s.lastSendNs.Load())) < every {
 				continue
 			}
-			if s.wmu.TryLock() { // a Send in progress is traffic enough
+			if s.tryLockWrite() { // a Send in progress is traffic enough
 				if !s.sentClose {
 					s.writeFrameLocked(FrameKeepAlive, nil, "keep-alive", now.Add(every))
 				}
-				s.wmu.Unlock()
+				s.unlockWrite()
 			}
 		}
 	}

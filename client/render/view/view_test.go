@@ -271,3 +271,21 @@ func TestRectHelpers(t *testing.T) {
 	assert.Equal(t, Rect{10, 10, 45, 50}, a)
 	assert.Equal(t, Rect{65, 10, 45, 50}, b)
 }
+
+func TestPlayersInView(t *testing.T) {
+	world := client.Vec{X: 2000, Y: 1300}
+	c := NewCamera(world, client.Vec{X: 1000, Y: 650}, 1280, 720)
+	s := &client.Scene{World: world, Players: []client.ScenePlayer{
+		{Slot: 0, Pos: client.Vec{X: 1000, Y: 650}, Alive: true, Local: true}, // centre
+		{Slot: 1, Pos: client.Vec{X: 1100, Y: 700}, Alive: true},              // near
+		{Slot: 2, Pos: client.Vec{X: 1150, Y: 600}, Alive: false},             // dead
+		{Slot: 3, Pos: client.Vec{X: 1800, Y: 650}, Alive: true},              // off screen
+		{Slot: 4, Pos: c.ToWorld(1270, 360), Alive: true, Radius: 16},         // cut by the edge
+	}}
+	assert.Equal(t, 2, c.PlayersInView(s, 0))
+	// a margin the size of the HUD leaves out a player near the edge
+	s.Players[1].Pos = c.ToWorld(1280-40, 360)
+	assert.Equal(t, 2, c.PlayersInView(s, 0))
+	assert.Equal(t, 1, c.PlayersInView(s, 0.12*720))
+	assert.Zero(t, c.PlayersInView(&client.Scene{}, 0))
+}

@@ -27,11 +27,28 @@ type LobbyOptions struct {
 	TLSConfig   *tls.Config
 	Logger      *slog.Logger // default slog.Default()
 	Stdout      io.Writer    // where the addresses are printed; default io.Discard
-	// Limits and timings; zero fields take lobby.Config's defaults.
+	// Limits and timings; zero fields take lobby.Config's defaults. StartLobby raises the soft
+	// RLIMIT_NOFILE to the hard limit and clamps MaxConns (default lobby.DefaultMaxConns) to
+	// ConnsForFileLimit of it, logging when it does, so connections are refused with
+	// server_full before accept runs out of file descriptors.
 	MaxConns, MaxConnsPerIP int
 	MsgRate                 float64
 	IdleTimeout             time.Duration
 	HeartbeatTimeout        time.Duration
+}
+
+// ConnsForFileLimit is how many lobby connections fit in nofile open files, keeping headroom
+// for everything else the process opens (listeners, Redis pool, HTTP, logs): an eighth of the
+// limit, at least 64. 0 means no clamp (limit unknown).
+func ConnsForFileLimit(nofile uint64) int {
+	if nofile == 0 || nofile > 1<<40 {
+		return 0
+	}
+	headroom := max(64, nofile/8)
+	if nofile <= headroom {
+		return 1
+	}
+	return int(nofile - headroom)
 }
 
 // Lobby is a running lobby started by StartLobby.
@@ -69,9 +86,25 @@ func StartLobby(o LobbyOptions) (*Lobby, error) {
 		}
 		store, l.closeStore = rs, rs.Close
 	}
+	nofile, err := raiseFileLimit()
+	if err != nil {
+		o.Logger.Warn("lobby: cannot raise the open file limit", "nofile", nofile, "err", err)
+	}
+	maxConns := o.MaxConns
+	if fit := ConnsForFileLimit(nofile); fit > 0 && (maxConns <= 0 || maxConns > fit) {
+		want := maxConns
+		if want == 0 {
+			want = lobby.DefaultMaxConns
+		}
+		if want < 0 || want > fit {
+			o.Logger.Warn("lobby: max connections clamped to the open file limit",
+				"max_conns", fit, "requested", want, "nofile", nofile)
+			maxConns = fit
+		}
+	}
 	l.Server = lobby.New(lobby.Config{
 		Key: o.Key, SealToken: tokens.Sealer(o.Key, tokens.ProtocolID, 0, 0), TLSConfig: o.TLSConfig,
-		Logger: o.Logger, Store: store, MaxConns: o.MaxConns, MaxConnsPerIP: o.MaxConnsPerIP,
+		Logger: o.Logger, Store: store, MaxConns: maxConns, MaxConnsPerIP: o.MaxConnsPerIP,
 		MsgRate: o.MsgRate, IdleTimeout: o.IdleTimeout, HeartbeatTimeout: o.HeartbeatTimeout,
 	})
 	ln, err := net.Listen("tcp", o.Addr)

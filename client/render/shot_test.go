@@ -1,0 +1,65 @@
+package render
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/skirmish-go/skirmish/client"
+	"github.com/skirmish-go/skirmish/client/render/demo"
+	"github.com/skirmish-go/skirmish/client/render/view"
+)
+
+// TestScreenshotDue covers when Options.Screenshot's frame is taken: After from the first
+// frame, or with AfterMatch from the match's first frame; with ActionShot only once two
+// players are in view, unless the grace ran out; and ScreenshotTimeout.
+func TestScreenshotDue(t *testing.T) {
+	t0 := time.Unix(1_700_000_000, 0)
+	world := client.Vec{X: 2000, Y: 1300}
+	alone := &client.Scene{World: world, Players: []client.ScenePlayer{
+		{Slot: 0, Pos: client.Vec{X: 1000, Y: 650}, Alive: true, Local: true},
+		{Slot: 1, Pos: client.Vec{X: 1900, Y: 100}, Alive: true},
+	}}
+	fight := &client.Scene{World: world, Players: []client.ScenePlayer{
+		{Slot: 0, Pos: client.Vec{X: 1000, Y: 650}, Alive: true, Local: true},
+		{Slot: 1, Pos: client.Vec{X: 1150, Y: 600}, Alive: true},
+	}}
+	newGame := func(opt Options) *Game {
+		g, err := NewGame(demo.New(demo.Config{}), opt)
+		require.NoError(t, err)
+		g.start = t0
+		return g
+	}
+	inMatch := func(g *Game, at time.Time, s *client.Scene) {
+		g.screen, g.scene, g.matchStart = screenMatch, s, at
+		g.cam = view.NewCamera(s.World, client.Vec{X: 1000, Y: 650}, float64(g.w), float64(g.h))
+	}
+	due := func(g *Game, at time.Duration) [2]bool {
+		d, to := g.screenshotDue(t0.Add(at))
+		return [2]bool{d, to}
+	}
+
+	g := newGame(Options{Screenshot: "x.png", After: 3 * time.Second})
+	assert.Equal(t, [2]bool{false, false}, due(g, 2*time.Second))
+	assert.Equal(t, [2]bool{true, false}, due(g, 3*time.Second), "from the first frame, whatever the screen")
+
+	g = newGame(Options{Screenshot: "x.png", After: 10 * time.Second, AfterMatch: true, ScreenshotTimeout: time.Minute})
+	assert.Equal(t, [2]bool{false, false}, due(g, 30*time.Second), "no match yet")
+	inMatch(g, t0.Add(20*time.Second), alone)
+	assert.Equal(t, [2]bool{false, false}, due(g, 29*time.Second))
+	assert.Equal(t, [2]bool{true, false}, due(g, 30*time.Second), "10 s into the match")
+
+	g = newGame(Options{Screenshot: "x.png", After: 10 * time.Second, AfterMatch: true, ActionShot: true, ScreenshotTimeout: time.Minute})
+	inMatch(g, t0.Add(20*time.Second), alone)
+	assert.Equal(t, [2]bool{false, false}, due(g, 30*time.Second), "waits for an opponent in view")
+	assert.Equal(t, [2]bool{true, false}, due(g, 45*time.Second), "the grace (15 s) ran out")
+	inMatch(g, t0.Add(20*time.Second), fight)
+	assert.Equal(t, [2]bool{false, false}, due(g, 29*time.Second))
+	assert.Equal(t, [2]bool{true, false}, due(g, 30*time.Second))
+
+	g = newGame(Options{Screenshot: "x.png", After: 10 * time.Second, AfterMatch: true, ScreenshotTimeout: time.Minute})
+	g.screen = screenLobby
+	assert.Equal(t, [2]bool{false, true}, due(g, time.Minute), "never matched")
+}

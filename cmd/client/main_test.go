@@ -1,0 +1,87 @@
+package main
+
+import (
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// The package links Ebiten, which needs a display at init: run under xvfb-run -a (CI does).
+
+func TestParseFlags(t *testing.T) {
+	o, err := parseFlags(nil, io.Discard)
+	require.NoError(t, err)
+	assert.Equal(t, "127.0.0.1:7000", o.backend.Lobby)
+	assert.False(t, o.render.AutoConnect, "no name: the name entry screen asks for one")
+	assert.Zero(t, o.render.ScreenshotTimeout)
+
+	o, err = parseFlags([]string{"-name", "Ada", "-lobby", "10.0.0.1:7000"}, io.Discard)
+	require.NoError(t, err)
+	assert.True(t, o.render.AutoConnect, "a name connects at once")
+	assert.Equal(t, "Ada", o.render.Name)
+	assert.Equal(t, "10.0.0.1:7000", o.render.Lobby)
+	assert.False(t, o.render.AfterMatch)
+
+	o, err = parseFlags([]string{"-autoplay", "-screenshot", "m.png", "-after", "10s", "-mode", "duel"}, io.Discard)
+	require.NoError(t, err)
+	assert.Equal(t, "autoplay", o.backend.Name)
+	assert.True(t, o.render.AutoConnect)
+	assert.True(t, o.render.Autoplay)
+	assert.False(t, o.render.AutoQuickMatch, "the core queues by itself")
+	assert.True(t, o.render.AfterMatch)
+	assert.True(t, o.render.ActionShot)
+	assert.Equal(t, 10*time.Second, o.render.After)
+	assert.Equal(t, 2*time.Minute, o.render.ScreenshotTimeout)
+
+	o, err = parseFlags([]string{"-demo", "-autoplay"}, io.Discard)
+	require.NoError(t, err)
+	assert.False(t, o.render.AutoConnect, "the demo starts its match itself")
+	assert.True(t, o.render.AutoQuickMatch, "and needs the Game to queue after results")
+
+	_, err = parseFlags([]string{"-transport", "kcp"}, io.Discard)
+	assert.ErrorIs(t, err, errUsage)
+	_, err = parseFlags([]string{"-transport", "tcp"}, io.Discard)
+	assert.ErrorIs(t, err, errUsage)
+	_, err = parseFlags([]string{"extra"}, io.Discard)
+	assert.ErrorIs(t, err, errUsage)
+}
+
+func TestSessionConfig(t *testing.T) {
+	c, err := sessionConfig(backendConfig{Mode: "duel", Autoplay: true})
+	require.NoError(t, err)
+	require.NotEmpty(t, c.Modes)
+	assert.Equal(t, "duel", c.Modes[0], "-mode is the session's default")
+	assert.Equal(t, 1, countOf(c.Modes, "duel"))
+	assert.True(t, c.AutoQueue)
+	assert.NotNil(t, c.Autoplay)
+	assert.Nil(t, c.TLS)
+
+	c, err = sessionConfig(backendConfig{TLS: true})
+	require.NoError(t, err)
+	require.NotNil(t, c.TLS)
+	assert.False(t, c.AutoQueue)
+	assert.Nil(t, c.Autoplay)
+
+	_, err = sessionConfig(backendConfig{Transport: "kcp"})
+	assert.ErrorIs(t, err, ErrKCPUnavailable)
+
+	bad := filepath.Join(t.TempDir(), "ca.pem")
+	require.NoError(t, os.WriteFile(bad, []byte("not a certificate"), 0o600))
+	_, err = sessionConfig(backendConfig{TLSCA: bad})
+	assert.ErrorContains(t, err, "no PEM certificate")
+}
+
+func countOf(list []string, s string) int {
+	n := 0
+	for _, v := range list {
+		if v == s {
+			n++
+		}
+	}
+	return n
+}
