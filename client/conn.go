@@ -57,9 +57,11 @@ type ConnConfig struct {
 const lossyLink = 0.02
 
 // maxCatchUpTicks bounds the input ticks one Update runs after the caller stalled (a GC pause,
-// a minimised window): sending a burst of stale inputs would only make the server drop them
-// to bound latency, so past the cap the client lets the time go.
-const maxCatchUpTicks = 4
+// a minimised window, a thousand bots on a busy machine): sending a burst of stale inputs
+// would only make the server drop them to bound latency, so past the cap the client lets the
+// time go (and the server repeats inputs for those ticks). Eight ticks (133 ms at 60 Hz) fit in
+// the server's input buffer and cover a caller updating at 30 Hz that missed a few updates.
+const maxCatchUpTicks = 8
 
 // maxKillFeed and maxChat bound the kept lines; effectLife is the default lifetime of effects.
 const (

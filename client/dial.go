@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 
+	"github.com/skirmish-go/skirmish/netcode/kcp"
 	"github.com/skirmish-go/skirmish/netcode/netsim"
 	"github.com/skirmish-go/skirmish/netcode/secure"
 )
@@ -23,12 +24,22 @@ type DialConfig struct {
 	ListenPacket func(addr string) (net.PacketConn, error)
 	// Secure configures the connection layer.
 	Secure secure.ClientConfig
+	// Transport is the game server's transport, from match_found: "udp" ("" too) or "kcp".
+	// Force, if set, is the transport the user asked for: DialGame fails with
+	// ErrTransportMismatch when the server runs another. KCP configures the KCP transport
+	// (its FEC must match the server's).
+	Transport, Force string
+	KCP              kcp.ClientConfig
 }
 
 // DialGame connects to the game server named by a connect token (from the lobby's
 // match_found) and returns the game connection, with the socket's bytes counted in its
 // [Stats]. Drive it with [Conn.Run].
 func DialGame(ctx context.Context, token []byte, cfg DialConfig) (*Conn, error) {
+	transport, err := pickTransport(cfg.Transport, cfg.Force)
+	if err != nil {
+		return nil, err
+	}
 	addr := cfg.LocalAddr
 	if addr == "" {
 		addr = "127.0.0.1:0"
@@ -49,11 +60,16 @@ func DialGame(ctx context.Context, token []byte, cfg DialConfig) (*Conn, error) 
 		wc = new(WireCounter)
 	}
 	pc = CountingConn(pc, wc)
-	sc, err := secure.Dial(ctx, pc, token, cfg.Secure)
+	var tr Transport
+	if transport == TransportKCP {
+		tr, err = dialKCP(ctx, pc, token, cfg.KCP)
+	} else {
+		tr, err = secure.Dial(ctx, pc, token, cfg.Secure)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("client: dial game: %w", err)
+		return nil, fmt.Errorf("client: dial game (%s): %w", transport, err)
 	}
 	cc := cfg.Conn
 	cc.Wire = wc
-	return NewConn(sc, cc), nil
+	return NewConn(tr, cc), nil
 }

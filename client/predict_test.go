@@ -157,3 +157,31 @@ func TestPredictorSteadyStateAllocations(t *testing.T) {
 	})
 	assert.Zero(t, allocs)
 }
+
+// TestReconcileSkipsReplayWhenConfirmed: when the server's state is the one predicted after the
+// same input, Reconcile replays nothing (the result would be the same); when it differs, the
+// pending inputs are replayed on the server's state.
+func TestReconcileSkipsReplayWhenConfirmed(t *testing.T) {
+	steps := 0
+	step := func(s testState, in []byte) testState { steps++; return testStep(s, in) }
+	p := NewPredictor(PredictConfig{}, step, testPos)
+	now := time.Unix(1, 0)
+	p.Reconcile(now, testState{}, 0)
+	for seq := uint32(1); seq <= 10; seq++ {
+		p.Apply(seq, []byte{1, 0})
+	}
+	steps = 0
+	assert.Zero(t, p.Reconcile(now, testState{X: 4}, 4), "exact prediction")
+	assert.Zero(t, steps, "no replay")
+	assert.Equal(t, 6, p.Pending())
+	st, _ := p.State()
+	assert.Equal(t, testState{X: 10}, st)
+
+	assert.InDelta(t, 1, p.Reconcile(now, testState{X: 5, Y: 1}, 5), 1e-9, "a push the client did not predict")
+	assert.Equal(t, 5, steps, "the five pending inputs are replayed")
+	st, _ = p.State()
+	assert.Equal(t, testState{X: 10, Y: 1}, st)
+	steps = 0
+	assert.Zero(t, p.Reconcile(now, testState{X: 7, Y: 1}, 7), "the replayed prediction is confirmed")
+	assert.Zero(t, steps)
+}

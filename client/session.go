@@ -395,12 +395,10 @@ func (s *Session) readLobby(lc *lobbyclient.Client) {
 // play joins a match and runs it until it ends, then returns to the lobby screen (the
 // results stay on screen until LeaveMatch).
 func (s *Session) play(mf lobbyclient.MatchFound) {
-	if mf.Transport != "" && mf.Transport != "udp" {
-		s.status(fmt.Sprintf("match uses transport %q, which this client does not speak yet", mf.Transport), true)
-		return
-	}
 	ctx, cancel := context.WithTimeout(s.ctx, 15*time.Second)
-	c, err := DialGame(ctx, mf.Token, s.cfg.Dial)
+	dc := s.cfg.Dial
+	dc.Transport = mf.Transport // the server's (udp or kcp); DialGame checks it against Force
+	c, err := DialGame(ctx, mf.Token, dc)
 	cancel()
 	if err != nil {
 		s.status(fmt.Sprintf("cannot join the match: %v", err), true)

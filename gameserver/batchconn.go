@@ -50,8 +50,16 @@ type batchConn struct {
 	closeOnce sync.Once
 }
 
-// newBatchConn wraps c and starts its writer.
+// socketBuffer is the receive and send buffer asked of the kernel for the server's socket
+// (Linux caps it at net.core.rmem_max / wmem_max). The default ~200 KB holds about 10 ms of
+// a thousand clients' packets: any longer pause of the reading goroutine (a busy machine, a
+// GC) dropped most of them at the socket.
+const socketBuffer = 8 << 20
+
+// newBatchConn wraps c, enlarges its buffers and starts its writer.
 func newBatchConn(c *net.UDPConn) *batchConn {
+	_ = c.SetReadBuffer(socketBuffer) // best effort: the default still works, just drops sooner
+	_ = c.SetWriteBuffer(socketBuffer)
 	b := &batchConn{UDPConn: c, wake: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{})}
 	if ua, ok := c.LocalAddr().(*net.UDPAddr); ok && ua.IP.To4() == nil {
 		b.bw = ipv6.NewPacketConn(c)

@@ -143,7 +143,7 @@ func (b *MatchBench) ClientWork() {
 }
 
 // ServerTick runs one tick of the match.
-func (b *MatchBench) ServerTick() { b.m.step(b.now) }
+func (b *MatchBench) ServerTick() { b.m.step(b.now, false) }
 
 // Over reports whether the game ended.
 func (b *MatchBench) Over() bool { _, over := b.m.game.Over(); return over }

@@ -239,7 +239,7 @@ func (m *match) advance(now time.Time) bool {
 				m.base, m.baseTick = now, m.tick
 				break
 			}
-			m.step(now)
+			m.step(now, ran > 0)
 			if res, over := m.game.Over(); over {
 				m.finishGame(now, res, false)
 				break
@@ -261,8 +261,10 @@ func (m *match) advance(now time.Time) bool {
 	return false
 }
 
-// step runs one tick: inputs, Game.Step, events, a snapshot when due, and a flush.
-func (m *match) step(now time.Time) {
+// step runs one tick: inputs, Game.Step, events, a snapshot when due, and a flush. catchingUp
+// says the tick is late (the loop is running the ticks it missed): then no snapshot is
+// repeated, since redundancy would only add to the load that made it late.
+func (m *match) step(now time.Time, catchingUp bool) {
 	start := time.Now()
 	m.inputs = m.inputs[:0]
 	repeated := 0
@@ -297,7 +299,7 @@ func (m *match) step(now time.Time) {
 		m.sendSnapshots()
 		m.flushAll(now)
 	} else {
-		if m.s.cfg.SnapshotRedundancy != RedundancyOff {
+		if m.s.cfg.SnapshotRedundancy != RedundancyOff && !catchingUp {
 			m.repeatSnapshots()
 		}
 		m.flushQueued(now)
@@ -336,6 +338,11 @@ func (m *match) sendSnapshots() {
 			continue
 		}
 		c.repeat = true
+		if m.s.reliable {
+			// Every payload arrives (KCP): this snapshot is the next baseline, acknowledged by
+			// construction, and a repeat would only add bytes.
+			c.ackTick, c.repeat = m.tick, false
+		}
 		if base == nil {
 			met.snapFull.Inc()
 			met.snapFullBytes.Add(float64(len(c.lastSnap)))

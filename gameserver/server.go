@@ -12,6 +12,7 @@ import (
 
 	"github.com/skirmish-go/skirmish/gameserver/wire"
 	"github.com/skirmish-go/skirmish/netcode"
+	"github.com/skirmish-go/skirmish/netcode/kcp"
 	"github.com/skirmish-go/skirmish/netcode/secure"
 )
 
@@ -106,6 +107,11 @@ type Config struct {
 	// SnapshotRedundancy says when a snapshot is sent a second time, on the tick after it (only
 	// when SnapshotRate < Tick, so there is a tick between snapshots). Default RedundancyAuto.
 	SnapshotRedundancy Redundancy
+
+	// Transport is the game port's protocol: "udp" (netcode.io, the default) or "kcp"
+	// (netcode/kcp, every payload reliable; see transport_kcp.go). KCP tunes it (FEC, windows).
+	Transport string
+	KCP       kcp.Options
 
 	InboxSize    int           // payloads queued per match before drops; default 512
 	EmptyTimeout time.Duration // a match with no connected player ends after this; default 30 s
@@ -219,6 +225,9 @@ type Server struct {
 	metrics *metrics
 	ticks   tickWindow
 
+	// reliable: the transport delivers every payload (KCP), so snapshot baselines need no ack.
+	reliable bool
+
 	mu         sync.Mutex
 	matches    map[[16]byte]*match
 	finished   map[[16]byte]time.Time
@@ -235,7 +244,11 @@ type Server struct {
 
 // New makes a server on conn (a UDP socket, or a netsim conn in tests). Call Serve to run it.
 func New(conn net.PacketConn, cfg Config) (*Server, error) {
-	return newServer(conn, cfg, newSecureTransport)
+	factory, err := transportFor(cfg.Transport)
+	if err != nil {
+		return nil, err
+	}
+	return newServer(conn, cfg, factory)
 }
 
 type transportFactory func(conn net.PacketConn, cfg *Config, h handlers) (transport, error)
@@ -262,6 +275,7 @@ func newServer(conn net.PacketConn, cfg Config, newTransport transportFactory) (
 		return nil, fmt.Errorf("gameserver: %w", err)
 	}
 	s.tr = tr
+	s.reliable = isReliable(tr)
 	return s, nil
 }
 

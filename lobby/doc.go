@@ -6,8 +6,9 @@
 //
 //   - [Server] accepts connections and runs one reader goroutine and one writer goroutine per
 //     connection. The writer drains a bounded queue; a client whose queue fills is dropped, so a
-//     slow reader never blocks anyone else. Limits: max connections, max per IP, a handshake
-//     deadline, an idle deadline, a message rate per connection.
+//     slow reader never blocks anyone else. Limits: max connections, max per IP (IPv6: per
+//     /64), a handshake deadline, an idle deadline, a message rate per connection (closed
+//     after [Config.MaxDropped] messages dropped in a row).
 //   - Players say hello with a nickname, then queue for a quick match, or create, list and join
 //     rooms (public, or private behind a join code), ready up, chat and start.
 //   - The matchmaker (one loop, every [Config.MatchInterval]) groups queued players of one mode
@@ -23,7 +24,16 @@
 //     silent for [Config.HeartbeatTimeout] is dropped by the sweeper: its matches end and their
 //     players get match_ended with reason server_lost.
 //   - All shared state lives behind [Store] ([MemoryStore] by default). A store outside the
-//     process lets several lobby instances act as one: see the Store doc.
+//     process lets several lobby instances act as one: see the Store doc. Each instance holds
+//     a liveness lease ("instance:<Config.Instance>", [Config.InstanceTTL]); when an instance
+//     dies its players can log in elsewhere under the same nickname once the lease runs out,
+//     and the sweeper drops the queue tickets it left behind.
+//   - Store health: renewing that lease is also the health check. While it fails (Redis down
+//     or restarting) the lobby is unhealthy (/healthz 503), pauses the matchmaker and sweeper,
+//     answers requests that need the store with "internal", and retries with backoff. A game
+//     server's result is acknowledged only after [Store.FinishMatch] stored it, so game
+//     servers resend until the store is back and nothing is lost; heartbeats missed during an
+//     outage do not count against game servers.
 //
 // [Server.Shutdown] and [Server.Close] behave as in net/http; [Server.Handler] serves
 // Prometheus metrics on /metrics and liveness on /healthz.

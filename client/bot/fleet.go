@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/skirmish-go/skirmish/client"
+	"github.com/skirmish-go/skirmish/netcode/kcp"
 	"github.com/skirmish-go/skirmish/netcode/netsim"
 )
 
@@ -29,8 +30,12 @@ type Config struct {
 	Loss, Dup, Reorder float64
 	Latency, Jitter    time.Duration
 	Seed               int64
-	// Transport is "udp" (default) or "kcp".
+	// Transport, if set ("udp" or "kcp"), is the game transport the bots insist on: a match on
+	// a server running the other one fails (client.ErrTransportMismatch). Empty: whatever the
+	// lobby announces in match_found. KCP configures the KCP transport (FEC must match the
+	// server's).
 	Transport string
+	KCP       kcp.ClientConfig
 	// Matchmaker opens a lobby session per bot; default DialLobby.
 	Matchmaker func(ctx context.Context, addr string) (Matchmaker, error)
 	// ListenPacket opens each bot's socket; default UDP on 127.0.0.1:0.
@@ -60,9 +65,6 @@ type Config struct {
 	Logger *slog.Logger
 }
 
-// ErrKCPUnavailable is returned for Transport "kcp" until the KCP transport lands.
-var ErrKCPUnavailable = errors.New("bot: transport kcp is not available yet")
-
 // Summary is what a fleet run measured; its JSON is the -json output of cmd/bots.
 type Summary struct {
 	Bots              int      `json:"bots"`
@@ -79,6 +81,7 @@ type Summary struct {
 	UpBytesPerS       float64  `json:"up_bytes_per_s"`
 	RTTMsP50          float64  `json:"rtt_ms_p50"`
 	RTTMsP99          float64  `json:"rtt_ms_p99"`
+	StateAgeMsP50     float64  `json:"state_age_ms_p50"`
 	StateAgeMsP99     float64  `json:"state_age_ms_p99"`
 	PredictionErrP99  float64  `json:"prediction_error_p99"`
 	MatchesEnded      int      `json:"matches_ended"`
@@ -122,9 +125,6 @@ func (c *Config) defaults() {
 	}
 	if c.Mode == "" {
 		c.Mode = "ffa"
-	}
-	if c.Transport == "" {
-		c.Transport = "udp"
 	}
 	if c.Matchmaker == nil {
 		c.Matchmaker = DialLobby
@@ -203,9 +203,7 @@ type counters struct {
 func Run(ctx context.Context, cfg Config) (Summary, error) {
 	cfg.defaults()
 	switch cfg.Transport {
-	case "udp":
-	case "kcp":
-		return Summary{}, ErrKCPUnavailable
+	case "", client.TransportUDP, client.TransportKCP:
 	default:
 		return Summary{}, fmt.Errorf("bot: unknown transport %q (udp or kcp)", cfg.Transport)
 	}
@@ -299,7 +297,7 @@ func summarize(results []botResult, elapsed time.Duration) Summary {
 		s.InputDelivery = float64(inReal) / float64(inTicks)
 	}
 	s.RTTMsP50, s.RTTMsP99 = rtts.Quantile(0.5), rtts.Quantile(0.99)
-	s.StateAgeMsP99 = ages.Quantile(0.99)
+	s.StateAgeMsP50, s.StateAgeMsP99 = ages.Quantile(0.5), ages.Quantile(0.99)
 	s.PredictionErrP99 = perr.Quantile(0.99)
 	return s
 }
@@ -330,11 +328,8 @@ func runBot(ctx context.Context, cfg *Config, i int, hub *tickHub, dials *pacer,
 		res.err = fmt.Errorf("%s: quick match: %w", name, err)
 		return res
 	}
-	if m.Transport != "" && m.Transport != "udp" {
-		res.err = fmt.Errorf("%s: match on transport %q: %w", name, m.Transport, ErrKCPUnavailable)
-		return res
-	}
-	dc := client.DialConfig{Conn: cfg.Conn, ListenPacket: cfg.ListenPacket}
+	dc := client.DialConfig{Conn: cfg.Conn, ListenPacket: cfg.ListenPacket,
+		Transport: m.Transport, Force: cfg.Transport, KCP: cfg.KCP}
 	if cfg.Loss > 0 || cfg.Dup > 0 || cfg.Reorder > 0 || cfg.Latency > 0 || cfg.Jitter > 0 {
 		// Split the one-way latency over both directions so RTT grows by 2×Latency.
 		im := netsim.Impairment{Loss: cfg.Loss, Duplicate: cfg.Dup, Reorder: cfg.Reorder, Latency: cfg.Latency, Jitter: cfg.Jitter}
@@ -353,6 +348,8 @@ func runBot(ctx context.Context, cfg *Config, i int, hub *tickHub, dials *pacer,
 
 	brain := NewBrain(BrainConfig{Seed: uint64(cfg.Seed)*1000003 + uint64(i)})
 	var sc client.Scene
+	var last client.Controls
+	updates := 0
 	var welcomedAt, lastRTT, lastChat time.Time
 	chatN := 0
 	dialed := time.Now()
@@ -392,8 +389,15 @@ func runBot(ctx context.Context, cfg *Config, i int, hub *tickHub, dials *pacer,
 				cfg.Logger.Debug("chat", "bot", name, "err", err)
 			}
 		}
-		conn.World(now, &sc)
-		return brain.Think(ViewOf(&sc))
+		// The brain looks at the world every other update (15 Hz): a person reacts no
+		// faster, and the scene is the largest part of a thousand bots' CPU after the
+		// network itself. The controls of the last look repeat in between.
+		updates++
+		if updates%2 == 1 {
+			conn.World(now, &sc)
+			last = brain.Think(ViewOf(&sc))
+		}
+		return last
 	}
 	ticks := hub.subscribe()
 	defer hub.unsubscribe(ticks)

@@ -17,7 +17,10 @@
 //     assets/palette, and the Go fonts drawn with text/v2.
 //
 // For unattended runs [Options.Screenshot] saves the frame drawn at [Options.After] as a PNG
-// and stops the game; [CheckMatchScreenshot] tells whether such a PNG shows a match in progress.
+// and stops the game; with [Options.AfterMatch] After counts from the match's first frame, and
+// [Options.ActionShot] then waits (a little) for an opponent in view; a
+// [Options.ScreenshotTimeout] ends a run that never gets there. [CheckMatchScreenshot] tells
+// whether such a PNG shows a match in progress (cmd/client/e2e runs exactly that).
 //
 // Ebiten needs a display when the package is initialised: run tests and the client under
 // xvfb-run on a headless machine.

@@ -119,18 +119,7 @@ type Game struct {
 
 // NewGame prepares a Game drawing b. It decodes the embedded art.
 func NewGame(b Backend, opt Options) (*Game, error) {
-	if opt.Lobby == "" {
-		opt.Lobby = "127.0.0.1:7000"
-	}
-	if opt.WindowWidth <= 0 || opt.WindowHeight <= 0 {
-		opt.WindowWidth, opt.WindowHeight = 1280, 720
-	}
-	if opt.Now == nil {
-		opt.Now = time.Now
-	}
-	if opt.ActionShotGrace <= 0 {
-		opt.ActionShotGrace = 15 * time.Second
-	}
+	opt.defaults()
 	res, err := loadResources()
 	if err != nil {
 		return nil, err
@@ -149,6 +138,22 @@ func NewGame(b Backend, opt Options) (*Game, error) {
 	return g, nil
 }
 
+// defaults fills the zero fields.
+func (opt *Options) defaults() {
+	if opt.Lobby == "" {
+		opt.Lobby = "127.0.0.1:7000"
+	}
+	if opt.WindowWidth <= 0 || opt.WindowHeight <= 0 {
+		opt.WindowWidth, opt.WindowHeight = 1280, 720
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	if opt.ActionShotGrace <= 0 {
+		opt.ActionShotGrace = 15 * time.Second
+	}
+}
+
 // Run opens the window and runs g until the window closes, the screenshot is taken, or an
 // error. It returns the screenshot's error, if any.
 func Run(g *Game) error {
@@ -157,10 +162,14 @@ func Run(g *Game) error {
 	ebiten.SetWindowResizingMode(ebiten.WindowResizingModeEnabled)
 	ebiten.SetTPS(60)
 	ebiten.SetVsyncEnabled(true)
-	if err := ebiten.RunGame(g); err != nil {
+	err := ebiten.RunGame(g)
+	if g.shotErr != nil {
+		return g.shotErr // Update ended the game with it
+	}
+	if err != nil {
 		return fmt.Errorf("render: %w", err)
 	}
-	return g.shotErr
+	return nil
 }
 
 // Layout uses the window's real pixels, so the picture is sharp at any size and on high-DPI

@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 
 	"github.com/skirmish-go/skirmish/client"
 	"github.com/skirmish-go/skirmish/client/render/demo"
@@ -27,10 +26,9 @@ func TestScreenshotDue(t *testing.T) {
 		{Slot: 1, Pos: client.Vec{X: 1150, Y: 600}, Alive: true},
 	}}
 	newGame := func(opt Options) *Game {
-		g, err := NewGame(demo.New(demo.Config{}), opt)
-		require.NoError(t, err)
-		g.start = t0
-		return g
+		// no NewGame: it makes images, which Ebiten refuses once TestScreens' RunGame is over
+		opt.defaults()
+		return &Game{b: demo.New(demo.Config{}), opt: opt, w: opt.WindowWidth, h: opt.WindowHeight, start: t0}
 	}
 	inMatch := func(g *Game, at time.Time, s *client.Scene) {
 		g.screen, g.scene, g.matchStart = screenMatch, s, at

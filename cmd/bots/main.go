@@ -6,6 +6,14 @@
 //
 //	go run ./cmd/bots -n 16 -duration 30s -json
 //	go run ./cmd/bots -n 16 -loss 0.1 -latency 50ms -jitter 20ms
+//	go run ./cmd/bots -transport kcp -n 16 -duration 30s -loss 0.1 -json
+//
+// With -compare it needs no server: for UDP and KCP at 0, 5, 10, 20 and 30 % loss with
+// -latency ± -jitter (default 50 ms ± 20 ms) it starts a lobby and a game server in the
+// process, plays the same -n bots for -duration, and prints a table (package
+// cmd/internal/compare):
+//
+//	go run ./cmd/bots -compare -n 16 -duration 20s
 package main
 
 import (
@@ -41,7 +49,9 @@ func run() {
 	flag.Float64Var(&cfg.Dup, "dup", 0, "duplication probability 0..1")
 	flag.Float64Var(&cfg.Reorder, "reorder", 0, "reordering probability 0..1")
 	flag.Int64Var(&cfg.Seed, "seed", 1, "seed of the impairment and the bots' choices")
-	flag.StringVar(&cfg.Transport, "transport", "udp", "game transport: udp or kcp")
+	flag.StringVar(&cfg.Transport, "transport", "", "game transport the bots insist on: udp or kcp (empty: what the lobby announces; a mismatch fails)")
+	flag.Var(&cfg.KCP.FEC, "kcp-fec", "KCP forward error correction as `data,parity` shards; must match the server's -kcp-fec")
+	compareRuns := flag.Bool("compare", false, "compare udp and kcp at 0-30% loss on in-process stacks (see the package doc)")
 	jsonOut := flag.Bool("json", false, "print the summary as one JSON object on the last line")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile to `file`")
 	flag.Parse()
@@ -61,6 +71,10 @@ func run() {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if *compareRuns {
+		exitCode = runCompare(ctx, cfg)
+		return
+	}
 	cfg.Progress = os.Stderr
 	sum, err := bot.Run(ctx, cfg)
 	if err != nil {

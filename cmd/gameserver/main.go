@@ -21,6 +21,7 @@ import (
 
 	"github.com/skirmish-go/skirmish/cmd/internal/stack"
 	"github.com/skirmish-go/skirmish/gameserver"
+	"github.com/skirmish-go/skirmish/netcode/kcp"
 	"github.com/skirmish-go/skirmish/netcode/secure"
 )
 
@@ -43,6 +44,7 @@ type options struct {
 	transport                  string
 	drainTimeout               time.Duration
 	logJSON                    bool
+	kcpFEC                     kcp.FEC
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -59,7 +61,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.region, "region", "", "region this server reports to the lobby")
 	fs.StringVar(&o.name, "name", "", "unique server name for the lobby (default gameserver-<public-addr>)")
 	fs.StringVar(&o.lobbies, "lobby", "", "lobby `host:port[,host:port...]` to register with, failing over in order")
-	fs.StringVar(&o.transport, "transport", "udp", "game transport: udp (kcp: not yet)")
+	fs.StringVar(&o.transport, "transport", "udp", "game transport: udp (netcode.io) or kcp (every message reliable; announced to clients by the lobby)")
+	fs.Var(&o.kcpFEC, "kcp-fec", "with -transport kcp: forward error correction as `data,parity` shards (e.g. 10,3; clients must use the same); empty = off")
 	fs.DurationVar(&o.drainTimeout, "drain-timeout", 10*time.Minute, "on SIGTERM, how long running matches may take to end")
 	fs.BoolVar(&o.logJSON, "log-json", false, "log JSON lines instead of text")
 	if err := fs.Parse(args); err != nil {
@@ -68,8 +71,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
-	if o.transport != "udp" {
-		return o, fmt.Errorf("-transport %q: only udp is supported", o.transport)
+	if o.transport != "udp" && o.transport != "kcp" {
+		return o, fmt.Errorf("-transport %q: want udp or kcp", o.transport)
 	}
 	return o, nil
 }
@@ -108,6 +111,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		Addr: o.addr, PublicAddr: o.publicAddr, HTTPAddr: o.httpAddr, Key: key,
 		Tick: o.tick, Snapshots: o.snapshotRate, Capacity: o.capacity, Region: o.region,
 		Name: o.name, Lobbies: lobbies, Transport: o.transport, DrainTimeout: o.drainTimeout,
+		KCP:    kcp.Options{FEC: o.kcpFEC},
 		Logger: log, Stdout: stdout,
 	})
 }

@@ -27,6 +27,7 @@ import (
 
 	"github.com/skirmish-go/skirmish/cmd/internal/stack"
 	"github.com/skirmish-go/skirmish/gameserver"
+	"github.com/skirmish-go/skirmish/netcode/kcp"
 	"github.com/skirmish-go/skirmish/netcode/secure"
 )
 
@@ -48,6 +49,7 @@ type options struct {
 	drainTimeout                              time.Duration
 	logJSON                                   bool
 	logLevel                                  string
+	kcpFEC                                    kcp.FEC
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -61,7 +63,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.key, "key", "", "hex key shared by lobby and game server (default $SKIRMISH_KEY; none: generated)")
 	fs.StringVar(&o.redis, "redis", "", "redis://host:port/db to share lobby state with other lobby processes (empty: in memory)")
 	fs.StringVar(&o.region, "region", "", "region of the game server")
-	fs.StringVar(&o.transport, "transport", "udp", "game transport: udp")
+	fs.StringVar(&o.transport, "transport", "udp", "game transport: udp (netcode.io) or kcp (every message reliable; announced to clients by the lobby)")
+	fs.Var(&o.kcpFEC, "kcp-fec", "with -transport kcp: forward error correction as `data,parity` shards (e.g. 10,3; clients must use the same); empty = off")
 	fs.IntVar(&o.tick, "tick", gameserver.DefaultTick, "simulation ticks per second")
 	fs.IntVar(&o.snapshotRate, "snapshot-rate", gameserver.DefaultSnapshotRate, "snapshots per second to each client")
 	fs.IntVar(&o.capacity, "capacity", 1024, "players the game server accepts")
@@ -77,6 +80,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	}
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if o.transport != "udp" && o.transport != "kcp" {
+		return o, fmt.Errorf("-transport %q: want udp or kcp", o.transport)
 	}
 	return o, nil
 }
@@ -159,6 +165,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		Addr: o.gameAddr, PublicAddr: o.publicAddr, HTTPAddr: o.httpAddr, Key: key,
 		Tick: o.tick, Snapshots: o.snapshotRate, Capacity: o.capacity, Region: o.region,
 		Lobbies: []string{lob.Addr.String()}, Transport: o.transport, DrainTimeout: o.drainTimeout,
+		KCP:    kcp.Options{FEC: o.kcpFEC},
 		Logger: log.With("component", "gameserver"), Stdout: stdout,
 		HTTP: map[string]http.Handler{"/lobby/": http.StripPrefix("/lobby", lob.Server.Handler())},
 		Ready: func(game, httpAddr net.Addr) {

@@ -15,7 +15,12 @@
 //	servers              hash name → server                    matches hash id → match
 //	inmatch              hash player id → match id             history:<player id> list, newest first
 //	ratings              hash player id → rating               lock:<name> string owner, PX ttl
+//	                                                           (lock:instance:<lobby> is a lobby's liveness lease)
 //	events               pub/sub channel of lobby.Event
+//
+// FinishMatch (end a match, store ratings, push history) is one Lua script, so a result is
+// stored whole or not at all. The event subscription reconnects by itself after a Redis
+// restart; Subscribed reports false until it has, and the lobby stays unhealthy meanwhile.
 //
 // Read-modify-write operations are Lua scripts (atomic on the server) or WATCH/MULTI
 // transactions (UpdateRoom, which runs a Go callback). Scripts build key names from the

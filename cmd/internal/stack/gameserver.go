@@ -18,6 +18,7 @@ import (
 	"github.com/skirmish-go/skirmish/gameserver"
 	"github.com/skirmish-go/skirmish/gameserver/arena"
 	"github.com/skirmish-go/skirmish/gameserver/lobbylink"
+	"github.com/skirmish-go/skirmish/netcode/kcp"
 	"github.com/skirmish-go/skirmish/netcode/secure"
 )
 
@@ -31,9 +32,10 @@ type GameServerOptions struct {
 	Snapshots  int // snapshots per second; default gameserver.DefaultSnapshotRate
 	Capacity   int // players; default gameserver.DefaultCapacity
 	Region     string
-	Name       string   // name in the lobby's registry; default gameserver-<public addr>
-	Lobbies    []string // lobby addresses to register with, tried in order; none: standalone
-	Transport  string   // "udp" (default)
+	Name       string      // name in the lobby's registry; default gameserver-<public addr>
+	Lobbies    []string    // lobby addresses to register with, tried in order; none: standalone
+	Transport  string      // "udp" (default) or "kcp": the game port's protocol, announced to lobbies
+	KCP        kcp.Options // KCP tuning (FEC) with Transport "kcp"
 	// DrainTimeout bounds how long running matches may take to end after ctx is cancelled.
 	DrainTimeout time.Duration // default 10 min
 	Logger       *slog.Logger  // default slog.Default()
@@ -57,8 +59,8 @@ func RunGameServer(ctx context.Context, o GameServerOptions) error {
 	if o.Transport == "" {
 		o.Transport = "udp"
 	}
-	if o.Transport != "udp" {
-		return fmt.Errorf("transport %q: only udp is supported by this build", o.Transport)
+	if o.Transport != gameserver.TransportUDP && o.Transport != gameserver.TransportKCP {
+		return fmt.Errorf("transport %q: want udp or kcp", o.Transport)
 	}
 	if o.DrainTimeout <= 0 {
 		o.DrainTimeout = 10 * time.Minute
@@ -100,6 +102,7 @@ func RunGameServer(ctx context.Context, o GameServerOptions) error {
 	cfg := gameserver.Config{
 		Tick: o.Tick, SnapshotRate: o.Snapshots, Capacity: o.Capacity, Region: o.Region,
 		Game: arena.Factory(o.Tick), Key: o.Key, PublicAddr: public, Logger: log,
+		Transport: o.Transport, KCP: o.KCP,
 	}
 	if len(o.Lobbies) > 0 {
 		link = lobbylink.New(lobbylink.Config{
@@ -121,7 +124,7 @@ func RunGameServer(ctx context.Context, o GameServerOptions) error {
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve() }()
-	fmt.Fprintf(o.Stdout, "gameserver: game udp://%s (public %s)\n", conn.LocalAddr(), public)
+	fmt.Fprintf(o.Stdout, "gameserver: game %s://%s (public %s)\n", o.Transport, conn.LocalAddr(), public)
 
 	var httpSrv *http.Server
 	var httpAddr net.Addr

@@ -1,0 +1,41 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"runtime"
+	"time"
+
+	"github.com/skirmish-go/skirmish/client/bot"
+	"github.com/skirmish-go/skirmish/cmd/internal/compare"
+)
+
+// runCompare is -compare: the flags' bots, duration, latency, jitter, seed and FEC, both
+// transports, every loss rate. -loss, -transport, -dup and -reorder do not apply. It returns
+// the exit code.
+func runCompare(ctx context.Context, cfg bot.Config) int {
+	o := compare.Options{N: cfg.N, Duration: cfg.Duration, Latency: cfg.Latency, Jitter: cfg.Jitter,
+		Mode: cfg.Mode, Seed: cfg.Seed, FEC: cfg.KCP.FEC, Progress: os.Stderr}
+	start := time.Now()
+	rows, err := compare.Run(ctx, o)
+	if len(rows) > 0 {
+		lat, jit := o.Latency, o.Jitter
+		if lat == 0 {
+			lat, jit = 50*time.Millisecond, 20*time.Millisecond
+		}
+		fmt.Printf("%d bots, %v each, %v ± %v one-way each direction, loss each direction; %s/%s, %d CPUs; %v in all\n",
+			len(rows[0].Summary.Errors)*0+o.N, cfg.Duration, lat, jit, runtime.GOOS, runtime.GOARCH, runtime.NumCPU(),
+			time.Since(start).Round(time.Second))
+		compare.WriteTable(os.Stdout, rows)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bots:", err)
+		return 2
+	}
+	if err := compare.Check(rows); err != nil {
+		fmt.Fprintln(os.Stderr, "bots:", err)
+		return 1
+	}
+	return 0
+}
