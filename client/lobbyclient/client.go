@@ -23,6 +23,10 @@ type Config struct {
 	RequestTimeout time.Duration // per request when ctx has no deadline; default 10 s
 	EventBuffer    int           // events buffered before the reader waits; default 64
 	WriteTimeout   time.Duration // default 10 s
+	// KeepAlive is how long the connection may go without a message from us before the client
+	// pings, once Hello succeeded, so the lobby's idle timeout (90 s by default) never drops a
+	// player who is just playing. Default 30 s; negative: never.
+	KeepAlive time.Duration
 }
 
 // Client is one connection to the lobby. Read Events, or the reader stalls when the buffer is
@@ -42,6 +46,9 @@ type Client struct {
 	done      chan struct{}
 	closeOnce sync.Once
 	readerWG  sync.WaitGroup
+
+	lastWrite     atomic.Int64 // unix nanoseconds of the last line written
+	keepAliveOnce sync.Once
 }
 
 // Dial connects to a lobby at addr; tlsConfig nil means plain TCP.
@@ -82,6 +89,9 @@ func New(nc net.Conn, cfg Config) *Client {
 	}
 	if cfg.WriteTimeout <= 0 {
 		cfg.WriteTimeout = 10 * time.Second
+	}
+	if cfg.KeepAlive == 0 {
+		cfg.KeepAlive = 30 * time.Second
 	}
 	c := &Client{nc: nc, cfg: cfg, events: make(chan proto.Message, cfg.EventBuffer),
 		pending: map[uint64]chan proto.Message{}, done: make(chan struct{})}
@@ -173,7 +183,32 @@ func (c *Client) write(m *proto.Message) error {
 		c.fail(fmt.Errorf("lobbyclient: write: %w", err))
 		return fmt.Errorf("lobbyclient: write %s: %w", m.Type, err)
 	}
+	c.lastWrite.Store(time.Now().UnixNano())
 	return nil
+}
+
+// keepAlive pings whenever nothing was written for KeepAlive, until the connection ends. It
+// runs once Hello succeeded (the lobby wants hello first); Close waits for it.
+func (c *Client) keepAlive() {
+	defer c.readerWG.Done()
+	t := time.NewTicker(c.cfg.KeepAlive / 2)
+	defer t.Stop()
+	for {
+		select {
+		case <-c.done:
+			return
+		case now := <-t.C:
+			if now.Sub(time.Unix(0, c.lastWrite.Load())) < c.cfg.KeepAlive {
+				continue
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), c.cfg.RequestTimeout)
+			_, err := c.Ping(ctx)
+			cancel()
+			if err != nil && !errors.Is(err, ErrClosed) {
+				c.fail(fmt.Errorf("lobbyclient: keepalive: %w", err))
+			}
+		}
+	}
 }
 
 // Request sends m with a fresh id and waits for the reply with that id. An error reply comes
@@ -237,6 +272,17 @@ func (c *Client) Hello(ctx context.Context, name string) (Welcome, error) {
 	r, err := c.Request(ctx, &proto.Message{Type: proto.TypeHello, Version: proto.ProtocolVersion, Role: proto.RolePlayer, Name: name})
 	if err != nil {
 		return Welcome{}, err
+	}
+	if c.cfg.KeepAlive > 0 {
+		c.keepAliveOnce.Do(func() {
+			select {
+			case <-c.done:
+				return
+			default:
+			}
+			c.readerWG.Add(1)
+			go c.keepAlive()
+		})
 	}
 	w := Welcome{PlayerID: r.PlayerID, Name: r.Name, MatchID: r.MatchID}
 	if r.Rating != nil {

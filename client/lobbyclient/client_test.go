@@ -139,3 +139,37 @@ func TestManyClients(t *testing.T) {
 		}
 	}
 }
+
+// TestKeepAliveOutlivesIdleTimeout: a player who only plays (sends nothing to the lobby) stays
+// connected across several of the lobby's idle timeouts, while a client without keepalive is
+// dropped.
+func TestKeepAliveOutlivesIdleTimeout(t *testing.T) {
+	const idle = 300 * time.Millisecond
+	addr := startLobby(t, lobby.Config{IdleTimeout: idle})
+	ctx := context.Background()
+
+	alive, err := lobbyclient.DialConfig(ctx, addr, lobbyclient.Config{KeepAlive: idle / 3})
+	require.NoError(t, err)
+	defer alive.Close()
+	_, err = alive.Hello(ctx, "keeps")
+	require.NoError(t, err)
+
+	silent, err := lobbyclient.DialConfig(ctx, addr, lobbyclient.Config{KeepAlive: -1})
+	require.NoError(t, err)
+	defer silent.Close()
+	_, err = silent.Hello(ctx, "silent")
+	require.NoError(t, err)
+
+	select {
+	case <-silent.Done():
+	case <-time.After(20 * idle):
+		t.Fatal("the lobby did not drop the silent client after its idle timeout")
+	}
+	select {
+	case <-alive.Done():
+		t.Fatalf("keepalive client dropped: %v", alive.Err())
+	case <-time.After(4 * idle):
+	}
+	_, err = alive.Ping(ctx)
+	require.NoError(t, err)
+}

@@ -16,16 +16,16 @@ import (
 // the exit code.
 func runCompare(ctx context.Context, cfg bot.Config) int {
 	o := compare.Options{N: cfg.N, Duration: cfg.Duration, Latency: cfg.Latency, Jitter: cfg.Jitter,
-		Mode: cfg.Mode, Seed: cfg.Seed, FEC: cfg.KCP.FEC, Progress: os.Stderr}
+		Mode: cfg.Mode, Seed: cfg.Seed, FEC: cfg.KCP.FEC, Progress: os.Stderr}.WithDefaults()
 	start := time.Now()
 	rows, err := compare.Run(ctx, o)
 	if len(rows) > 0 {
-		lat, jit := o.Latency, o.Jitter
-		if lat == 0 {
-			lat, jit = 50*time.Millisecond, 20*time.Millisecond
+		fec := "off"
+		if o.FEC.Enabled() {
+			fec = o.FEC.String()
 		}
-		fmt.Printf("%d bots, %v each, %v ± %v one-way each direction, loss each direction; %s/%s, %d CPUs; %v in all\n",
-			len(rows[0].Summary.Errors)*0+o.N, cfg.Duration, lat, jit, runtime.GOOS, runtime.GOARCH, runtime.NumCPU(),
+		fmt.Printf("%d bots, %v each; %v ± %v one-way and the loss below, each direction; KCP FEC %s; %s/%s, %d CPUs; %v in all\n",
+			o.N, o.Duration, o.Latency, o.Jitter, fec, runtime.GOOS, runtime.GOARCH, runtime.NumCPU(),
 			time.Since(start).Round(time.Second))
 		compare.WriteTable(os.Stdout, rows)
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"crypto/tls"
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -14,6 +13,7 @@ import (
 	"github.com/skirmish-go/skirmish/client/render"
 	"github.com/skirmish-go/skirmish/client/render/demo"
 	"github.com/skirmish-go/skirmish/gameserver/arena"
+	"github.com/skirmish-go/skirmish/netcode/kcp"
 )
 
 // backendConfig is what the flags say about the backend.
@@ -24,13 +24,11 @@ type backendConfig struct {
 	Autoplay    bool
 	Seed        uint64 // the autoplay brain's seed
 	Mode        string
-	Transport   string // "udp" or "kcp"
+	Transport   string // "udp" or "kcp" to insist on; "" = the server's
+	KCPFEC      kcp.FEC
 	Demo        bool
 	Logger      *slog.Logger
 }
-
-// ErrKCPUnavailable is the -transport kcp error until the client core speaks KCP.
-var ErrKCPUnavailable = errors.New("-transport kcp: the client core speaks only udp so far")
 
 // Both backends satisfy render.Backend.
 var (
@@ -55,10 +53,9 @@ func newBackend(cfg backendConfig) (render.Backend, func(), error) {
 
 // sessionConfig turns the flags into the core's configuration.
 func sessionConfig(cfg backendConfig) (client.SessionConfig, error) {
-	if cfg.Transport == "kcp" {
-		return client.SessionConfig{}, ErrKCPUnavailable
-	}
 	scfg := client.SessionConfig{Modes: modes(cfg.Mode), Logger: cfg.Logger}
+	scfg.Dial.Force = cfg.Transport
+	scfg.Dial.KCP.FEC = cfg.KCPFEC
 	if cfg.Autoplay {
 		// The session queues for a quick match itself (its first mode, the -mode one) as soon
 		// as the lobby welcomes us, and again after each match; the brain plays.

@@ -63,7 +63,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&cfg.Autoplay, "autoplay", false, "let the bot brain play: connect, quick match, fight, queue again")
 	fs.Uint64Var(&cfg.Seed, "seed", 1, "seed of the -autoplay brain")
 	fs.StringVar(&cfg.Mode, "mode", "", "quick match `mode` (default: ffa; -demo: tdm)")
-	fs.StringVar(&cfg.Transport, "transport", "udp", "game transport: udp (kcp is not supported by the client yet)")
+	fs.StringVar(&cfg.Transport, "transport", "", "game transport to insist on: udp or kcp (empty: what the lobby announces for the match; a mismatch is an error)")
+	fs.Var(&cfg.KCPFEC, "kcp-fec", "KCP forward error correction as `data,parity` shards; must match the game server's -kcp-fec")
 	fs.BoolVar(&cfg.Demo, "demo", false, "offline demo: no server, a match of bots starts at once")
 	fs.StringVar(&o.render.Screenshot, "screenshot", "", "save a frame as a PNG `file` and exit (see -after)")
 	fs.DurationVar(&o.render.After, "after", 3*time.Second, "when to take the -screenshot: from the first frame; with -autoplay or -demo from the first frame of the match, and then as soon as an opponent is in view too (at most 15 s later)")
@@ -80,10 +81,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, errUsage
 	}
 	switch cfg.Transport {
-	case "udp":
-	case "kcp":
-		fmt.Fprintf(stderr, "client: %v\n", ErrKCPUnavailable)
-		return o, errUsage
+	case "", "udp", "kcp":
 	default:
 		fmt.Fprintf(stderr, "client: -transport must be udp or kcp, not %q\n", cfg.Transport)
 		return o, errUsage

@@ -9,6 +9,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/skirmish-go/skirmish/netcode/kcp"
 )
 
 // The package links Ebiten, which needs a display at init: run under xvfb-run -a (CI does).
@@ -43,8 +45,10 @@ func TestParseFlags(t *testing.T) {
 	assert.False(t, o.render.AutoConnect, "the demo starts its match itself")
 	assert.True(t, o.render.AutoQuickMatch, "and needs the Game to queue after results")
 
-	_, err = parseFlags([]string{"-transport", "kcp"}, io.Discard)
-	assert.ErrorIs(t, err, errUsage)
+	o, err = parseFlags([]string{"-transport", "kcp", "-kcp-fec", "10,3"}, io.Discard)
+	require.NoError(t, err)
+	assert.Equal(t, "kcp", o.backend.Transport)
+	assert.Equal(t, 3, o.backend.KCPFEC.ParityShards)
 	_, err = parseFlags([]string{"-transport", "tcp"}, io.Discard)
 	assert.ErrorIs(t, err, errUsage)
 	_, err = parseFlags([]string{"extra"}, io.Discard)
@@ -67,8 +71,10 @@ func TestSessionConfig(t *testing.T) {
 	assert.False(t, c.AutoQueue)
 	assert.Nil(t, c.Autoplay)
 
-	_, err = sessionConfig(backendConfig{Transport: "kcp"})
-	assert.ErrorIs(t, err, ErrKCPUnavailable)
+	c, err = sessionConfig(backendConfig{Transport: "kcp", KCPFEC: kcp.FEC{DataShards: 10, ParityShards: 3}})
+	require.NoError(t, err)
+	assert.Equal(t, "kcp", c.Dial.Force)
+	assert.Equal(t, 10, c.Dial.KCP.FEC.DataShards)
 
 	bad := filepath.Join(t.TempDir(), "ca.pem")
 	require.NoError(t, os.WriteFile(bad, []byte("not a certificate"), 0o600))

@@ -48,6 +48,12 @@ type Options struct {
 	Progress io.Writer
 }
 
+// WithDefaults returns o with its zero fields set to their defaults.
+func (o Options) WithDefaults() Options {
+	o.defaults()
+	return o
+}
+
 func (o *Options) defaults() {
 	if len(o.Transports) == 0 {
 		o.Transports = DefaultTransports
