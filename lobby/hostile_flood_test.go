@@ -170,7 +170,11 @@ func TestHostileLobbyFlood(t *testing.T) {
 	startHostileGameServer(t, addr, 2*players)
 	heapBefore := heapInUse()
 
-	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Second)
+	// The lobby closes every hostile connection within a few seconds (hello deadline 1 s, idle
+	// 2 s, rate-limit disconnects); the floods end each connection as soon as the lobby closes
+	// it, so their generous 20 s window only matters on a starved machine (a whole-tree -race
+	// run on 2 cores), where closes arrive late but must still arrive.
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
 	defer cancel()
 	progress := &signalWriter{first: make(chan struct{})}
 	sumc := make(chan flood.Summary, 2)
@@ -180,7 +184,7 @@ func TestHostileLobbyFlood(t *testing.T) {
 	go func() {
 		s, err := flood.Run(ctx, flood.Config{
 			Lobby: addr, Conns: conns, Kinds: []flood.Kind{flood.Silent, flood.Slowloris}, SourceIPs: hostileSources,
-			Duration: 8 * time.Second, SlowInterval: 100 * time.Millisecond, Progress: progress, Seed: 7,
+			Duration: 20 * time.Second, SlowInterval: 100 * time.Millisecond, Progress: progress, Seed: 7,
 		})
 		errc <- err
 		sumc <- s
@@ -188,7 +192,7 @@ func TestHostileLobbyFlood(t *testing.T) {
 	go func() {
 		s, err := flood.Run(ctx, flood.Config{
 			Lobby: addr, Conns: storms, Kinds: []flood.Kind{flood.HugeLine, flood.BadJSON, flood.Unknown, flood.Storm},
-			SourceIPs: hostileSources[:4], Duration: 8 * time.Second, LineRate: 100, StormFor: time.Second, Seed: 8,
+			SourceIPs: hostileSources[:4], Duration: 20 * time.Second, LineRate: 100, StormFor: time.Second, Seed: 8,
 		})
 		errc <- err
 		sumc <- s
