@@ -160,6 +160,7 @@ type Conn struct {
 	baselineMis uint64
 	badMessages uint64
 
+	recon    pendingRecon
 	free     []*snapshot.Snapshot // decoded snapshots evicted from the interpolator, for reuse
 	inputBuf []byte
 	msgBuf   []byte
@@ -198,6 +199,7 @@ func NewConn(tr Transport, cfg ConnConfig) *Conn {
 func (c *Conn) Update(now time.Time, ctl Controls) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.reconcile()
 	c.lastCtl = ctl
 	if c.next.IsZero() {
 		c.next = now
@@ -456,6 +458,7 @@ func (c *Conn) onWelcome(w wire.Welcome) error {
 	c.interp = NewInterpolator[*snapshot.Snapshot](c.cfg.Interp)
 	c.interp.SetRates(int(w.TickRate), every)
 	c.pred = NewPredictor(c.cfg.Predict, rules.Step, rules.Position)
+	c.recon = pendingRecon{}
 	c.hasSnap, c.newest = false, 0
 	c.inApplied, c.inRepeated = 0, 0
 	return nil
@@ -532,8 +535,28 @@ func (c *Conn) handleUnreliable(now time.Time, msg []byte) {
 	} else {
 		processed = c.seq - uint32(len(c.pred.pending))
 	}
+	// Reconcile lazily, before the prediction is next used: when several snapshots arrive
+	// between two updates (a stalled process, a burst), only the newest costs a replay.
+	c.recon = pendingRecon{st: st, processed: processed, at: now, ok: true}
+}
+
+// pendingRecon is the newest snapshot's verdict on the local player, not yet applied.
+type pendingRecon struct {
+	st        PlayerState
+	processed uint32
+	at        time.Time
+	ok        bool
+}
+
+// reconcile applies the pending snapshot to the prediction (see handleUnreliable).
+func (c *Conn) reconcile() {
+	if !c.recon.ok || c.pred == nil {
+		return
+	}
+	r := c.recon
+	c.recon.ok = false
 	prev, had := c.pred.State()
-	e := c.pred.Reconcile(now, st, processed)
+	e := c.pred.Reconcile(r.at, r.st, r.processed)
 	// A death or a respawn is not a misprediction of movement: the client cannot predict it
 	// and the glide is skipped (SnapDistance); keep it out of the error statistics.
 	if now, _ := c.pred.State(); had && prev.Alive && now.Alive {
@@ -606,6 +629,7 @@ func (c *Conn) World(now time.Time, sc *Scene) {
 }
 
 func (c *Conn) fillWorld(now time.Time, sc *Scene) {
+	c.reconcile()
 	sc.Mode, sc.Teams = c.welcome.Mode, 0
 	sc.Players, sc.Projectiles, sc.Effects = sc.Players[:0], sc.Projectiles[:0], sc.Effects[:0]
 	if c.rules != nil {
@@ -684,6 +708,7 @@ func (c *Conn) statsLocked(now time.Time) Stats {
 	s.KbpsOut = c.outMeter.rate(now) * 8 / 1000
 	s.SnapshotRate = c.snapMeter.rate(now)
 	s.InterpDelay = c.interp.Delay()
+	c.reconcile()
 	if c.pred != nil {
 		s.PredictionError = c.pred.LastError()
 		s.Pending = c.pred.Pending()
@@ -718,6 +743,7 @@ type Report struct {
 func (c *Conn) Report() Report {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.reconcile()
 	r := Report{
 		Welcomed:          c.welcomed,
 		SnapshotsReceived: c.stats.SnapshotsReceived,

@@ -12,7 +12,9 @@
 //     socket (optionally wrapped by netcode/netsim to impair it, and always counted by a
 //     [WireCounter] for "bytes on the wire"), the netcode.io handshake (netcode/secure.Dial),
 //     and a [Conn] on top, which runs a netcode.Endpoint (reliable-ordered and
-//     unreliable-sequenced messages) over the secure payloads.
+//     unreliable-sequenced messages) over the secure payloads. When match_found announces a
+//     KCP server ([DialConfig.Transport] "kcp"), the handshake is netcode/kcp's with the same
+//     token, and the session's reliable messages feed the same Conn (dial_kcp.go).
 //   - [Conn] is the match: the message flow of gameserver/wire, prediction, interpolation,
 //     events and statistics. [Conn.Run] drives it from a tick channel (one shared ticker for a
 //     thousand bots) and the incoming payloads; [Conn.Update] and [Conn.HandlePayload] are the
@@ -24,17 +26,20 @@
 // # One tick
 //
 // At the server's tick rate (from the Welcome), [Conn.Update] samples the [Controls], encodes
-// them as one input with the next input sequence, steps the [Predictor] with it, and sends a
+// them as one input with the next input sequence and steps the [Predictor] with it. At the
+// snapshot rate (every tick once the measured loss reaches 2 %) it sends one packet: a
 // wire.Input carrying every input the server has not yet processed (up to
-// wire.MaxInputsPerMessage: redundancy, so a lost packet loses no input) and the newest
-// snapshot tick received (the acknowledgement the server deltas against).
+// wire.MaxInputsPerMessage: redundancy, so a lost packet loses no input), the newest snapshot
+// tick received (the acknowledgement the server deltas against), and whatever the channel
+// has queued. No packet goes out between those.
 //
 // # One snapshot
 //
 // A wire.Snapshot carries a delta (gameserver/snapshot) against a baseline the client
 // acknowledged; the client finds that baseline among the last 32 snapshots it kept (the
 // [Interpolator]'s buffer doubles as the baseline store) and decodes it. The snapshot's
-// last processed input sequence drives reconciliation: the [Predictor] resets the local
+// last processed input sequence drives reconciliation (before the prediction is next used, so
+// a burst of snapshots costs one replay): the [Predictor] resets the local
 // player to the server's state, drops the processed inputs, replays the rest, and turns the
 // difference between the old and the new prediction into a visual offset that fades out
 // exponentially (50 ms time constant), so a correction glides instead of snapping; beyond
@@ -56,7 +61,9 @@
 // snapshot rate, interpolation delay, prediction error (world units are pixels here) and
 // state age: how old the newest server state on screen is (the interpolation's distance from
 // the freshest arrival plus half the RTT). [Conn.Report] has the totals a bot run aggregates,
-// including input delivery (the share of server ticks that consumed a new input of ours,
-// derived from successive snapshots' tick and last processed input) and the reliable-channel
-// probe (own chat lines relayed back by the server, exactly once and in order).
+// including input delivery (the share of server ticks that simulated a real input of ours
+// rather than a repeat, exactly as the server counted it: wire.Snapshot's InputsApplied and
+// RepeatedInputs of the newest snapshot) and the reliable-channel probe (own chat lines
+// relayed back by the server, exactly once and in order). A server that refuses the
+// connection says why (wire.Denied): [Conn.Run] returns [ErrDenied] with its reason.
 package client

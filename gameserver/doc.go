@@ -32,19 +32,30 @@
 // most maxCatchUpTicks in a row; further behind, the clock slips (counted). One tick:
 //
 //  1. inputs: each seated player's input buffer hands out one input by sequence. The buffer
-//     waits out jitter (a late input repeats the last one and is applied when it comes), skips
-//     an input lost beyond the redundancy window, and drops the oldest when more than
-//     maxBufferedInputs wait, so input latency stays bounded. Repeats are counted.
+//     waits out jitter (a late input repeats the last one and is applied when it comes, which
+//     deepens the buffer by a tick), skips an input lost beyond the redundancy window, and
+//     sizes itself from the measured arrival lateness of the last 256 inputs: when its delay
+//     has stayed above that target for a second it drops one input (shrinks by one tick); past
+//     maxBufferedInputs it drops to half, so input latency stays bounded. Real and repeated
+//     ticks are counted per connection and sent in every snapshot (exact input delivery).
 //  2. Game.Step(inputs); the returned events go out on the reliable channel.
 //  3. when a snapshot is due (SnapshotRate of Tick ticks, evenly spread), Game.AppendEntities
 //     fills the next slot of the match's ring of the last 32 snapshots, and each client gets it
 //     delta-encoded against the newest snapshot it acknowledged (its Input messages carry that
-//     tick), or whole when it acknowledged none or the ring no longer holds it. The message
-//     also carries the last input sequence applied for that client, which the client uses to
-//     drop inputs from its redundancy window and to reconcile its prediction. On the tick
-//     between two snapshots, clients whose measured loss is ≥ 2 % get the last snapshot again
-//     ([Redundancy]), so a loss costs them one tick rather than one snapshot interval.
-//  4. every Endpoint is flushed: queued messages, resends, acks.
+//     tick), or whole when it acknowledged none or the ring no longer holds it; a
+//     snapshot.Encoder encodes each distinct baseline once per tick, not once per client. The
+//     message also carries the last input sequence applied for that client, which the client
+//     uses to drop inputs from its redundancy window and to reconcile its prediction. On the
+//     tick between two snapshots, clients whose measured loss is ≥ 2 % (and whose
+//     acknowledgements are fresh) get the last snapshot again, byte for byte ([Redundancy]),
+//     so a loss costs them one tick rather than one snapshot interval.
+//  4. on a snapshot tick every Endpoint is flushed (queued messages, resends, acks); between
+//     snapshots only those with something queued (an event, a repeat), so no packet carries
+//     acknowledgements alone.
+//
+// Sending: on a real UDP socket the server's datagrams go through one writer goroutine that
+// sends whatever has queued with sendmmsg (batchConn), and the socket's buffers are enlarged,
+// so a thousand clients cost a handful of system calls per tick.
 //
 // When Game.Over reports a result, the match sends MatchEnd to everyone, reports the result to
 // Config.Results ([ResultSink]; gameserver/lobbylink in production), keeps servicing its
@@ -56,11 +67,23 @@
 //
 //	client                                server
 //	  |-- netcode.io request/response -->|  token → wire.Ticket → match (started if new)
+//	  |<-------- Denied, disconnect ------|  refused (unknown mode, capacity, ...): logged, counted
 //	  |<-------- Welcome, Roster --------|  reliable
-//	  |--- Input (ack tick, inputs) ---->|  unreliable, every client tick
+//	  |--- Input (ack tick, inputs) ---->|  unreliable, at the snapshot rate (lossy: every tick)
 //	  |<-- Snapshot (last input, delta) -|  unreliable, SnapshotRate
 //	  |<------ GameEvent, Chat ----------|  reliable
 //	  |<---------- MatchEnd -------------|  reliable, then disconnect after EndGrace
+//
+// # KCP transport
+//
+// With Config.Transport "kcp" the game port speaks netcode/kcp instead of netcode.io: the same
+// connect tokens (checked by kcp.Listen before any game traffic), and the same Endpoint
+// packets, each carried as one reliable, ordered KCP message (transport_kcp.go). Handlers run
+// on Serve's goroutine as with secure; each session has a bounded send queue drained by its
+// own writer, so Send never blocks a match, and a session whose queue overflows is dropped.
+// Since every snapshot arrives, the match deltas each one against the previous snapshot it
+// sent to that client (acknowledged by construction) instead of the client's acknowledgement,
+// and never repeats one. Config.KCP sets FEC and windows; clients must use the same FEC.
 //
 // # Operations
 //
@@ -75,7 +98,8 @@
 //	packets_in_total, packets_out_total, bytes_in_total, bytes_out_total
 //	dropped_packets_total       payloads dropped because a match inbox was full
 //	invalid_packets_total       payloads and messages that did not parse, bad tickets
-//	rejected_connections_total  by reason: bad_ticket, draining, capacity, match_finished, ...
+//	rejected_connections_total  by reason: bad_ticket, draining, capacity, match_finished,
+//	                            unknown_mode (the Game has no such mode), ticket_mismatch, ...
 //	repeated_inputs_total       ticks a connected player's input was missing
 //	dropped_inputs_total        inputs discarded to bound input latency
 //	slipped_ticks_total         ticks skipped past maxCatchUpTicks

@@ -353,6 +353,13 @@ func (m *match) sendSnapshots() {
 	}
 }
 
+// maxRepeatAckAge is how stale (in ticks) a client's newest snapshot acknowledgement may be for
+// RedundancyAuto to repeat snapshots to it. A client that acknowledges nothing for half a
+// second is not losing packets, it is not keeping up (an overloaded machine, a stalled
+// process): its unacknowledged packets look like loss, and repeating would double what it is
+// already failing to read.
+const maxRepeatAckAge = 30
+
 // repeatSnapshots sends the last snapshot again, byte for byte, to the clients the redundancy
 // policy picks. The repeat is not brought up to date (its input acknowledgement and counters
 // stay those of its tick): a client that lost the first copy reconciles the state of that tick
@@ -363,7 +370,8 @@ func (m *match) repeatSnapshots() {
 		if c == nil || !c.repeat {
 			continue
 		}
-		if m.s.cfg.SnapshotRedundancy == RedundancyAuto && c.ep.Stats().Loss < AutoRedundancyLoss {
+		if m.s.cfg.SnapshotRedundancy == RedundancyAuto &&
+			(m.tick-c.ackTick > maxRepeatAckAge || c.ep.Stats().Loss < AutoRedundancyLoss) {
 			continue
 		}
 		c.repeat = false

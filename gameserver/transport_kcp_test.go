@@ -244,7 +244,7 @@ func newKCPLink(s *kcp.Session) *kcpLink {
 	return l
 }
 
-func (l *kcpLink) Send(p []byte) error      { return l.s.Send(p) }
+func (l *kcpLink) Send(p []byte) error     { return l.s.Send(p) }
 func (l *kcpLink) Payloads() <-chan []byte { return l.payloads }
 func (l *kcpLink) Done() <-chan struct{}   { return l.done }
 func (l *kcpLink) Close()                  { l.s.Close(); <-l.done }
@@ -348,5 +348,3 @@ func TestKCPEndToEndMatch(t *testing.T) {
 	require.NoError(t, srv.Close())
 	require.ErrorIs(t, <-served, ErrServerClosed)
 }
-
-

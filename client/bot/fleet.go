@@ -105,12 +105,12 @@ inputs      %.4f delivered (server simulated the real input)
 reliable    %d/%d delivered, in order: %v
 bandwidth   down %.0f B/s, up %.0f B/s per bot
 rtt         p50 %.1f ms, p99 %.1f ms
-state age   p99 %.0f ms
+state age   p50 %.0f ms, p99 %.0f ms
 prediction  error p99 %.2f px
 matches     %d ended while playing`,
 		s.Bots, s.Matched, s.Disconnects, s.Failed, s.DurationS, s.SnapshotRateHz, s.InputDelivery,
 		s.ReliableDelivered, s.ReliableSent, s.ReliableInOrder, s.DownBytesPerS, s.UpBytesPerS,
-		s.RTTMsP50, s.RTTMsP99, s.StateAgeMsP99, s.PredictionErrP99, s.MatchesEnded)
+		s.RTTMsP50, s.RTTMsP99, s.StateAgeMsP50, s.StateAgeMsP99, s.PredictionErrP99, s.MatchesEnded)
 }
 
 func (c *Config) defaults() {

@@ -52,6 +52,8 @@ func run() {
 	flag.StringVar(&cfg.Transport, "transport", "", "game transport the bots insist on: udp or kcp (empty: what the lobby announces; a mismatch fails)")
 	flag.Var(&cfg.KCP.FEC, "kcp-fec", "KCP forward error correction as `data,parity` shards; must match the server's -kcp-fec")
 	compareRuns := flag.Bool("compare", false, "compare udp and kcp at 0-30% loss on in-process stacks (see the package doc)")
+	flag.IntVar(&cfg.UpdateRate, "update-rate", 30, "updates per second of each bot (inputs are sampled per tick and sent once per update)")
+	flag.IntVar(&cfg.DialRate, "dial-rate", 80, "game connections started per second (the server limits handshakes per source host)")
 	jsonOut := flag.Bool("json", false, "print the summary as one JSON object on the last line")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile to `file`")
 	flag.Parse()

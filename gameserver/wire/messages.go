@@ -15,13 +15,16 @@ import (
 //     travel on the unreliable channel, everything else on the reliable one.
 //   - After connecting, the client receives Welcome (its slot, the tick and snapshot rates, the
 //     server tick) and Roster, reliably. Snapshots may arrive before Welcome.
-//   - Every client tick it sends one Input: AckTick is the newest snapshot tick it has decoded,
-//     and Inputs are all its inputs newer than the last Snapshot.LastInputSeq it saw, oldest
-//     first, at most MaxInputsPerMessage (drop the oldest beyond that). Sequences are
-//     consecutive and wrap at 65535; the first may be anything.
+//   - It makes one input per tick and sends an Input message at the snapshot rate (every tick
+//     on a lossy link): AckTick is the newest snapshot tick it has decoded, and Inputs are all
+//     its inputs newer than the last Snapshot.LastInputSeq it saw, oldest first, at most
+//     MaxInputsPerMessage (drop the oldest beyond that). Sequences are consecutive and wrap at
+//     65535; the first may be anything.
 //   - The server applies one input per tick per player, in sequence order, from a small jitter
 //     buffer; Snapshot.LastInputSeq is the newest one applied, the point to reconcile
-//     prediction from.
+//     prediction from, and Snapshot.InputsApplied / RepeatedInputs count the ticks that used a
+//     real input of this client and those that had to repeat the last one (input delivery).
+//   - A refused connection receives one Denied message (why), then the disconnect.
 //   - Each Snapshot's delta is encoded against a snapshot the client acknowledged (or none):
 //     keep the last 32 decoded snapshots, read the baseline tick with snapshot.PeekTicks, and
 //     ignore a snapshot whose tick is not newer than the newest decoded (a redundant repeat or

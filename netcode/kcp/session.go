@@ -415,15 +415,17 @@ func (s *Session) readLoop() {
 	}
 }
 
-// fail ends the session on an error and drops it at once.
+// fail ends the session on an error and drops it at once: released first
+// (for a server session, no longer counted by Listener.NumSessions), then
+// Done closes.
 func (s *Session) fail(err error) {
 	select {
 	case <-s.closing:
 		err = net.ErrClosed
 	default:
 	}
-	s.end(err)
 	s.teardown()
+	s.end(err)
 }
 
 func (s *Session) readError(err error) error {
