@@ -114,3 +114,28 @@ func TestBotsForcedToOtherTransportFail(t *testing.T) {
 	require.NotEmpty(t, sum.Errors)
 	assert.Contains(t, sum.Errors[0], client.ErrTransportMismatch.Error())
 }
+
+// TestSessionOverKCP is cmd/client -transport kcp without Ebiten: a Session that insists on
+// kcp joins a match on the KCP server with a bot and sees both players.
+func TestSessionOverKCP(t *testing.T) {
+	addr := startKCPStack(t)
+	cfg := client.SessionConfig{AutoQueue: true, Autoplay: Autoplay(1), Logger: slog.New(slog.DiscardHandler)}
+	cfg.Dial.Force = "kcp"
+	s := client.NewSession(cfg)
+	defer s.Close()
+	s.Connect(addr, "human")
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	done := make(chan Summary, 1)
+	go func() {
+		sum, _ := Run(ctx, Config{Lobby: addr, N: 1, Duration: 3 * time.Second, Mode: "ffa", Transport: "kcp"})
+		done <- sum
+	}()
+	require.Eventually(t, func() bool {
+		sc := s.Scene()
+		return s.Lobby().Stage == client.StageMatch && sc != nil && len(sc.Players) == 2
+	}, 20*time.Second, 20*time.Millisecond)
+	sum := <-done
+	assert.True(t, sum.OK(), "%v", sum.Errors)
+	s.LeaveMatch()
+}
