@@ -220,7 +220,7 @@ func (c *Conn) Update(now time.Time, ctl Controls) {
 				c.next = now.Add(c.tickDur)
 				break
 			}
-			c.tick(now, ctl, es.RTT)
+			c.tick(now, c.next, ctl, es.RTT)
 			c.next = c.next.Add(c.tickDur)
 		}
 		// One packet for the ticks just run, once a packet is due: a caller updating less
@@ -260,8 +260,8 @@ func (c *Conn) bytesOut() uint64 {
 	return c.payloadOut
 }
 
-// tick makes and predicts one input.
-func (c *Conn) tick(now time.Time, ctl Controls, rtt time.Duration) {
+// tick makes and predicts one input, for the tick scheduled at at.
+func (c *Conn) tick(now, at time.Time, ctl Controls, rtt time.Duration) {
 	s := c.interp.Sample(now)
 	if s.OK {
 		c.stateAge = s.Age + rtt/2
@@ -269,7 +269,7 @@ func (c *Conn) tick(now time.Time, ctl Controls, rtt time.Duration) {
 	}
 	c.inputBuf = c.rules.AppendInput(c.inputBuf[:0], ctl, s.RenderTick)
 	c.seq++
-	c.pred.Apply(c.seq, c.inputBuf)
+	c.pred.Apply(at, c.seq, c.inputBuf)
 	c.stats.InputsSent++
 	c.sinceSend++
 }
@@ -457,7 +457,9 @@ func (c *Conn) onWelcome(w wire.Welcome) error {
 	c.sinceSend = c.sendEvery - 1 // the first input goes out at once
 	c.interp = NewInterpolator[*snapshot.Snapshot](c.cfg.Interp)
 	c.interp.SetRates(int(w.TickRate), every)
-	c.pred = NewPredictor(c.cfg.Predict, rules.Step, rules.Position)
+	pc := c.cfg.Predict
+	pc.Tick = c.tickDur // the shown position is interpolated over the server's tick
+	c.pred = NewPredictor(pc, rules.Step, rules.Position)
 	c.recon = pendingRecon{}
 	c.hasSnap, c.newest = false, 0
 	c.inApplied, c.inRepeated = 0, 0

@@ -15,6 +15,10 @@ type PredictConfig struct {
 	SnapDistance float64
 	// MaxInputs is the number of unacknowledged inputs kept for replay; default 128.
 	MaxInputs int
+	// Tick is the time between two inputs (the server's tick; [Conn] sets it from the
+	// welcome); default 1/60 s. The shown position is interpolated over it (see
+	// [Predictor.Shown]).
+	Tick time.Duration
 }
 
 type pendingInput[S comparable] struct {
@@ -36,6 +40,13 @@ type pendingInput[S comparable] struct {
 //     error) becomes a visual offset that decays exponentially, so a correction within
 //     SnapDistance glides instead of snapping.
 //
+// The prediction advances in whole ticks, but frames come at the display's rate, which is not
+// in step with the tick (59.94 Hz, 144 Hz, or 60 Hz with a drifting phase): showing the newest
+// prediction would make some frames stand still and others jump two ticks. So
+// [Predictor.Shown] renders one tick behind, the standard fixed-timestep interpolation: the
+// position between the previous and the newest prediction, by how far now is into the tick
+// that began with the newest input.
+//
 // When the server's state equals the state predicted after the same input (the common case:
 // the prediction was right), the replay would reproduce the current prediction exactly, so it
 // is skipped: a thousand bots reconcile thirty times a second each.
@@ -55,6 +66,11 @@ type Predictor[S comparable] struct {
 	offset   Vec // visual correction at offsetAt
 	offsetAt time.Time
 
+	// prevPos and curPos are the predicted positions before and after the newest input (curPos
+	// is always pos(state) while valid); tickAt is that input's tick time.
+	prevPos, curPos Vec
+	tickAt          time.Time
+
 	lastError float64
 }
 
@@ -70,12 +86,17 @@ func NewPredictor[S comparable](cfg PredictConfig, step func(S, []byte) S, pos f
 	if cfg.MaxInputs <= 0 {
 		cfg.MaxInputs = 128
 	}
+	if cfg.Tick <= 0 {
+		cfg.Tick = time.Second / 60
+	}
 	return &Predictor[S]{cfg: cfg, step: step, pos: pos}
 }
 
-// Apply records input seq and advances the prediction by it. Until the first Reconcile there is
-// no state to advance, but the input is still kept for the replay.
-func (p *Predictor[S]) Apply(seq uint32, input []byte) {
+// Apply records input seq, made for the tick at time at, and advances the prediction by it.
+// Until the first Reconcile there is no state to advance, but the input is still kept for the
+// replay. at is the tick's scheduled time (evenly spaced by PredictConfig.Tick), not when the
+// caller got round to it, so that the jitter of the caller's timer does not show.
+func (p *Predictor[S]) Apply(at time.Time, seq uint32, input []byte) {
 	if len(p.pending) >= p.cfg.MaxInputs {
 		p.recycle(p.pending[0].input)
 		p.pending = append(p.pending[:0], p.pending[1:]...)
@@ -88,7 +109,9 @@ func (p *Predictor[S]) Apply(seq uint32, input []byte) {
 	if p.valid {
 		p.state = p.step(p.state, input)
 		in.after, in.valid = p.state, true
+		p.prevPos, p.curPos = p.curPos, p.pos(p.state)
 	}
+	p.tickAt = at
 	p.pending = append(p.pending, in)
 }
 
@@ -120,23 +143,29 @@ func (p *Predictor[S]) Reconcile(now time.Time, server S, lastProcessed uint32) 
 		return 0
 	}
 	wasValid := p.valid
-	before := p.pos(p.state)
+	before := p.curPos
 	p.state = server
 	p.valid = true
 	for i := range p.pending {
 		p.state = p.step(p.state, p.pending[i].input)
 		p.pending[i].after, p.pending[i].valid = p.state, true
 	}
+	after := p.pos(p.state)
 	if !wasValid {
+		p.prevPos, p.curPos = after, after
 		p.lastError = 0
 		return 0
 	}
-	after := p.pos(p.state)
 	diff := before.Sub(after)
 	p.lastError = diff.Len()
 	off := p.Offset(now).Add(diff)
+	// The correction moves the whole interpolated segment (the previous position by the same
+	// amount, which keeps the velocity between them), and the offset takes it back out: the
+	// shown position does not move at the correction, then glides.
+	p.prevPos, p.curPos = p.prevPos.Sub(diff), after
 	if p.lastError > p.cfg.SnapDistance || off.Len() > p.cfg.SnapDistance {
 		off = Vec{}
+		p.prevPos = after // a teleport: nothing to interpolate from
 	}
 	p.offset, p.offsetAt = off, now
 	return p.lastError
@@ -165,8 +194,18 @@ func (p *Predictor[S]) Offset(now time.Time) Vec {
 // Reconcile).
 func (p *Predictor[S]) State() (S, bool) { return p.state, p.valid }
 
-// Shown is the position to draw at now: the prediction plus the fading correction.
-func (p *Predictor[S]) Shown(now time.Time) Vec { return p.pos(p.state).Add(p.Offset(now)) }
+// Shown is the position to draw at now: one tick behind the prediction, between the position
+// before and after the newest input by the fraction of a tick since it (clamped to 0..1), plus
+// the fading correction. A frame therefore moves the player by its own duration's worth of
+// velocity, whatever the display's rate.
+func (p *Predictor[S]) Shown(now time.Time) Vec {
+	pos := p.curPos
+	if !p.tickAt.IsZero() {
+		a := float64(now.Sub(p.tickAt)) / float64(p.cfg.Tick)
+		pos = p.prevPos.Lerp(p.curPos, min(max(a, 0), 1))
+	}
+	return pos.Add(p.Offset(now))
+}
 
 // Pending returns the number of inputs not yet processed by the server.
 func (p *Predictor[S]) Pending() int { return len(p.pending) }

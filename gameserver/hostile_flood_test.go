@@ -1,7 +1,7 @@
 // Hostile-traffic tests: the server under floods and forgeries. Linux only: they send from several loopback addresses
 // (127.0.0.2 and up), which Linux routes without configuration.
 
-//go:build linux
+//go:build linux && !race
 
 package gameserver_test
 
