@@ -41,6 +41,7 @@ func scriptedMatch(t *testing.T, ticks, lag int, push func(tick int) Vec) (float
 	server := testState{}
 	var errs []float64
 	prevShown := Vec{}
+	var prevIn []byte
 	maxExtra := 0.0
 	for k := range ticks {
 		now := start.Add(time.Duration(k) * dt)
@@ -61,19 +62,19 @@ func scriptedMatch(t *testing.T, ticks, lag int, push func(tick int) Vec) (float
 		// client: samples and predicts
 		in := []byte{byte(int8(2 + k%3)), byte(int8(k%5 - 2))}
 		inputs[k] = in
-		p.Apply(uint32(k), in)
-		st, ok := p.State()
-		if !ok {
+		p.Apply(now, uint32(k), in)
+		if _, ok := p.State(); !ok {
+			prevIn = in
 			continue
 		}
-		_ = st
+		// Drawn one tick behind (at the tick's start): the frame shows the previous input's move.
 		shown := p.Shown(now)
 		if k > 3*lag {
-			own := Vec{float64(int8(in[0])), float64(int8(in[1]))}
+			own := Vec{float64(int8(prevIn[0])), float64(int8(prevIn[1]))}
 			extra := shown.Sub(prevShown).Sub(own).Len()
 			maxExtra = max(maxExtra, extra)
 		}
-		prevShown = shown
+		prevShown, prevIn = shown, in
 	}
 	return maxExtra, errs
 }
@@ -114,7 +115,7 @@ func TestReconciliationSnapsLargeCorrections(t *testing.T) {
 	p := NewPredictor(PredictConfig{SnapDistance: 10}, testStep, testPos)
 	now := time.Unix(0, 0)
 	p.Reconcile(now, testState{}, 0)
-	p.Apply(1, []byte{1, 0})
+	p.Apply(now, 1, []byte{1, 0})
 	e := p.Reconcile(now, testState{X: 500}, 1) // a respawn
 	assert.InDelta(t, 499, e, 1e-9)
 	assert.Equal(t, Vec{500, 0}, p.Shown(now), "a teleport is shown at once")
@@ -126,7 +127,7 @@ func TestPredictorDropsProcessedInputsAcrossWrap(t *testing.T) {
 	now := time.Unix(0, 0)
 	base := uint32(math.MaxUint32 - 3)
 	for i := range uint32(6) {
-		p.Apply(base+i, []byte{1, 0})
+		p.Apply(now, base+i, []byte{1, 0})
 	}
 	require.Equal(t, 6, p.Pending())
 	p.Reconcile(now, testState{X: 4}, base+3) // processed 4 inputs, wrapping past 0
@@ -135,7 +136,7 @@ func TestPredictorDropsProcessedInputsAcrossWrap(t *testing.T) {
 	require.True(t, ok)
 	assert.Equal(t, testState{X: 6}, st)
 	for i := range uint32(20) {
-		p.Apply(base+6+i, []byte{0, 1})
+		p.Apply(now, base+6+i, []byte{0, 1})
 	}
 	assert.Equal(t, 8, p.Pending(), "bounded")
 }
@@ -147,12 +148,12 @@ func TestPredictorSteadyStateAllocations(t *testing.T) {
 	seq := uint32(0)
 	for range 200 {
 		seq++
-		p.Apply(seq, in)
+		p.Apply(now, seq, in)
 		p.Reconcile(now, testState{}, seq-4)
 	}
 	allocs := testing.AllocsPerRun(100, func() {
 		seq++
-		p.Apply(seq, in)
+		p.Apply(now, seq, in)
 		p.Reconcile(now, testState{}, seq-4)
 	})
 	assert.Zero(t, allocs)
@@ -168,7 +169,7 @@ func TestReconcileSkipsReplayWhenConfirmed(t *testing.T) {
 	now := time.Unix(1, 0)
 	p.Reconcile(now, testState{}, 0)
 	for seq := uint32(1); seq <= 10; seq++ {
-		p.Apply(seq, []byte{1, 0})
+		p.Apply(now, seq, []byte{1, 0})
 	}
 	steps = 0
 	assert.Zero(t, p.Reconcile(now, testState{X: 4}, 4), "exact prediction")
