@@ -1,6 +1,7 @@
 package client
 
 import (
+	"fmt"
 	"log/slog"
 	"math"
 	"math/rand/v2"
@@ -320,4 +321,102 @@ func TestRunReportsDenial(t *testing.T) {
 	err = c.Run(t.Context(), ticks, nil)
 	require.ErrorIs(t, err, ErrDenied)
 	assert.Contains(t, err.Error(), `unknown mode: "team"`)
+}
+
+// TestLocalPlayerSmoothAtDisplayRate is the stutter check through a whole Conn: Update runs on
+// its own 60 Hz timer (woken up to 1 ms late), frames come at 59.94 Hz or 144 Hz, the player
+// moves at a constant 60 px/s against a scripted server. Every frame moves the local player by
+// about velocity × frame time: no frame stands still and none moves two ticks.
+func TestLocalPlayerSmoothAtDisplayRate(t *testing.T) {
+	for _, fps := range []float64{59.94, 144} {
+		t.Run(fmt.Sprintf("%gHz", fps), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(7, 0))
+			tr := newFakeTransport()
+			c := NewConn(tr, ConnConfig{Rules: newFakeRules})
+			rules, _ := newFakeRules(wire.Welcome{})
+			srv := &fakeServer{t: t, ep: netcode.NewEndpoint(netcode.EndpointConfig{}), schema: rules.Schema(),
+				inputs: map[uint16][]byte{}, hist: map[uint32]*snapshot.Snapshot{}, counters: map[uint32][2]uint32{}}
+			w := wire.Welcome{Version: wire.ProtocolVersion, Slot: 0, Players: 2, TickRate: 60, SnapshotRate: 30, Mode: "ffa"}
+			wb, err := w.Append(nil)
+			require.NoError(t, err)
+			require.NoError(t, srv.ep.SendReliable(wb))
+
+			const lag = 3
+			const dt = time.Second / 60
+			const v = 60.0 // px/s: Move.X 1 is 16/16 px a tick
+			start := time.Unix(5000, 0)
+			frameAt := func(i int) time.Time {
+				return start.Add(-2500*time.Microsecond + time.Duration(float64(i)*float64(time.Second)/fps))
+			}
+			var up, down []delayed
+			var sc Scene
+			var prev Vec
+			var prevAt time.Time
+			var steps []float64 // shown movement / (velocity × frame time)
+			fi := 0
+			ctl := Controls{Move: Vec{X: 1}}
+			for k := range 60 * 6 {
+				tickAt := start.Add(time.Duration(k) * dt)
+				now := tickAt.Add(time.Duration(rng.Int64N(int64(time.Millisecond)))) // the timer's lateness
+				// Frames drawn before this Update.
+				for ; frameAt(fi).Before(now); fi++ {
+					f := frameAt(fi)
+					c.Scene(f, &sc)
+					for _, p := range sc.Players {
+						if !p.Local {
+							continue
+						}
+						if k > 60 && !prevAt.IsZero() {
+							steps = append(steps, p.Pos.Sub(prev).Len()/(v*f.Sub(prevAt).Seconds()))
+						}
+						prev, prevAt = p.Pos, f
+					}
+				}
+				keep := up[:0]
+				for _, d := range up {
+					if d.due <= k {
+						srv.receive(now, d.data)
+					} else {
+						keep = append(keep, d)
+					}
+				}
+				up = keep
+				keep = down[:0]
+				for _, d := range down {
+					if d.due <= k {
+						c.HandlePayload(now, d.data)
+					} else {
+						keep = append(keep, d)
+					}
+				}
+				down = keep
+				if snap := srv.step(); snap != nil {
+					require.NoError(t, srv.ep.SendUnreliable(snap))
+				}
+				require.NoError(t, srv.ep.Flush(now, func(p []byte) error {
+					down = append(down, delayed{k + lag, append([]byte(nil), p...)})
+					return nil
+				}))
+				c.Update(now, ctl)
+				for _, p := range tr.take() {
+					up = append(up, delayed{k + lag, p})
+				}
+			}
+			require.Greater(t, len(steps), int(fps*4))
+			lo, hi, off := math.Inf(1), 0.0, 0
+			for _, s := range steps {
+				lo, hi = min(lo, s), max(hi, s)
+				if math.Abs(s-1) > 0.1 {
+					off++
+				}
+			}
+			t.Logf("%d frames: movement / (velocity × frame time) min %.3f max %.3f; %d frames off by > 10 %%",
+				len(steps), lo, hi, off)
+			rep := c.Report()
+			assert.Zero(t, rep.PredictionErrors.Quantile(0.99))
+			assert.Greater(t, lo, 0.5, "no frame stands still")
+			assert.Less(t, hi, 1.5, "no frame moves two ticks")
+			assert.Less(t, float64(off), 0.1*float64(len(steps)), "nearly every frame within 10 %")
+		})
+	}
 }

@@ -186,3 +186,82 @@ func TestReconcileSkipsReplayWhenConfirmed(t *testing.T) {
 	assert.Zero(t, p.Reconcile(now, testState{X: 7, Y: 1}, 7), "the replayed prediction is confirmed")
 	assert.Zero(t, steps)
 }
+
+// TestShownPositionSmoothAtAnyFrameRate: inputs every 1/60 s, frames at a rate not in step
+// with them, the player moving at a constant velocity. Every frame moves the shown position by
+// velocity × frame time: no frame stands still, none jumps two ticks. With a correction the
+// frames around it glide (less than a third of the correction beyond the velocity per frame).
+func TestShownPositionSmoothAtAnyFrameRate(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		fps  float64
+		push float64
+	}{
+		{"59.94Hz", 59.94, 0},
+		{"144Hz", 144, 0},
+		{"59.94Hz correction", 59.94, 12},
+		{"144Hz correction", 144, 12},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			const tick = time.Second / 60
+			const lag = 6
+			const pushAt = 300
+			p := NewPredictor(PredictConfig{Tick: tick}, testStep, testPos)
+			start := time.Unix(1000, 0)
+			in := []byte{3, 0}
+			v := 3 / tick.Seconds() // units per second
+			server := func(seq int) testState {
+				s := testState{X: float64(3 * seq)}
+				if seq >= pushAt {
+					s.X += tc.push
+				}
+				return s
+			}
+			p.Reconcile(start, testState{}, 0)
+			// The first frame 0.3 ms after a tick: frames cross the tick boundaries as they drift.
+			frameAt := func(i int) time.Time {
+				return start.Add(300*time.Microsecond + time.Duration(float64(i)*float64(time.Second)/tc.fps))
+			}
+			var prev Vec
+			var prevAt time.Time
+			frames, maxDev, maxExtra := 0, 0.0, 0.0
+			fi := 0
+			for k := 1; k <= 600; k++ {
+				at := start.Add(time.Duration(k) * tick)
+				if k > lag && k%2 == 0 {
+					p.Reconcile(at, server(k-lag), uint32(k-lag))
+				}
+				p.Apply(at, uint32(k), in)
+				next := at.Add(tick)
+				for ; frameAt(fi).Before(next); fi++ {
+					f := frameAt(fi)
+					if f.Before(at) {
+						continue
+					}
+					shown := p.Shown(f)
+					if !prevAt.IsZero() && k > 2 {
+						want := v * f.Sub(prevAt).Seconds()
+						got := shown.Sub(prev).Len()
+						settled := k < pushAt+lag || k > pushAt+lag+20 // 300 ms after the correction
+						if settled {
+							maxDev = max(maxDev, math.Abs(got-want)/want)
+						}
+						maxExtra = max(maxExtra, shown.Sub(prev).Sub(Vec{want, 0}).Len())
+						frames++
+					}
+					prev, prevAt = shown, f
+				}
+			}
+			t.Logf("%d frames, largest deviation from velocity × frame time %.2f %%, largest extra %.3f",
+				frames, 100*maxDev, maxExtra)
+			require.Greater(t, frames, int(tc.fps*9))
+			assert.Less(t, maxDev, 0.02, "each frame moves by velocity × frame time")
+			if tc.push == 0 {
+				assert.Less(t, maxExtra, 1e-6)
+			} else {
+				assert.Greater(t, maxExtra, 0.0, "the correction shows")
+				assert.Less(t, maxExtra, tc.push/3, "and glides")
+			}
+		})
+	}
+}

@@ -6,12 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/skirmish-go/skirmish/client/lobbyclient"
 	"github.com/skirmish-go/skirmish/gameserver/arena"
 	"github.com/skirmish-go/skirmish/lobby/proto"
+	"github.com/skirmish-go/skirmish/netcode/secure"
 )
 
 // SessionConfig configures a [Session]. The zero value is the default.
@@ -36,6 +38,13 @@ type SessionConfig struct {
 // and Scene once per frame and the actions when the player clicks; actions never block (they
 // run on the session's goroutines and report through the LobbyView's Status).
 //
+// A player's match outlives their connection to it. When the game connection drops before the
+// match ends, the session asks the lobby for a fresh token to the same seat
+// ([lobbyclient.Client.Reconnect]) and joins again, a bounded number of times with backoff.
+// A player who left a running match (LeaveMatch, a lost connection, a restarted client) and
+// then asks for a quick match or a room gets the lobby's in_match refusal; the session rejoins
+// that match instead, as it does when the lobby's welcome names a running match.
+//
 // Safe for concurrent use. Close stops everything.
 type Session struct {
 	cfg SessionConfig
@@ -45,10 +54,17 @@ type Session struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	mu       sync.Mutex
-	view     LobbyView
-	lobby    *lobbyclient.Client
-	conn     *Conn
+	mu    sync.Mutex
+	view  LobbyView
+	lobby *lobbyclient.Client
+	conn  *Conn
+	// matchID is the match being played (or last played); ended is the last one seen to end,
+	// whose in_match the lobby may still report for a moment. stopPlay ends the play loop of
+	// the match being played (LeaveMatch); playGen tells that loop from the ones before.
+	matchID  string
+	ended    string
+	stopPlay context.CancelFunc
+	playGen  uint64
 	controls Controls
 	queuedAt time.Time
 	scenes   [2]Scene
@@ -170,10 +186,11 @@ func (s *Session) Connect(addr, name string) {
 		ctx, cancel := context.WithTimeout(s.ctx, 10*time.Second)
 		defer cancel()
 		lc, err := lobbyclient.DialConfig(ctx, addr, lobbyclient.Config{TLSConfig: s.cfg.TLS})
+		var running string // our match, still running (we left it or lost it): rejoin it
 		if err == nil {
 			var w lobbyclient.Welcome
 			if w, err = lc.Hello(ctx, name); err == nil {
-				name = w.Name
+				name, running = w.Name, w.MatchID
 			} else {
 				lc.Close()
 			}
@@ -189,13 +206,22 @@ func (s *Session) Connect(addr, name string) {
 		s.mu.Unlock()
 		s.goDo(func() { s.readLobby(lc) })
 		s.RefreshRooms()
+		if running != "" {
+			if err := s.rejoin(ctx, lc, running); err == nil {
+				return // played it
+			} else if !isNoMatch(err) {
+				s.status(fmt.Sprintf("cannot rejoin your match: %v", err), true)
+			}
+		}
 		if s.cfg.AutoQueue {
 			s.QuickMatch("")
 		}
 	})
 }
 
-// request runs f with the lobby client on a session goroutine, reporting its error.
+// request runs f with the lobby client on a session goroutine, reporting its error. When the
+// lobby refuses f because our match is still running (in_match: we left it or lost the
+// connection), the session rejoins that match instead.
 func (s *Session) request(what string, f func(ctx context.Context, lc *lobbyclient.Client) error) {
 	s.mu.Lock()
 	lc := s.lobby
@@ -207,10 +233,100 @@ func (s *Session) request(what string, f func(ctx context.Context, lc *lobbyclie
 	s.goDo(func() {
 		ctx, cancel := context.WithTimeout(s.ctx, 10*time.Second)
 		defer cancel()
-		if err := f(ctx, lc); err != nil {
+		if err := s.requestOrRejoin(ctx, lc, f); err != nil {
 			s.status(fmt.Sprintf("%s: %v", what, err), true)
 		}
 	})
+}
+
+// endedMatchRetries bounds how often a request is retried while the lobby still reports as
+// running a match this session saw end (the game server's result reaches the lobby a moment
+// after the players' MatchEnd), endedMatchWait apart.
+const (
+	endedMatchRetries = 10
+	endedMatchWait    = 200 * time.Millisecond
+)
+
+func (s *Session) requestOrRejoin(ctx context.Context, lc *lobbyclient.Client, f func(ctx context.Context, lc *lobbyclient.Client) error) error {
+	rejoined := false
+	for try := 0; ; try++ {
+		err := f(ctx, lc)
+		var pe *proto.Error
+		if !errors.As(err, &pe) || pe.Code != proto.CodeInMatch {
+			return err
+		}
+		id := inMatchID(pe.Message)
+		s.mu.Lock()
+		if id == "" {
+			id = s.matchID
+		}
+		over := id == s.ended
+		s.mu.Unlock()
+		if over && try < endedMatchRetries {
+			if !sleepCtx(ctx, endedMatchWait) {
+				return err
+			}
+			continue
+		}
+		if rejoined || id == "" {
+			return err
+		}
+		rejoined = true
+		rerr := s.rejoin(ctx, lc, id)
+		if isNoMatch(rerr) {
+			continue // it ended meanwhile: try f again
+		}
+		return rerr
+	}
+}
+
+// inMatchID reads the match id out of the lobby's in_match refusal ("your match ID is running;
+// reconnect to it"), or "" when the text has another form.
+func inMatchID(msg string) string {
+	_, rest, ok := strings.Cut(msg, "your match ")
+	if !ok {
+		return ""
+	}
+	id, _, ok := strings.Cut(rest, " ")
+	if !ok {
+		return ""
+	}
+	return id
+}
+
+// isNoMatch reports the lobby's answer to a reconnect when the match is no longer running.
+func isNoMatch(err error) bool { return errors.Is(err, &proto.Error{Code: proto.CodeNoMatch}) }
+
+// sleepCtx waits d or until ctx is done; it reports whether the whole d passed.
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// rejoin asks the lobby for a fresh token to our seat in match id and plays the match (on
+// the calling goroutine, until it ends). ctx bounds only the lobby request.
+func (s *Session) rejoin(ctx context.Context, lc *lobbyclient.Client, id string) error {
+	mf, err := lc.Reconnect(ctx, id)
+	if err != nil {
+		if isNoMatch(err) {
+			s.mu.Lock()
+			s.ended = id
+			s.mu.Unlock()
+		}
+		return fmt.Errorf("rejoin match %s: %w", id, err)
+	}
+	s.mu.Lock()
+	s.view.Queue = QueueState{}
+	s.view.Status, s.view.Error = "rejoining your match on "+mf.Server, false
+	s.mu.Unlock()
+	s.play(mf)
+	return nil
 }
 
 // QuickMatch joins the matchmaking queue for mode ("" = the first offered).
@@ -337,11 +453,16 @@ func (s *Session) SetControls(c Controls) {
 	s.mu.Unlock()
 }
 
-// LeaveMatch leaves the match (or its results) for the lobby.
+// LeaveMatch leaves the match (or its results) for the lobby. A match still running keeps our
+// seat: a later quick match or room request rejoins it (see [Session]).
 func (s *Session) LeaveMatch() {
 	s.mu.Lock()
 	c := s.conn
 	s.conn = nil
+	if s.stopPlay != nil {
+		s.stopPlay() // under mu: the play loop checks for it before it installs a connection
+		s.stopPlay = nil
+	}
 	if s.view.Stage == StageMatch {
 		s.view.Stage = StageLobby
 	}
@@ -392,19 +513,132 @@ func (s *Session) readLobby(lc *lobbyclient.Client) {
 	s.mu.Unlock()
 }
 
+// Reconnection to a running match after its game connection dropped.
+const (
+	// reconnectAttempts bounds the attempts in a row that fail to get back into the match.
+	reconnectAttempts = 5
+	// reconnectBackoff is the wait before the first attempt, doubled for each next one: 0.25,
+	// 0.5, 1, 2 and 4 s, about 8 s in all, which outlasts the server's timeout (5 s by
+	// default) of a connection that vanished without a disconnect: until then the server
+	// ignores a new connection request from the same player.
+	reconnectBackoff = 250 * time.Millisecond
+)
+
 // play joins a match and runs it until it ends, then returns to the lobby screen (the
-// results stay on screen until LeaveMatch).
+// results stay on screen until LeaveMatch). When the game connection drops before the match
+// ends it gets a fresh token from the lobby and joins again (reconnectAttempts, with
+// backoff); a connection that was welcomed resets the count.
 func (s *Session) play(mf lobbyclient.MatchFound) {
-	ctx, cancel := context.WithTimeout(s.ctx, 15*time.Second)
+	ctx, cancel := context.WithCancel(s.ctx)
+	defer cancel()
+	s.mu.Lock()
+	if s.stopPlay != nil {
+		s.stopPlay() // the loop of an earlier match: this one replaces it
+	}
+	s.playGen++
+	gen := s.playGen
+	s.stopPlay, s.matchID = cancel, mf.MatchID
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		if s.playGen == gen {
+			s.stopPlay = nil
+		}
+		s.mu.Unlock()
+	}()
+	failed, joined := 0, false
+	for {
+		welcomed, err := s.playOnce(ctx, mf)
+		joined = joined || welcomed
+		switch {
+		case ctx.Err() != nil:
+			return // LeaveMatch, Close, or a newer match
+		case err == nil:
+			s.mu.Lock()
+			s.ended = mf.MatchID
+			s.mu.Unlock()
+			s.status("match over", false)
+			if s.cfg.AutoQueue {
+				s.LeaveMatch()
+				s.QuickMatch("")
+			}
+			return
+		case errors.Is(err, ErrDenied), errors.Is(err, ErrTransportMismatch), errors.Is(err, secure.ErrConnectionDenied):
+			s.leftMatch(fmt.Sprintf("cannot join the match: %v", err))
+			return
+		}
+		if welcomed {
+			failed = 0
+		}
+		for {
+			failed++
+			if failed > reconnectAttempts {
+				s.leftMatch(fmt.Sprintf("match connection lost: %v (gave up after %d attempts)", err, reconnectAttempts))
+				return
+			}
+			what := "connection lost"
+			if !joined {
+				what = "cannot join the match"
+			}
+			s.mu.Lock()
+			if s.playGen == gen {
+				s.conn = nil // the renderer shows "joining" meanwhile
+				s.view.Status, s.view.Error = fmt.Sprintf("%s (%v); reconnecting, attempt %d of %d",
+					what, err, failed, reconnectAttempts), true
+			}
+			lc := s.lobby
+			s.mu.Unlock()
+			s.log.Info("client: game connection lost; reconnecting", "match", mf.MatchID, "attempt", failed, "err", err)
+			if !sleepCtx(ctx, reconnectBackoff<<(failed-1)) {
+				return
+			}
+			if lc == nil {
+				err = errors.New("no lobby connection for a new token")
+				continue
+			}
+			rctx, rcancel := context.WithTimeout(ctx, 10*time.Second)
+			next, rerr := lc.Reconnect(rctx, mf.MatchID)
+			rcancel()
+			if ctx.Err() != nil {
+				return
+			}
+			if isNoMatch(rerr) {
+				s.mu.Lock()
+				s.ended = mf.MatchID
+				s.mu.Unlock()
+				s.leftMatch("the match ended while you were away")
+				if s.cfg.AutoQueue {
+					s.QuickMatch("")
+				}
+				return
+			}
+			if rerr != nil {
+				err = rerr
+				continue
+			}
+			mf = next
+			break
+		}
+	}
+}
+
+// playOnce dials the match with mf's token and runs the connection until it ends. It reports
+// whether the server welcomed us.
+func (s *Session) playOnce(ctx context.Context, mf lobbyclient.MatchFound) (welcomed bool, err error) {
+	dctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	dc := s.cfg.Dial
 	dc.Transport = mf.Transport // the server's (udp or kcp); DialGame checks it against Force
-	c, err := DialGame(ctx, mf.Token, dc)
+	c, err := DialGame(dctx, mf.Token, dc)
 	cancel()
 	if err != nil {
-		s.status(fmt.Sprintf("cannot join the match: %v", err), true)
-		return
+		return false, fmt.Errorf("join the match: %w", err)
 	}
 	s.mu.Lock()
+	if ctx.Err() != nil { // left while dialling (LeaveMatch cancels under mu)
+		s.mu.Unlock()
+		c.Close()
+		return false, ctx.Err()
+	}
 	if old := s.conn; old != nil {
 		old.Close()
 	}
@@ -419,21 +653,24 @@ func (s *Session) play(mf lobbyclient.MatchFound) {
 	if s.cfg.Autoplay != nil {
 		input = s.cfg.Autoplay(c)
 	}
-	err = c.Run(s.ctx, nil, input)
+	err = c.Run(ctx, nil, input)
+	_, welcomed = c.Welcome()
+	return welcomed, err
+}
+
+// leftMatch ends a match the session could not (re)join: back to the lobby with why.
+func (s *Session) leftMatch(why string) {
 	s.mu.Lock()
-	left := s.conn != c
-	s.mu.Unlock()
-	switch {
-	case left:
-		// LeaveMatch closed it.
-	case err == nil:
-		s.status("match over", false)
-		if s.cfg.AutoQueue {
-			s.LeaveMatch()
-			s.QuickMatch("")
-		}
-	case errors.Is(err, context.Canceled):
-	default:
-		s.status(fmt.Sprintf("match connection lost: %v", err), true)
+	defer s.mu.Unlock()
+	if s.ctx.Err() != nil {
+		return // closing
 	}
+	s.conn = nil
+	if s.view.Stage == StageMatch {
+		s.view.Stage = StageLobby
+		if s.lobby == nil {
+			s.view.Stage = StageOffline
+		}
+	}
+	s.view.Status, s.view.Error = why, true
 }

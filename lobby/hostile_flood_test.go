@@ -263,9 +263,6 @@ func TestHostileLobbyFlood(t *testing.T) {
 		ks := sum.Kinds[k]
 		total += ks.Conns
 		assert.Equal(t, ks.Conns, ks.Closed, "%s: every connection closed by the lobby", k)
-		if k == flood.Storm {
-			continue // see TestHostileLobbyIdlePlayerGetsCode
-		}
 		assert.Equal(t, ks.Conns, ks.ClosedWithCode, "%s: every connection told why", k)
 	}
 	assert.Equal(t, uint64(conns+storms), total, "every hostile connection was accepted")

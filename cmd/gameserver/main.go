@@ -8,11 +8,9 @@ package main
 
 import (
 	"context"
-	"encoding/hex"
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"os/signal"
 	"strings"
@@ -22,7 +20,6 @@ import (
 	"github.com/skirmish-go/skirmish/cmd/internal/stack"
 	"github.com/skirmish-go/skirmish/gameserver"
 	"github.com/skirmish-go/skirmish/netcode/kcp"
-	"github.com/skirmish-go/skirmish/netcode/secure"
 )
 
 func main() {
@@ -83,24 +80,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	var handler slog.Handler = slog.NewTextHandler(stderr, nil)
-	if o.logJSON {
-		handler = slog.NewJSONHandler(stderr, nil)
+	log, err := stack.NewLogger(stderr, o.logJSON, "")
+	if err != nil {
+		return err
 	}
-	log := slog.New(handler)
-
-	keyHex := o.key
-	if keyHex == "" {
-		keyHex = getenv("SKIRMISH_KEY")
+	key, generated, err := stack.LoadKey(o.key, getenv)
+	if err != nil {
+		return err
 	}
-	var key secure.Key
-	if keyHex == "" {
-		if key, err = secure.GenerateKey(); err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "no -key or SKIRMISH_KEY: generated key %s\n", hex.EncodeToString(key[:]))
-	} else if key, err = secure.ParseKey(keyHex); err != nil {
-		return fmt.Errorf("key: %w", err)
+	if generated {
+		fmt.Fprintf(stdout, "no -key or SKIRMISH_KEY: generated key %s\n", key)
 	}
 
 	var lobbies []string

@@ -16,19 +16,16 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
-	"runtime/pprof"
 	"syscall"
 	"time"
 
 	"github.com/skirmish-go/skirmish/cmd/internal/stack"
 	"github.com/skirmish-go/skirmish/gameserver"
 	"github.com/skirmish-go/skirmish/netcode/kcp"
-	"github.com/skirmish-go/skirmish/netcode/secure"
 )
 
 func main() {
@@ -94,43 +91,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(o.logLevel)); err != nil {
+	log, err := stack.NewLogger(stderr, o.logJSON, o.logLevel)
+	if err != nil {
 		return fmt.Errorf("-log-level: %w", err)
 	}
-	hopts := &slog.HandlerOptions{Level: level}
-	var handler slog.Handler = slog.NewTextHandler(stderr, hopts)
-	if o.logJSON {
-		handler = slog.NewJSONHandler(stderr, hopts)
-	}
-	log := slog.New(handler)
-
-	keyHex := o.key
-	if keyHex == "" {
-		keyHex = getenv("SKIRMISH_KEY")
-	}
-	var key secure.Key
-	if keyHex == "" {
-		if key, err = secure.GenerateKey(); err != nil {
-			return err
-		}
-	} else if key, err = secure.ParseKey(keyHex); err != nil {
-		return fmt.Errorf("key: %w", err)
-	}
-
-	if o.cpuProfile != "" {
-		f, err := os.Create(o.cpuProfile)
-		if err != nil {
-			return fmt.Errorf("-cpuprofile: %w", err)
-		}
-		if err := pprof.StartCPUProfile(f); err != nil {
-			f.Close()
-			return fmt.Errorf("-cpuprofile: %w", err)
-		}
-		defer func() {
-			pprof.StopCPUProfile()
-			f.Close()
-		}()
+	key, _, err := stack.LoadKey(o.key, getenv)
+	if err != nil {
+		return err
 	}
 
 	lob, err := stack.StartLobby(stack.LobbyOptions{
