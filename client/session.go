@@ -260,7 +260,7 @@ func (s *Session) requestOrRejoin(ctx context.Context, lc *lobbyclient.Client, f
 		if id == "" {
 			id = s.matchID
 		}
-		over := id == s.ended
+		over := id != "" && id == s.ended
 		s.mu.Unlock()
 		if over && try < endedMatchRetries {
 			if !sleepCtx(ctx, endedMatchWait) {
@@ -564,7 +564,7 @@ func (s *Session) play(mf lobbyclient.MatchFound) {
 			}
 			return
 		case errors.Is(err, ErrDenied), errors.Is(err, ErrTransportMismatch), errors.Is(err, secure.ErrConnectionDenied):
-			s.leftMatch(fmt.Sprintf("cannot join the match: %v", err))
+			s.leftMatch(gen, fmt.Sprintf("cannot join the match: %v", err))
 			return
 		}
 		if welcomed {
@@ -573,7 +573,7 @@ func (s *Session) play(mf lobbyclient.MatchFound) {
 		for {
 			failed++
 			if failed > reconnectAttempts {
-				s.leftMatch(fmt.Sprintf("match connection lost: %v (gave up after %d attempts)", err, reconnectAttempts))
+				s.leftMatch(gen, fmt.Sprintf("match connection lost: %v (gave up after %d attempts)", err, reconnectAttempts))
 				return
 			}
 			what := "connection lost"
@@ -606,7 +606,7 @@ func (s *Session) play(mf lobbyclient.MatchFound) {
 				s.mu.Lock()
 				s.ended = mf.MatchID
 				s.mu.Unlock()
-				s.leftMatch("the match ended while you were away")
+				s.leftMatch(gen, "the match ended while you were away")
 				if s.cfg.AutoQueue {
 					s.QuickMatch("")
 				}
@@ -658,12 +658,13 @@ func (s *Session) playOnce(ctx context.Context, mf lobbyclient.MatchFound) (welc
 	return welcomed, err
 }
 
-// leftMatch ends a match the session could not (re)join: back to the lobby with why.
-func (s *Session) leftMatch(why string) {
+// leftMatch ends the match of play loop gen, which could not (re)join it: back to the lobby
+// with why.
+func (s *Session) leftMatch(gen uint64, why string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.ctx.Err() != nil {
-		return // closing
+	if s.ctx.Err() != nil || s.playGen != gen {
+		return // closing, or a newer match took over
 	}
 	s.conn = nil
 	if s.view.Stage == StageMatch {
