@@ -1,8 +1,6 @@
 package client
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -13,12 +11,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/skirmish-go/skirmish/gameserver"
-	"github.com/skirmish-go/skirmish/gameserver/arena"
-	"github.com/skirmish-go/skirmish/gameserver/lobbylink"
 	"github.com/skirmish-go/skirmish/lobby"
-	"github.com/skirmish-go/skirmish/lobby/tokens"
-	"github.com/skirmish-go/skirmish/netcode/secure"
+	"github.com/skirmish-go/skirmish/lobby/lobbytest"
 )
 
 // tokenTimeout is the connection timeout written into the test lobby's connect tokens: a
@@ -31,59 +25,11 @@ const tokenTimeout = 2
 // when the test ends.
 func startLobbyAndServer(t *testing.T) string {
 	t.Helper()
-	key, err := secure.GenerateKey()
-	require.NoError(t, err)
-	quiet := slog.New(slog.DiscardHandler)
-
-	lb := lobby.New(lobby.Config{
-		Key: key, SealToken: tokens.Sealer(key, tokens.ProtocolID, 0, tokenTimeout), Logger: quiet,
-		Modes:         map[string]lobby.Mode{"ffa": {MinPlayers: 1, MaxPlayers: 4, FillTimeout: 100 * time.Millisecond}},
-		MatchInterval: 50 * time.Millisecond,
-	})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	lobbyDone := make(chan error, 1)
-	go func() { lobbyDone <- lb.Serve(ln) }()
-
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	require.NoError(t, err)
-	public := pc.LocalAddr().(*net.UDPAddr).AddrPort()
-	gs, err := gameserver.New(pc, gameserver.Config{Game: arena.Factory(60), Key: key, PublicAddr: public,
-		Logger: quiet, Capacity: 16, EmptyTimeout: 30 * time.Second})
-	require.NoError(t, err)
-	gsDone := make(chan error, 1)
-	go func() { gsDone <- gs.Serve() }()
-
-	registered := make(chan struct{})
-	var once sync.Once
-	link := lobbylink.New(lobbylink.Config{Lobbies: []string{ln.Addr().String()}, Key: key, Name: "gs-session-test",
-		Addr: public.String(), Capacity: 16, Logger: quiet,
-		OnRegistered: func(string) { once.Do(func() { close(registered) }) }})
-	linkCtx, stopLink := context.WithCancel(context.Background())
-	linkDone := make(chan struct{})
-	go func() {
-		defer close(linkDone)
-		link.Run(linkCtx)
-	}()
-	t.Cleanup(func() {
-		stopLink()
-		link.Close()
-		<-linkDone
-		gs.Close()
-		<-gsDone
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		lb.Shutdown(ctx)
-		if err := <-lobbyDone; !errors.Is(err, lobby.ErrServerClosed) {
-			t.Errorf("lobby serve: %v", err)
-		}
-	})
-	select {
-	case <-registered:
-	case <-time.After(10 * time.Second):
-		t.Fatal("game server did not register with the lobby")
-	}
-	return ln.Addr().String()
+	return lobbytest.StartStack(t, lobbytest.Options{
+		Modes:        map[string]lobby.Mode{"ffa": {MinPlayers: 1, MaxPlayers: 4, FillTimeout: 100 * time.Millisecond}},
+		TokenTimeout: tokenTimeout,
+		Capacity:     16,
+	}).LobbyAddr
 }
 
 // socketRecorder hands the session's game sockets to the test, so that it can cut one.

@@ -8,9 +8,6 @@ package gameserver_test
 import (
 	"context"
 	"encoding/binary"
-	"errors"
-	"log/slog"
-	"net"
 	"net/http/httptest"
 	"net/netip"
 	"strings"
@@ -24,11 +21,9 @@ import (
 	"github.com/skirmish-go/skirmish/client/bot"
 	"github.com/skirmish-go/skirmish/client/flood"
 	"github.com/skirmish-go/skirmish/gameserver"
-	"github.com/skirmish-go/skirmish/gameserver/arena"
-	"github.com/skirmish-go/skirmish/gameserver/lobbylink"
 	"github.com/skirmish-go/skirmish/gameserver/wire"
 	"github.com/skirmish-go/skirmish/lobby"
-	"github.com/skirmish-go/skirmish/lobby/tokens"
+	"github.com/skirmish-go/skirmish/lobby/lobbytest"
 	"github.com/skirmish-go/skirmish/netcode/secure"
 )
 
@@ -42,58 +37,10 @@ type hostileStack struct {
 
 func startHostileStack(t *testing.T) *hostileStack {
 	t.Helper()
-	key, err := secure.GenerateKey()
-	require.NoError(t, err)
-	quiet := slog.New(slog.DiscardHandler)
-	lb := lobby.New(lobby.Config{
-		Key: key, SealToken: tokens.Sealer(key, tokens.ProtocolID, 0, 0), Logger: quiet,
-		Modes:         map[string]lobby.Mode{"ffa": {MinPlayers: 2, MaxPlayers: 8, FillTimeout: 500 * time.Millisecond}},
-		MatchInterval: 50 * time.Millisecond,
+	st := lobbytest.StartStack(t, lobbytest.Options{
+		Modes: map[string]lobby.Mode{"ffa": {MinPlayers: 2, MaxPlayers: 8, FillTimeout: 500 * time.Millisecond}},
 	})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	lobbyDone := make(chan error, 1)
-	go func() { lobbyDone <- lb.Serve(ln) }()
-
-	pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
-	require.NoError(t, err)
-	public := pc.LocalAddr().(*net.UDPAddr).AddrPort()
-	gs, err := gameserver.New(pc, gameserver.Config{Game: arena.Factory(60), Key: key, PublicAddr: public, Logger: quiet, Capacity: 64})
-	require.NoError(t, err)
-	gsDone := make(chan error, 1)
-	go func() { gsDone <- gs.Serve() }()
-
-	registered := make(chan struct{})
-	var once sync.Once
-	link := lobbylink.New(lobbylink.Config{Lobbies: []string{ln.Addr().String()}, Key: key, Name: "gs-hostile",
-		Addr: public.String(), Capacity: 64, Logger: quiet,
-		OnRegistered: func(string) { once.Do(func() { close(registered) }) }})
-	linkCtx, stopLink := context.WithCancel(context.Background())
-	linkDone := make(chan struct{})
-	go func() {
-		defer close(linkDone)
-		link.Run(linkCtx)
-	}()
-	t.Cleanup(func() {
-		stopLink()
-		link.Close()
-		<-linkDone
-		require.NoError(t, gs.Close())
-		require.NoError(t, gs.Close())
-		<-gsDone
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		lb.Shutdown(ctx)
-		if err := <-lobbyDone; !errors.Is(err, lobby.ErrServerClosed) {
-			t.Errorf("lobby serve: %v", err)
-		}
-	})
-	select {
-	case <-registered:
-	case <-time.After(10 * time.Second):
-		t.Fatal("game server did not register with the lobby")
-	}
-	return &hostileStack{key: key, lobbyAddr: ln.Addr().String(), gameAddr: public, gs: gs}
+	return &hostileStack{key: st.Key, lobbyAddr: st.LobbyAddr, gameAddr: st.GameAddr, gs: st.Game}
 }
 
 // metricLines returns the game server's Prometheus lines whose names contain any of names.

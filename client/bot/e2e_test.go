@@ -2,12 +2,9 @@ package bot
 
 import (
 	"context"
-	"errors"
 	"log/slog"
-	"net"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,103 +13,39 @@ import (
 
 	"github.com/skirmish-go/skirmish/client"
 	"github.com/skirmish-go/skirmish/gameserver"
-	"github.com/skirmish-go/skirmish/gameserver/arena"
-	"github.com/skirmish-go/skirmish/gameserver/lobbylink"
-	"github.com/skirmish-go/skirmish/lobby"
-	"github.com/skirmish-go/skirmish/lobby/tokens"
-	"github.com/skirmish-go/skirmish/netcode/secure"
+	"github.com/skirmish-go/skirmish/lobby/lobbytest"
 )
 
-// stack is a lobby and one game server in this process, on loopback.
-type stack struct {
-	lobbyAddr string
-	metrics   func() string // the game server's Prometheus text
-	stop      func()
-}
-
-func startStack(t *testing.T) stack {
-	t.Helper()
-	key, err := secure.GenerateKey()
-	require.NoError(t, err)
-	quiet := slog.New(slog.DiscardHandler)
-
-	lb := lobby.New(lobby.Config{
-		Key: key, SealToken: tokens.Sealer(key, tokens.ProtocolID, 0, 0), Logger: quiet,
-		Modes:         map[string]lobby.Mode{"ffa": {MinPlayers: 2, MaxPlayers: 4, FillTimeout: 500 * time.Millisecond}},
-		MatchInterval: 50 * time.Millisecond,
-	})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	lobbyDone := make(chan error, 1)
-	go func() { lobbyDone <- lb.Serve(ln) }()
-
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	require.NoError(t, err)
-	public := pc.LocalAddr().(*net.UDPAddr).AddrPort()
-	gs, err := gameserver.New(pc, gameserver.Config{Game: arena.Factory(60), Key: key, PublicAddr: public, Logger: quiet, Capacity: 64})
-	require.NoError(t, err)
-	gsDone := make(chan error, 1)
-	go func() { gsDone <- gs.Serve() }()
-
-	registered := make(chan struct{})
-	var once sync.Once
-	link := lobbylink.New(lobbylink.Config{Lobbies: []string{ln.Addr().String()}, Key: key, Name: "gs-test",
-		Addr: public.String(), Capacity: 64, Logger: quiet,
-		OnRegistered: func(string) { once.Do(func() { close(registered) }) }})
-	linkCtx, stopLink := context.WithCancel(context.Background())
-	linkDone := make(chan struct{})
-	go func() {
-		defer close(linkDone)
-		link.Run(linkCtx)
-	}()
-	select {
-	case <-registered:
-	case <-time.After(10 * time.Second):
-		t.Fatal("game server did not register with the lobby")
-	}
-	metrics := func() string {
-		rec := httptest.NewRecorder()
-		gs.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
-		var lines []string
-		for _, l := range strings.Split(rec.Body.String(), "\n") {
-			if strings.HasPrefix(l, "skirmish_gameserver_repeated_inputs_total") ||
-				strings.HasPrefix(l, "skirmish_gameserver_dropped_inputs_total") ||
-				strings.HasPrefix(l, "skirmish_gameserver_slipped_ticks_total") {
-				lines = append(lines, l)
-			}
+// gameMetrics returns the game server's Prometheus lines for repeated and dropped inputs and
+// slipped ticks.
+func gameMetrics(gs *gameserver.Server) string {
+	rec := httptest.NewRecorder()
+	gs.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	var lines []string
+	for _, l := range strings.Split(rec.Body.String(), "\n") {
+		if strings.HasPrefix(l, "skirmish_gameserver_repeated_inputs_total") ||
+			strings.HasPrefix(l, "skirmish_gameserver_dropped_inputs_total") ||
+			strings.HasPrefix(l, "skirmish_gameserver_slipped_ticks_total") {
+			lines = append(lines, l)
 		}
-		return strings.Join(lines, "; ")
 	}
-	return stack{lobbyAddr: ln.Addr().String(), metrics: metrics, stop: func() {
-		stopLink()
-		link.Close()
-		<-linkDone
-		gs.Close()
-		<-gsDone
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		lb.Shutdown(ctx)
-		if err := <-lobbyDone; !errors.Is(err, lobby.ErrServerClosed) {
-			t.Errorf("lobby serve: %v", err)
-		}
-	}}
+	return strings.Join(lines, "; ")
 }
 
 // TestBotsThroughLobbyAndGameServer runs four bots through a real lobby (quick match) and a
 // real game server over loopback, with 10 % loss and 20±10 ms on the bots' sockets.
 func TestBotsThroughLobbyAndGameServer(t *testing.T) {
-	st := startStack(t)
-	defer st.stop()
+	st := lobbytest.StartStack(t, lobbytest.Options{})
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
 	sum, err := Run(ctx, Config{
-		Lobby: st.lobbyAddr, N: 4, Duration: 4 * time.Second, Mode: "ffa",
+		Lobby: st.LobbyAddr, N: 4, Duration: 4 * time.Second, Mode: "ffa",
 		Loss: 0.1, Latency: 20 * time.Millisecond, Jitter: 10 * time.Millisecond, Seed: 7,
 		ChatEvery: 500 * time.Millisecond,
 	})
 	require.NoError(t, err)
 	t.Logf("%s", sum.JSON())
-	t.Logf("game server: %s", st.metrics())
+	t.Logf("game server: %s", gameMetrics(st.Game))
 	assert.True(t, sum.OK(), "errors: %v", sum.Errors)
 	assert.Equal(t, 4, sum.Matched)
 	assert.Zero(t, sum.Disconnects)
@@ -131,18 +64,17 @@ func TestBotsThroughLobbyAndGameServer(t *testing.T) {
 // connects to the lobby, queues automatically, joins the match with a bot and plays it with
 // the brain; its Scene shows both players.
 func TestSessionAutoplayWithBots(t *testing.T) {
-	st := startStack(t)
-	defer st.stop()
+	st := lobbytest.StartStack(t, lobbytest.Options{})
 	s := client.NewSession(client.SessionConfig{AutoQueue: true, Autoplay: Autoplay(1), Logger: slog.New(slog.DiscardHandler)})
 	defer s.Close()
 	require.Nil(t, s.Scene())
-	s.Connect(st.lobbyAddr, "human")
+	s.Connect(st.LobbyAddr, "human")
 
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
 	done := make(chan Summary, 1)
 	go func() {
-		sum, _ := Run(ctx, Config{Lobby: st.lobbyAddr, N: 1, Duration: 3 * time.Second, Mode: "ffa"})
+		sum, _ := Run(ctx, Config{Lobby: st.LobbyAddr, N: 1, Duration: 3 * time.Second, Mode: "ffa"})
 		done <- sum
 	}()
 	require.Eventually(t, func() bool {

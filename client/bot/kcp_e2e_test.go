@@ -2,10 +2,7 @@ package bot
 
 import (
 	"context"
-	"errors"
 	"log/slog"
-	"net"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,69 +11,14 @@ import (
 
 	"github.com/skirmish-go/skirmish/client"
 	"github.com/skirmish-go/skirmish/gameserver"
-	"github.com/skirmish-go/skirmish/gameserver/arena"
-	"github.com/skirmish-go/skirmish/gameserver/lobbylink"
-	"github.com/skirmish-go/skirmish/lobby"
-	"github.com/skirmish-go/skirmish/lobby/tokens"
-	"github.com/skirmish-go/skirmish/netcode/secure"
+	"github.com/skirmish-go/skirmish/lobby/lobbytest"
 )
 
 // startKCPStack is a lobby and one game server whose game port speaks KCP, registered with
 // the lobby as "kcp" (so match_found announces it), on loopback.
 func startKCPStack(t *testing.T) (lobbyAddr string) {
 	t.Helper()
-	key, err := secure.GenerateKey()
-	require.NoError(t, err)
-	quiet := slog.New(slog.DiscardHandler)
-	lb := lobby.New(lobby.Config{
-		Key: key, SealToken: tokens.Sealer(key, tokens.ProtocolID, 0, 0), Logger: quiet,
-		Modes:         map[string]lobby.Mode{"ffa": {MinPlayers: 2, MaxPlayers: 4, FillTimeout: 500 * time.Millisecond}},
-		MatchInterval: 50 * time.Millisecond,
-	})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	lobbyDone := make(chan error, 1)
-	go func() { lobbyDone <- lb.Serve(ln) }()
-
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	require.NoError(t, err)
-	public := pc.LocalAddr().(*net.UDPAddr).AddrPort()
-	gs, err := gameserver.New(pc, gameserver.Config{Game: arena.Factory(60), Key: key, PublicAddr: public,
-		Logger: quiet, Capacity: 64, Transport: gameserver.TransportKCP})
-	require.NoError(t, err)
-	gsDone := make(chan error, 1)
-	go func() { gsDone <- gs.Serve() }()
-
-	registered := make(chan struct{})
-	var once sync.Once
-	link := lobbylink.New(lobbylink.Config{Lobbies: []string{ln.Addr().String()}, Key: key, Name: "gs-kcp",
-		Addr: public.String(), Transport: gameserver.TransportKCP, Capacity: 64, Logger: quiet,
-		OnRegistered: func(string) { once.Do(func() { close(registered) }) }})
-	linkCtx, stopLink := context.WithCancel(context.Background())
-	linkDone := make(chan struct{})
-	go func() {
-		defer close(linkDone)
-		link.Run(linkCtx)
-	}()
-	select {
-	case <-registered:
-	case <-time.After(10 * time.Second):
-		t.Fatal("game server did not register with the lobby")
-	}
-	t.Cleanup(func() {
-		stopLink()
-		link.Close()
-		<-linkDone
-		gs.Close()
-		<-gsDone
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		lb.Shutdown(ctx)
-		if err := <-lobbyDone; !errors.Is(err, lobby.ErrServerClosed) {
-			t.Errorf("lobby serve: %v", err)
-		}
-	})
-	return ln.Addr().String()
+	return lobbytest.StartStack(t, lobbytest.Options{Transport: gameserver.TransportKCP}).LobbyAddr
 }
 
 // TestBotsOverKCPThroughLobby: four bots that do not name a transport learn "kcp" from the
