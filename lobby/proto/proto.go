@@ -275,6 +275,13 @@ func Decode(line []byte) (Message, error) {
 	if m.Type == "" {
 		return Message{}, ErrNoType
 	}
+	// An empty binary field ("token":"") means the field is absent, as Append writes it: keep
+	// one canonical form so a decoded message equals its re-encoding.
+	for _, b := range []*[]byte{&m.Token, &m.Nonce, &m.MAC} {
+		if len(*b) == 0 {
+			*b = nil
+		}
+	}
 	return m, nil
 }
 
