@@ -112,6 +112,7 @@ type Game struct {
 	frames       int
 	shotDone     bool
 	shotErr      error
+	shotTried    int  // frame of the last action shot that failed the match check
 	queued       bool // AutoQuickMatch sent for this stay in the lobby
 	resultsTicks int  // Updates spent on the results screen
 	runes        []rune
@@ -265,6 +266,21 @@ func (g *Game) Draw(screen *ebiten.Image) {
 		return
 	}
 	switch due, timedOut := g.screenshotDue(g.opt.Now()); {
+	case due && g.opt.ActionShot:
+		// An action shot is a frame that shows the match as CheckMatchScreenshot sees it (two
+		// players clear of effects and of each other); until the timeout, a frame that does
+		// not is passed over and another tried a few frames later. A client that never
+		// reaches a match still saves what it shows at the timeout, with the error.
+		if g.shotTried != 0 && g.frames-g.shotTried < actionShotRetryFrames {
+			return
+		}
+		img := Capture(screen)
+		if CheckMatchScreenshot(img) != nil {
+			g.shotTried = g.frames
+			return
+		}
+		g.shotErr = writePNG(img, g.opt.Screenshot)
+		g.shotDone = true
 	case due:
 		g.shotErr = savePNG(screen, g.opt.Screenshot)
 		g.shotDone = true
@@ -301,9 +317,17 @@ func (g *Game) actionReady(elapsed time.Duration) bool {
 	return g.screen == screenMatch && g.scene != nil && g.cam.PlayersInView(g.scene, 0.12*float64(g.h)) >= 2
 }
 
+// actionShotRetryFrames is how many frames pass before another try at an action shot whose
+// last frame failed the match check (reading the screen back costs a GPU round trip).
+const actionShotRetryFrames = 15
+
 // savePNG writes the screen's pixels to path.
 func savePNG(screen *ebiten.Image, path string) error {
-	img := Capture(screen)
+	return writePNG(Capture(screen), path)
+}
+
+// writePNG writes img to path as PNG.
+func writePNG(img image.Image, path string) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return fmt.Errorf("render: screenshot: %w", err)

@@ -3,7 +3,6 @@ package render
 import (
 	"errors"
 	"flag"
-	"fmt"
 	"image"
 	"image/png"
 	"os"
@@ -125,7 +124,7 @@ func TestScreens(t *testing.T) {
 	for _, name := range []string{"connect", "lobby", "room", "match-1", "match-2", "match-3", "match-4", "match-overlays", "results"} {
 		require.Contains(t, h.shots, name, "frame %s was drawn", name)
 		if *shotDir != "" {
-			require.NoError(t, writePNG(filepath.Join(*shotDir, name+".png"), h.shots[name]))
+			require.NoError(t, writePNG(h.shots[name], filepath.Join(*shotDir, name+".png")))
 		}
 	}
 	// every match frame shows the arena; with the camera on one player, at least one of them
@@ -156,16 +155,4 @@ func TestScreens(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, h.shots["results"].Bounds().Size(), img.Bounds().Size())
 	assert.Equal(t, client.StageMatch, b.Lobby().Stage)
-}
-
-func writePNG(path string, img image.Image) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := png.Encode(f, img); err != nil {
-		f.Close()
-		return fmt.Errorf("encode %s: %w", path, err)
-	}
-	return f.Close()
 }
