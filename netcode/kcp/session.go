@@ -12,6 +12,7 @@ import (
 
 	kcpgo "github.com/xtaci/kcp-go/v5"
 
+	"github.com/skirmish-go/skirmish/netcode"
 	"github.com/skirmish-go/skirmish/netcode/secure"
 )
 
@@ -50,7 +51,7 @@ type Session struct {
 	closing   chan struct{} // closed by Close
 	closeOnce sync.Once
 	closed    chan struct{} // closed when Close has finished
-	rd        deadline
+	rd        netcode.Deadline
 	wdMu      sync.Mutex
 	wd        time.Time
 
@@ -76,7 +77,6 @@ func newSession(raw *kcpgo.UDPSession, br *bufio.Reader, send, recv *sealer, cli
 		peerClosed: make(chan struct{}),
 		closing:    make(chan struct{}),
 		closed:     make(chan struct{}),
-		rd:         makeDeadline(),
 		teardownFn: teardown,
 	}
 	s.lastSendNs.Store(time.Now().UnixNano())
@@ -255,7 +255,7 @@ func (s *Session) Receive() ([]byte, error) {
 			return nil, io.EOF
 		}
 		return nil, fmt.Errorf("kcp: receive: %w", s.err)
-	case <-s.rd.wait():
+	case <-s.rd.Wait():
 		return nil, timeoutError{op: "receive"}
 	}
 }
@@ -269,7 +269,7 @@ func (s *Session) SetDeadline(t time.Time) error {
 // SetReadDeadline sets the deadline for Receive, including a pending one.
 // The zero time means none.
 func (s *Session) SetReadDeadline(t time.Time) error {
-	s.rd.set(t)
+	s.rd.Set(t)
 	return nil
 }
 
@@ -300,7 +300,7 @@ func (s *Session) Close() error {
 		return nil
 	}
 	defer close(s.closed)
-	s.rd.close()
+	s.rd.Stop()
 	linger := time.NewTimer(s.opts.Linger)
 	defer linger.Stop()
 	select {
@@ -464,58 +464,6 @@ func (s *Session) keepAliveLoop(every time.Duration) {
 			}
 		}
 	}
-}
-
-// deadline is a settable deadline whose wait channel closes when it passes
-// (the pattern of net.Pipe's pipeDeadline).
-type deadline struct {
-	mu     sync.Mutex
-	timer  *time.Timer
-	cancel chan struct{} // closed when the deadline passes
-}
-
-func makeDeadline() deadline { return deadline{cancel: make(chan struct{})} }
-
-func (d *deadline) set(t time.Time) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.timer != nil && !d.timer.Stop() {
-		<-d.cancel // the timer fired: wait for it to close cancel
-	}
-	d.timer = nil
-	closed := isClosedChan(d.cancel)
-	if t.IsZero() {
-		if closed {
-			d.cancel = make(chan struct{})
-		}
-		return
-	}
-	if dur := time.Until(t); dur > 0 {
-		if closed {
-			d.cancel = make(chan struct{})
-		}
-		c := d.cancel
-		d.timer = time.AfterFunc(dur, func() { close(c) })
-		return
-	}
-	if !closed {
-		close(d.cancel)
-	}
-}
-
-// close stops the timer for good (the session is closing).
-func (d *deadline) close() {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.timer != nil {
-		d.timer.Stop()
-	}
-}
-
-func (d *deadline) wait() chan struct{} {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.cancel
 }
 
 func isClosedChan(c <-chan struct{}) bool {

@@ -6,6 +6,8 @@ import (
 	"net"
 	"sync"
 	"time"
+
+	"github.com/skirmish-go/skirmish/netcode"
 )
 
 // Impairment describes what one direction of a simulated link does to the
@@ -214,7 +216,7 @@ type Conn struct {
 	quit     chan struct{}
 	readDone chan struct{} // the pump stopped; readErr says why
 	readErr  error
-	rd, wd   *deadline
+	rd, wd   *netcode.Deadline
 
 	closeOnce sync.Once
 	wg        sync.WaitGroup
@@ -237,8 +239,8 @@ func Wrap(conn net.PacketConn, cfg Config) *Conn {
 		ready:    make(chan datagram, qlen),
 		quit:     make(chan struct{}),
 		readDone: make(chan struct{}),
-		rd:       newDeadline(),
-		wd:       newDeadline(),
+		rd:       new(netcode.Deadline),
+		wd:       new(netcode.Deadline),
 	}
 	// One independent PCG stream per direction, so the decisions of one
 	// direction do not depend on how its datagrams interleave with the
@@ -448,7 +450,7 @@ func (c *Conn) ReadFrom(b []byte) (int, net.Addr, error) {
 		return copy(b, d.data), d.addr, nil
 	case <-c.quit:
 		return 0, nil, opError("read", c.LocalAddr(), nil, net.ErrClosed)
-	case <-c.rd.wait():
+	case <-c.rd.Wait():
 		return 0, nil, opError("read", c.LocalAddr(), nil, errTimeout)
 	case <-c.readDone:
 		select {
@@ -469,7 +471,7 @@ func (c *Conn) WriteTo(b []byte, addr net.Addr) (int, error) {
 		return 0, opError("write", c.LocalAddr(), addr, net.ErrClosed)
 	default:
 	}
-	if isClosed(c.wd.wait()) {
+	if c.wd.Exceeded() {
 		return 0, opError("write", c.LocalAddr(), addr, errTimeout)
 	}
 	data := append([]byte(nil), b...)
@@ -497,8 +499,8 @@ func (c *Conn) Close() error {
 		close(c.quit)
 		err = c.inner.Close()
 		c.wg.Wait()
-		c.rd.stop()
-		c.wd.stop()
+		c.rd.Stop()
+		c.wd.Stop()
 		c.mu.Lock()
 		c.pending = nil
 		c.mu.Unlock()
@@ -511,17 +513,17 @@ func (c *Conn) LocalAddr() net.Addr { return c.inner.LocalAddr() }
 
 // SetDeadline sets the read and write deadlines.
 func (c *Conn) SetDeadline(t time.Time) error {
-	c.rd.set(t)
-	c.wd.set(t)
+	c.rd.Set(t)
+	c.wd.Set(t)
 	return nil
 }
 
 // SetReadDeadline makes ReadFrom calls after t (and blocked ones) fail
 // with an error wrapping os.ErrDeadlineExceeded.
-func (c *Conn) SetReadDeadline(t time.Time) error { c.rd.set(t); return nil }
+func (c *Conn) SetReadDeadline(t time.Time) error { c.rd.Set(t); return nil }
 
 // SetWriteDeadline makes WriteTo calls after t fail with an error wrapping
 // os.ErrDeadlineExceeded. Datagrams already accepted are still delivered.
-func (c *Conn) SetWriteDeadline(t time.Time) error { c.wd.set(t); return nil }
+func (c *Conn) SetWriteDeadline(t time.Time) error { c.wd.Set(t); return nil }
 
 var _ net.PacketConn = (*Conn)(nil)

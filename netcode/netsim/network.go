@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/skirmish-go/skirmish/netcode"
 )
 
 // MaxDatagramSize is the largest payload a [Network] conn accepts, the
@@ -107,8 +109,8 @@ func (n *Network) Listen(addr string) (net.PacketConn, error) {
 		laddr:  net.UDPAddrFromAddrPort(ap),
 		queue:  make(chan memPacket, n.queueLen),
 		closed: make(chan struct{}),
-		rd:     newDeadline(),
-		wd:     newDeadline(),
+		rd:     new(netcode.Deadline),
+		wd:     new(netcode.Deadline),
 	}
 	n.conns[ap] = c
 	return c, nil
@@ -191,7 +193,7 @@ type MemConn struct {
 	queue     chan memPacket
 	closed    chan struct{}
 	closeOnce sync.Once
-	rd, wd    *deadline
+	rd, wd    *netcode.Deadline
 	dropped   atomic.Uint64
 }
 
@@ -207,7 +209,7 @@ func (c *MemConn) ReadFrom(b []byte) (int, net.Addr, error) {
 		return copy(b, p.data), p.from, nil
 	case <-c.closed:
 		return 0, nil, opError("read", c.laddr, nil, net.ErrClosed)
-	case <-c.rd.wait():
+	case <-c.rd.Wait():
 		return 0, nil, opError("read", c.laddr, nil, errTimeout)
 	}
 }
@@ -219,7 +221,7 @@ func (c *MemConn) WriteTo(b []byte, addr net.Addr) (int, error) {
 		return 0, opError("write", c.laddr, addr, net.ErrClosed)
 	default:
 	}
-	if isClosed(c.wd.wait()) {
+	if c.wd.Exceeded() {
 		return 0, opError("write", c.laddr, addr, errTimeout)
 	}
 	if len(b) > MaxDatagramSize {
@@ -252,8 +254,8 @@ func (c *MemConn) Close() error {
 	c.closeOnce.Do(func() {
 		c.net.remove(c)
 		close(c.closed)
-		c.rd.stop()
-		c.wd.stop()
+		c.rd.Stop()
+		c.wd.Stop()
 	})
 	return nil
 }
@@ -263,16 +265,16 @@ func (c *MemConn) LocalAddr() net.Addr { return c.laddr }
 
 // SetDeadline sets the read and write deadlines.
 func (c *MemConn) SetDeadline(t time.Time) error {
-	c.rd.set(t)
-	c.wd.set(t)
+	c.rd.Set(t)
+	c.wd.Set(t)
 	return nil
 }
 
 // SetReadDeadline implements net.PacketConn.
-func (c *MemConn) SetReadDeadline(t time.Time) error { c.rd.set(t); return nil }
+func (c *MemConn) SetReadDeadline(t time.Time) error { c.rd.Set(t); return nil }
 
 // SetWriteDeadline implements net.PacketConn. Writes never block, so a
 // write deadline only makes writes after it fail with a timeout.
-func (c *MemConn) SetWriteDeadline(t time.Time) error { c.wd.set(t); return nil }
+func (c *MemConn) SetWriteDeadline(t time.Time) error { c.wd.Set(t); return nil }
 
 var _ net.PacketConn = (*MemConn)(nil)
