@@ -32,22 +32,17 @@ func (s *Schema) AppendDelta(dst []byte, baseline, cur *Snapshot) ([]byte, error
 			return dst, fmt.Errorf("baseline: %w", err)
 		}
 		dt = cur.Tick - baseline.Tick
-		if dt > 0xffff {
+		if dt > MaxBaselineAge {
 			return dst, fmt.Errorf("%w: baseline tick %d is %d ticks before %d", ErrInvalid, baseline.Tick, dt, cur.Tick)
 		}
+	}
+	dst = appendHeader(dst, cur.Tick, dt, baseline != nil)
+	if s.Codec != nil {
+		return s.Codec.AppendBody(dst, baseline, cur)
 	}
 	var tabs [MaxKinds]kindTable
 	for k := range s.Kinds {
 		tabs[k].fill(&s.Kinds[k])
-	}
-	flags := byte(ProtocolVersion << 4)
-	if baseline != nil {
-		flags |= flagBaseline
-	}
-	dst = append(dst, flags)
-	dst = binary.LittleEndian.AppendUint32(dst, cur.Tick)
-	if baseline != nil {
-		dst = binary.LittleEndian.AppendUint16(dst, uint16(dt))
 	}
 	w := bitAcc{w: netcode.NewBitWriter(dst)}
 	var prevMask [MaxKinds]uint16
@@ -313,22 +308,65 @@ func (s *Schema) check(snap *Snapshot) error {
 	return nil
 }
 
+// appendHeader appends the byte-aligned header: version and flags, the tick and, with a
+// baseline, how many ticks before it the baseline is.
+func appendHeader(dst []byte, tick, dt uint32, hasBaseline bool) []byte {
+	flags := byte(ProtocolVersion << 4)
+	if hasBaseline {
+		flags |= flagBaseline
+	}
+	dst = append(dst, flags)
+	dst = binary.AppendUvarint(dst, uint64(tick))
+	if hasBaseline {
+		dst = binary.AppendUvarint(dst, uint64(dt))
+	}
+	return dst
+}
+
 // PeekTicks reads the tick of an encoded snapshot and the tick of the baseline it needs.
 func PeekTicks(b []byte) (tick, baselineTick uint32, hasBaseline bool, err error) {
-	if len(b) < headerBytes {
-		return 0, 0, false, io.ErrUnexpectedEOF
+	tick, baselineTick, hasBaseline, _, err = parseHeader(b)
+	return tick, baselineTick, hasBaseline, err
+}
+
+// parseHeader reads the header and returns its length too.
+func parseHeader(b []byte) (tick, baselineTick uint32, hasBaseline bool, n int, err error) {
+	if len(b) < 2 {
+		return 0, 0, false, 0, io.ErrUnexpectedEOF
 	}
 	if b[0]>>4 != ProtocolVersion || b[0]&0x0f&^flagBaseline != 0 {
-		return 0, 0, false, fmt.Errorf("%w: version/flags byte %#x", ErrMalformed, b[0])
+		return 0, 0, false, 0, fmt.Errorf("%w: version/flags byte %#x", ErrMalformed, b[0])
 	}
-	tick = binary.LittleEndian.Uint32(b[1:])
+	t, m := binary.Uvarint(b[1:])
+	if m == 0 {
+		return 0, 0, false, 0, io.ErrUnexpectedEOF
+	}
+	if m < 0 || t > 0xffffffff || m != uvarintLen(t) {
+		return 0, 0, false, 0, fmt.Errorf("%w: tick", ErrMalformed)
+	}
+	n = 1 + m
 	if b[0]&flagBaseline == 0 {
-		return tick, 0, false, nil
+		return uint32(t), 0, false, n, nil
 	}
-	if len(b) < headerBytes+baseBytes {
-		return 0, 0, false, io.ErrUnexpectedEOF
+	dt, m := binary.Uvarint(b[n:])
+	if m == 0 {
+		return 0, 0, false, 0, io.ErrUnexpectedEOF
 	}
-	return tick, tick - uint32(binary.LittleEndian.Uint16(b[headerBytes:])), true, nil
+	if m < 0 || dt > MaxBaselineAge || m != uvarintLen(dt) {
+		return 0, 0, false, 0, fmt.Errorf("%w: baseline distance", ErrMalformed)
+	}
+	return uint32(t), uint32(t) - uint32(dt), true, n + m, nil
+}
+
+// uvarintLen is the length of v's shortest varint; a longer encoding is refused, so every
+// header has one encoding.
+func uvarintLen(v uint64) int {
+	n := 1
+	for v >= 0x80 {
+		v >>= 7
+		n++
+	}
+	return n
 }
 
 // ParseDelta decodes b, made by AppendDelta against baseline (which must be the snapshot of
@@ -338,17 +376,15 @@ func PeekTicks(b []byte) (tick, baselineTick uint32, hasBaseline bool, err error
 // 65535, more than MaxEntities entities, short or over-long input. On error out is
 // unspecified.
 func (s *Schema) ParseDelta(b []byte, baseline *Snapshot, out *Snapshot) error {
-	tick, baseTick, hasBase, err := PeekTicks(b)
+	tick, baseTick, hasBase, n, err := parseHeader(b)
 	if err != nil {
 		return fmt.Errorf("snapshot: parse delta: %w", err)
 	}
 	if err := s.Validate(); err != nil {
 		return err
 	}
-	n := headerBytes
 	var bl []Entity
 	if hasBase {
-		n += baseBytes
 		if baseline == nil || baseline.Tick != baseTick {
 			return fmt.Errorf("%w: tick %d", ErrBaselineMismatch, baseTick)
 		}
@@ -364,6 +400,13 @@ func (s *Schema) ParseDelta(b []byte, baseline *Snapshot, out *Snapshot) error {
 	dt := tick - baseTick
 	out.Tick = tick
 	out.Entities = out.Entities[:0]
+	if s.Codec != nil {
+		var base *Snapshot
+		if hasBase {
+			base = baseline
+		}
+		return s.Codec.ParseBody(b[n:], base, out)
+	}
 	r := netcode.NewBitReader(b[n:])
 	var prevMask [MaxKinds]uint16
 	for i := range prevMask {

@@ -160,7 +160,7 @@ func TestDeltaEmptyAndIdentical(t *testing.T) {
 	}
 	b, err := s.AppendDelta(nil, base, cur)
 	require.NoError(t, err)
-	require.LessOrEqual(t, len(b), headerBytes+baseBytes+len(base.Entities)*2/8+2)
+	require.LessOrEqual(t, len(b), 1+3+1+len(base.Entities)*2/8+2)
 	var out Snapshot
 	require.NoError(t, s.ParseDelta(b, base, &out))
 	requireSame(t, cur, &out)
@@ -210,14 +210,17 @@ func TestParseDeltaRejects(t *testing.T) {
 	require.ErrorIs(t, s.ParseDelta(b, nil, &out), ErrBaselineMismatch)
 	require.ErrorIs(t, s.ParseDelta(b, &Snapshot{Tick: 11}, &out), ErrBaselineMismatch)
 	require.ErrorIs(t, s.ParseDelta(b, base, base), ErrInvalid, "out aliasing the baseline")
-	bad := append([]byte{0x21}, b[1:]...)
+	bad := append([]byte{(ProtocolVersion+1)<<4 | flagBaseline}, b[1:]...)
 	require.ErrorIs(t, s.ParseDelta(bad, base, &out), ErrMalformed, "version")
+	// The tick is a shortest-form varint: 10 written as 0x8a 0x00 is refused.
+	long := append([]byte{b[0], 0x8a, 0x00}, b[2:]...)
+	require.ErrorIs(t, s.ParseDelta(long, base, &out), ErrMalformed, "non-minimal tick")
 	require.ErrorIs(t, s.ParseDelta(append(b[:len(b):len(b)], 0, 0), base, &out), ErrMalformed, "trailing bytes")
 	err = s.ParseDelta(b[:len(b)-2], base, &out)
 	require.Error(t, err)
 
 	// A full snapshot claiming more entities than the limit is refused before allocation.
-	w := []byte{ProtocolVersion << 4, 0, 0, 0, 0}
+	w := []byte{ProtocolVersion << 4, 0}
 	huge := make([]byte, 0, 16)
 	huge = append(huge, w...)
 	huge = append(huge, 0xff, 0xff, 0x01, 0, 0, 0, 0) // gamma with a 16+ bit count

@@ -19,8 +19,9 @@
 // significant bit first, the last byte padded with zero bits):
 //
 //	byte 0     ProtocolVersion<<4 | flags (bit 0: has baseline)
-//	bytes 1-4  tick, uint32 little endian
-//	bytes 5-6  tick - baseline tick, uint16 little endian (only with a baseline)
+//	varint     tick (encoding/binary's unsigned varint, shortest form: 3 bytes below
+//	           2^21 ticks, 9.7 hours at 60 Hz)
+//	varint     tick - baseline tick, ≤ MaxBaselineAge (only with a baseline; 1 byte below 128)
 //	bits       for each baseline entity, in ID order:
 //	             0                unchanged (every field equals its prediction)
 //	             1 1              removed (gone, or its ID now has another kind)
@@ -39,7 +40,10 @@
 // The gamma code of v writes n-1 one bits, a zero and the low n-1 bits of v+1 (n its bit
 // length): 0 costs one bit, so an unchanged world costs one bit per entity.
 //
-// A full snapshot (no baseline) is the header and the creation list alone. Everything a
+// A full snapshot (no baseline) is the header and the creation list alone.
+//
+// A [Schema] with a [Codec] keeps the header and replaces the bit stream after it with the
+// game's own (gameserver/walkers codes walkers against the straight line each is walking). Everything a
 // decoder reads is checked: version, kinds, value ranges, ID order and collisions, at most
 // [MaxEntities] entities (checked against the remaining input before any growth), no
 // trailing bytes. Encoding allocates nothing when the destination has capacity, and

@@ -7,16 +7,17 @@ import (
 )
 
 // ProtocolVersion is the delta layout version, in the high nibble of byte 0. Bump it on
-// every wire-incompatible change.
-const ProtocolVersion = 1
+// every wire-incompatible change. Version 2 writes the tick and the baseline's distance as
+// varints (3 and 1 bytes in a match's first few hours, instead of 4 and 2).
+const ProtocolVersion = 2
 
 // Limits of the codec.
 const (
 	MaxFields   = 12   // fields per entity
 	MaxKinds    = 16   // kinds per schema
 	MaxEntities = 4096 // entities per snapshot; ParseDelta rejects more
-	headerBytes = 5    // version/flags byte and tick
-	baseBytes   = 2    // tick - baseline tick
+	// MaxBaselineAge is the most ticks a baseline may be older than the snapshot.
+	MaxBaselineAge = 0xffff
 )
 
 // Errors. Parse errors wrap ErrMalformed (or io.ErrUnexpectedEOF for short input).
@@ -57,6 +58,25 @@ type KindSpec struct {
 // Schema is the set of entity kinds a game sends. Kind i of an Entity is Kinds[i].
 type Schema struct {
 	Kinds []KindSpec
+	// Codec, if set, encodes the entities in place of the field-by-field delta: for a game
+	// whose entities a client predicts better than "baseline + rate × ticks" (package
+	// gameserver/walkers extrapolates clamped straight lines). The header (version, tick,
+	// baseline) and the [Encoder]'s sharing stay this package's; Kinds still name the fields
+	// for [Schema.AppendJSON].
+	Codec Codec
+}
+
+// Codec is a game's own encoding of a snapshot's entities, after the header. Both methods
+// must allocate nothing once their buffers have grown, and ParseBody must reject bad input
+// with an error (wrapping [ErrMalformed] or io.ErrUnexpectedEOF), never a panic.
+type Codec interface {
+	// AppendBody appends cur's entities as a change from baseline (nil: the whole world).
+	// It validates cur.
+	AppendBody(dst []byte, baseline, cur *Snapshot) ([]byte, error)
+	// ParseBody decodes b, made by AppendBody against baseline (nil for a full snapshot),
+	// into out.Entities (reusing their capacity; out.Tick is already the snapshot's tick).
+	// It must not retain b.
+	ParseBody(b []byte, baseline *Snapshot, out *Snapshot) error
 }
 
 // Snapshot is the world at one tick. Entities are sorted by ID, IDs unique.
