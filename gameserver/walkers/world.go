@@ -8,12 +8,12 @@ import (
 
 // The scene, exactly as the Colyseus peer (../shared/peers/colyseus/server.mjs) has it.
 const (
-	Width     = 1600     // arena width, px
-	Height    = 1200     // arena height, px
-	TickRate  = 60       // simulation ticks per second
-	Speed     = 220.0/60 // px per tick (documentation; the step computes cos(a)·220/60 as the peer does)
-	MaxHP     = 100      // a walker's health at join
-	HitDamage = 20       // health lost on a hit
+	Width     = 1600       // arena width, px
+	Height    = 1200       // arena height, px
+	TickRate  = 60         // simulation ticks per second
+	Speed     = 220.0 / 60 // px per tick (documentation; the step computes cos(a)·220/60 as the peer does)
+	MaxHP     = 100        // a walker's health at join
+	HitDamage = 20         // health lost on a hit
 	// MaxWalkers is the most players a World seats (the mode's maximum).
 	MaxWalkers = 64
 )
