@@ -12,7 +12,7 @@
 //     the first player of a match ID starts the match, later players join it. A second
 //     connection for the same match and slot replaces the first (a reconnect).
 //   - Inside a connection, a netcode.Endpoint carries two channels: unreliable-sequenced for
-//     [wire.Input] (up) and [wire.Snapshot] (down), reliable-ordered for [wire.Welcome],
+//     [wire.Input] or [wire.Ack] (up) and [wire.Snapshot] (down), reliable-ordered for [wire.Welcome],
 //     [wire.Roster], [wire.GameEvent], [wire.Chat] and [wire.MatchEnd].
 //
 // # Threading
@@ -70,6 +70,7 @@
 //	  |<-------- Denied, disconnect ------|  refused (unknown mode, capacity, ...): logged, counted
 //	  |<-------- Welcome, Roster --------|  reliable
 //	  |--- Input (ack tick, inputs) ---->|  unreliable, at the snapshot rate (lossy: every tick)
+//	  |--- or Ack (ack tick) ----------->|  unreliable, 10 Hz, from a client with no input
 //	  |<-- Snapshot (last input, delta) -|  unreliable, SnapshotRate
 //	  |<------ GameEvent, Chat ----------|  reliable
 //	  |<---------- MatchEnd -------------|  reliable, then disconnect after EndGrace

@@ -580,19 +580,34 @@ func (m *match) handlePayload(now time.Time, p inPayload) {
 }
 
 func (m *match) handleInput(c *clientConn, msg []byte) {
+	if len(msg) > 0 && wire.MsgType(msg[0]) == wire.MsgAck {
+		// A client with no input (a watch-only game) acknowledges snapshots alone.
+		a, _, err := wire.ParseAck(msg)
+		if err != nil {
+			m.s.metrics.invalidPackets.Inc()
+			return
+		}
+		m.ack(c, a.AckTick)
+		return
+	}
 	in, _, err := wire.ParseInput(msg)
 	if err != nil {
 		m.s.metrics.invalidPackets.Inc()
 		return
 	}
-	if in.AckTick > c.ackTick && in.AckTick <= m.tick {
-		c.ackTick = in.AckTick
-	}
+	m.ack(c, in.AckTick)
 	if m.state != stateRunning {
 		return
 	}
 	for i, data := range in.Inputs {
 		c.in.add(in.FirstSeq+uint16(i), data, m.tick)
+	}
+}
+
+// ack records that c holds the snapshot of tick, its next delta baseline.
+func (m *match) ack(c *clientConn, tick uint32) {
+	if tick > c.ackTick && tick <= m.tick {
+		c.ackTick = tick
 	}
 }
 

@@ -15,6 +15,8 @@ import (
 //     travel on the unreliable channel, everything else on the reliable one.
 //   - After connecting, the client receives Welcome (its slot, the tick and snapshot rates, the
 //     server tick) and Roster, reliably. Snapshots may arrive before Welcome.
+//   - A game with no input (walkers: players only watch) sends Ack instead of Input: the
+//     newest snapshot tick decoded, at 10 Hz.
 //   - It makes one input per tick and sends an Input message at the snapshot rate (every tick
 //     on a lossy link): AckTick is the newest snapshot tick it has decoded, and Inputs are all
 //     its inputs newer than the last Snapshot.LastInputSeq it saw, oldest first, at most
@@ -33,8 +35,9 @@ import (
 //     MatchEnd ends the match; the server closes the connection a short grace later.
 
 // ProtocolVersion is the version of the in-match messages below. The server sends it in
-// [Welcome]; bump it on every wire-incompatible change.
-const ProtocolVersion = 2
+// [Welcome]; bump it on every wire-incompatible change. Version 3: Snapshot's header shrank
+// to what it must carry, and Ack is new.
+const ProtocolVersion = 3
 
 // MsgType is byte 0 of every in-match message: what the rest of the bytes are.
 type MsgType uint8
@@ -43,6 +46,7 @@ type MsgType uint8
 const (
 	MsgInput     = MsgType(0x01) // client → server, unreliable: snapshot ack + unacknowledged inputs
 	MsgSnapshot  = MsgType(0x02) // server → client, unreliable: last input processed + snapshot delta
+	MsgAck       = MsgType(0x03) // client → server, unreliable: snapshot ack of a client with no input
 	MsgWelcome   = MsgType(0x10) // server → client, reliable: your seat and the match's rates
 	MsgRoster    = MsgType(0x11) // server → client, reliable: who sits where
 	MsgGameEvent = MsgType(0x12) // server → client, reliable: the game's own event bytes
@@ -57,6 +61,8 @@ func (t MsgType) String() string {
 		return "input"
 	case MsgSnapshot:
 		return "snapshot"
+	case MsgAck:
+		return "ack"
 	case MsgWelcome:
 		return "welcome"
 	case MsgRoster:
@@ -213,71 +219,167 @@ func ParseInput(b []byte) (Input, int, error) {
 // (while this client was connected and after its first input arrived) it had to repeat the
 // last input because the next one had not arrived. Their ratio is the exact input delivery.
 //
-// Layout:
+// Layout (version 3: a client that sends no input, as in a watch-only game, pays 2 bytes
+// for this header instead of 16):
 //
 //	0      type (MsgSnapshot)
-//	1      flags: bit 0 = HasInput (an input of this client has been applied)
-//	2-3    last input sequence processed for this client, uint16 LE (0 when !HasInput)
-//	4-7    inputs applied, uint32 LE
-//	8-11   repeated inputs, uint32 LE
-//	12-15  delta length n, uint32 LE, ≤ MaxSnapshotBytes
-//	16…    n bytes of snapshot delta
+//	1      flags: bit 0 = HasInput (an input of this client has been applied),
+//	       bit 1 = the counters follow (set exactly when one of them is not zero)
+//	       with HasInput: last input sequence processed for this client, uint16 LE
+//	       with counters: inputs applied, then repeated inputs, each an unsigned varint
+//	       (encoding/binary, shortest form)
+//	…      the snapshot delta: the rest of the message, ≤ MaxSnapshotBytes
 type Snapshot struct {
 	HasInput       bool
-	LastInputSeq   uint16
+	LastInputSeq   uint16 // 0 unless HasInput
 	InputsApplied  uint32
 	RepeatedInputs uint32
 	Delta          []byte // Parse aliases the message bytes
 }
 
-// snapshotHeaderLen is the size of a Snapshot message without its delta.
-const snapshotHeaderLen = 16
+const (
+	snapFlagInput    = 1 << 0
+	snapFlagCounters = 1 << 1
+)
 
 // Len is the encoded size in bytes.
-func (m *Snapshot) Len() int { return snapshotHeaderLen + len(m.Delta) }
+func (m *Snapshot) Len() int {
+	n := 2 + len(m.Delta)
+	if m.HasInput {
+		n += 2
+	}
+	if m.InputsApplied != 0 || m.RepeatedInputs != 0 {
+		n += uvarintLen(uint64(m.InputsApplied)) + uvarintLen(uint64(m.RepeatedInputs))
+	}
+	return n
+}
 
-// Append encodes m after b.
+// Append encodes m after b. A LastInputSeq without HasInput is not sent (it decodes as 0).
 func (m *Snapshot) Append(b []byte) ([]byte, error) {
 	if len(m.Delta) > MaxSnapshotBytes {
 		return b, fmt.Errorf("wire: snapshot: %d bytes: %w", len(m.Delta), ErrTooLong)
 	}
 	var flags byte
 	if m.HasInput {
-		flags |= 1
+		flags |= snapFlagInput
+	}
+	counters := m.InputsApplied != 0 || m.RepeatedInputs != 0
+	if counters {
+		flags |= snapFlagCounters
 	}
 	b = append(b, byte(MsgSnapshot), flags)
-	b = binary.LittleEndian.AppendUint16(b, m.LastInputSeq)
-	b = binary.LittleEndian.AppendUint32(b, m.InputsApplied)
-	b = binary.LittleEndian.AppendUint32(b, m.RepeatedInputs)
-	b = binary.LittleEndian.AppendUint32(b, uint32(len(m.Delta)))
+	if m.HasInput {
+		b = binary.LittleEndian.AppendUint16(b, m.LastInputSeq)
+	}
+	if counters {
+		b = binary.AppendUvarint(b, uint64(m.InputsApplied))
+		b = binary.AppendUvarint(b, uint64(m.RepeatedInputs))
+	}
 	return append(b, m.Delta...), nil
 }
 
-// ParseSnapshot decodes a Snapshot message. Delta aliases b.
+// ParseSnapshot decodes a Snapshot message: all of b (the delta runs to its end). Delta
+// aliases b.
 func ParseSnapshot(b []byte) (Snapshot, int, error) {
 	var m Snapshot
-	if len(b) < snapshotHeaderLen {
+	if len(b) < 2 {
 		return m, 0, io.ErrUnexpectedEOF
 	}
 	if MsgType(b[0]) != MsgSnapshot {
 		return m, 0, fmt.Errorf("wire: snapshot: type 0x%02x: %w", b[0], ErrWrongType)
 	}
-	if b[1]&^1 != 0 {
-		return m, 0, fmt.Errorf("wire: snapshot: flags 0x%02x: %w", b[1], ErrMalformed)
+	flags := b[1]
+	if flags&^(snapFlagInput|snapFlagCounters) != 0 {
+		return m, 0, fmt.Errorf("wire: snapshot: flags 0x%02x: %w", flags, ErrMalformed)
 	}
-	m.HasInput = b[1]&1 != 0
-	m.LastInputSeq = binary.LittleEndian.Uint16(b[2:4])
-	m.InputsApplied = binary.LittleEndian.Uint32(b[4:8])
-	m.RepeatedInputs = binary.LittleEndian.Uint32(b[8:12])
-	n := binary.LittleEndian.Uint32(b[12:16])
-	if n > MaxSnapshotBytes {
-		return Snapshot{}, 0, fmt.Errorf("wire: snapshot: %d bytes: %w", n, ErrTooLong)
+	off := 2
+	if flags&snapFlagInput != 0 {
+		if len(b) < off+2 {
+			return Snapshot{}, 0, io.ErrUnexpectedEOF
+		}
+		m.HasInput = true
+		m.LastInputSeq = binary.LittleEndian.Uint16(b[off:])
+		off += 2
 	}
-	if uint32(len(b)-snapshotHeaderLen) < n {
-		return Snapshot{}, 0, io.ErrUnexpectedEOF
+	if flags&snapFlagCounters != 0 {
+		for _, v := range []*uint32{&m.InputsApplied, &m.RepeatedInputs} {
+			x, n, err := parseUvarint32(b[off:])
+			if err != nil {
+				return Snapshot{}, 0, fmt.Errorf("wire: snapshot: counter: %w", err)
+			}
+			*v, off = x, off+n
+		}
+		if m.InputsApplied == 0 && m.RepeatedInputs == 0 {
+			return Snapshot{}, 0, fmt.Errorf("wire: snapshot: counters flagged but zero: %w", ErrMalformed)
+		}
 	}
-	m.Delta = b[snapshotHeaderLen : snapshotHeaderLen+n : snapshotHeaderLen+n]
-	return m, snapshotHeaderLen + int(n), nil
+	if len(b)-off > MaxSnapshotBytes {
+		return Snapshot{}, 0, fmt.Errorf("wire: snapshot: %d bytes: %w", len(b)-off, ErrTooLong)
+	}
+	m.Delta = b[off:len(b):len(b)]
+	return m, len(b), nil
+}
+
+// uvarintLen is the length of v as a shortest-form unsigned varint.
+func uvarintLen(v uint64) int {
+	n := 1
+	for v >= 0x80 {
+		v >>= 7
+		n++
+	}
+	return n
+}
+
+// parseUvarint32 reads a shortest-form unsigned varint of at most 32 bits.
+func parseUvarint32(b []byte) (uint32, int, error) {
+	v, n := binary.Uvarint(b)
+	if n == 0 {
+		return 0, 0, io.ErrUnexpectedEOF
+	}
+	if n < 0 || v > 0xffffffff || n != uvarintLen(v) {
+		return 0, 0, ErrMalformed
+	}
+	return uint32(v), n, nil
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ack
+
+// Ack is what a client that sends no input (a watch-only game, such as walkers) sends instead
+// of [Input], on the unreliable channel: the newest snapshot tick it decoded, which the server
+// deltas against. It needs sending no more often than the baselines should advance (clients
+// send it at 10 Hz, replacing netcode.io's keep-alives).
+//
+// Layout:
+//
+//	0      type (MsgAck)
+//	…      ack tick, unsigned varint (encoding/binary, shortest form), ≤ 2^32−1; 0 = none yet
+type Ack struct {
+	AckTick uint32
+}
+
+// Len is the encoded size in bytes.
+func (m *Ack) Len() int { return 1 + uvarintLen(uint64(m.AckTick)) }
+
+// Append encodes m after b.
+func (m *Ack) Append(b []byte) []byte {
+	b = append(b, byte(MsgAck))
+	return binary.AppendUvarint(b, uint64(m.AckTick))
+}
+
+// ParseAck decodes an Ack message.
+func ParseAck(b []byte) (Ack, int, error) {
+	if len(b) < 2 {
+		return Ack{}, 0, io.ErrUnexpectedEOF
+	}
+	if MsgType(b[0]) != MsgAck {
+		return Ack{}, 0, fmt.Errorf("wire: ack: type 0x%02x: %w", b[0], ErrWrongType)
+	}
+	v, n, err := parseUvarint32(b[1:])
+	if err != nil {
+		return Ack{}, 0, fmt.Errorf("wire: ack: tick: %w", err)
+	}
+	return Ack{AckTick: v}, 1 + n, nil
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -2,7 +2,6 @@ package wire
 
 import (
 	"bytes"
-	"encoding/binary"
 	"io"
 	"testing"
 
@@ -34,6 +33,7 @@ func TestRoundTrip(t *testing.T) {
 	chat := Chat{From: 2, Text: "gg"}
 	end := MatchEnd{Result: Result{Reason: "time_limit", Scores: []PlayerScore{{Slot: 1, Name: "bo", Score: 3}}}}
 	den := Denied{Reason: `unknown mode "team"`}
+	ack := Ack{AckTick: 70000}
 
 	type codec struct {
 		name   string
@@ -42,17 +42,21 @@ func TestRoundTrip(t *testing.T) {
 		parse  func([]byte) (any, int, error)
 		want   any
 		len    int
+		// header is set for a message whose last field runs to the end (Snapshot): only
+		// cuts inside its first header bytes are short, and trailing bytes are its own.
+		header int
 	}
 	wrap := func(f func([]byte) ([]byte, error)) func([]byte) ([]byte, error) { return f }
 	cases := []codec{
-		{"input", MsgInput, wrap(in.Append), func(b []byte) (any, int, error) { return ParseInput(b) }, in, in.Len()},
-		{"snapshot", MsgSnapshot, snap.Append, func(b []byte) (any, int, error) { return ParseSnapshot(b) }, snap, snap.Len()},
-		{"welcome", MsgWelcome, wel.Append, func(b []byte) (any, int, error) { return ParseWelcome(b) }, wel, wel.Len()},
-		{"roster", MsgRoster, ros.Append, func(b []byte) (any, int, error) { return ParseRoster(b) }, ros, ros.Len()},
-		{"event", MsgGameEvent, ev.Append, func(b []byte) (any, int, error) { return ParseGameEvent(b) }, ev, ev.Len()},
-		{"chat", MsgChat, chat.Append, func(b []byte) (any, int, error) { return ParseChat(b) }, chat, chat.Len()},
-		{"end", MsgMatchEnd, end.Append, func(b []byte) (any, int, error) { return ParseMatchEnd(b) }, end, -1},
-		{"denied", MsgDenied, den.Append, func(b []byte) (any, int, error) { return ParseDenied(b) }, den, den.Len()},
+		{"input", MsgInput, wrap(in.Append), func(b []byte) (any, int, error) { return ParseInput(b) }, in, in.Len(), 0},
+		{"snapshot", MsgSnapshot, snap.Append, func(b []byte) (any, int, error) { return ParseSnapshot(b) }, snap, snap.Len(), snap.Len() - len(snap.Delta)},
+		{"ack", MsgAck, wrap(func(b []byte) ([]byte, error) { return ack.Append(b), nil }), func(b []byte) (any, int, error) { return ParseAck(b) }, ack, ack.Len(), 0},
+		{"welcome", MsgWelcome, wel.Append, func(b []byte) (any, int, error) { return ParseWelcome(b) }, wel, wel.Len(), 0},
+		{"roster", MsgRoster, ros.Append, func(b []byte) (any, int, error) { return ParseRoster(b) }, ros, ros.Len(), 0},
+		{"event", MsgGameEvent, ev.Append, func(b []byte) (any, int, error) { return ParseGameEvent(b) }, ev, ev.Len(), 0},
+		{"chat", MsgChat, chat.Append, func(b []byte) (any, int, error) { return ParseChat(b) }, chat, chat.Len(), 0},
+		{"end", MsgMatchEnd, end.Append, func(b []byte) (any, int, error) { return ParseMatchEnd(b) }, end, -1, 0},
+		{"denied", MsgDenied, den.Append, func(b []byte) (any, int, error) { return ParseDenied(b) }, den, den.Len(), 0},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -74,9 +78,17 @@ func TestRoundTrip(t *testing.T) {
 			// Trailing bytes are left for the caller.
 			_, n, err = c.parse(append(bytes.Clone(msg), 0xff))
 			require.NoError(t, err)
-			require.Equal(t, len(msg), n)
+			if c.header > 0 {
+				require.Equal(t, len(msg)+1, n)
+			} else {
+				require.Equal(t, len(msg), n)
+			}
 			// Every truncation is io.ErrUnexpectedEOF, never a panic.
-			for i := range len(msg) {
+			cuts := len(msg)
+			if c.header > 0 {
+				cuts = c.header
+			}
+			for i := range cuts {
 				_, _, err := c.parse(msg[:i])
 				require.ErrorIs(t, err, io.ErrUnexpectedEOF, "cut at %d", i)
 			}
@@ -114,14 +126,21 @@ func TestLimits(t *testing.T) {
 	_, _, err = ParseInput(b)
 	require.ErrorIs(t, err, ErrMalformed)
 
-	s := []byte{byte(MsgSnapshot), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}
-	s = binary.LittleEndian.AppendUint32(s, MaxSnapshotBytes+1)
+	s := append([]byte{byte(MsgSnapshot), 0}, make([]byte, MaxSnapshotBytes+1)...)
 	_, _, err = ParseSnapshot(s)
 	require.ErrorIs(t, err, ErrTooLong)
-	_, _, err = ParseSnapshot([]byte{byte(MsgSnapshot), 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0})
-	require.ErrorIs(t, err, ErrMalformed)
-	_, _, err = ParseSnapshot([]byte{byte(MsgSnapshot), 0, 0, 0, 0, 0, 0, 0})
-	require.ErrorIs(t, err, io.ErrUnexpectedEOF, "a version-1 header is short")
+	_, err = (&Snapshot{Delta: s}).Append(nil)
+	require.ErrorIs(t, err, ErrTooLong)
+	_, _, err = ParseSnapshot([]byte{byte(MsgSnapshot), 4, 0, 0})
+	require.ErrorIs(t, err, ErrMalformed, "unknown flag")
+	_, _, err = ParseSnapshot([]byte{byte(MsgSnapshot), snapFlagCounters, 0, 0, 9})
+	require.ErrorIs(t, err, ErrMalformed, "counters flagged but zero")
+	_, _, err = ParseSnapshot([]byte{byte(MsgSnapshot), snapFlagCounters, 0x81, 0x00, 1, 9})
+	require.ErrorIs(t, err, ErrMalformed, "a varint not in shortest form")
+	_, _, err = ParseAck([]byte{byte(MsgAck), 0x80, 0x80, 0x80, 0x80, 0x10})
+	require.ErrorIs(t, err, ErrMalformed, "a tick above 32 bits")
+	// A client with no input pays two bytes of header.
+	require.Equal(t, 2, (&Snapshot{}).Len())
 	_, _, err = ParseDenied([]byte{byte(MsgDenied), MaxReasonBytes + 1})
 	require.ErrorIs(t, err, ErrTooLong)
 	_, _, err = ParseDenied([]byte{byte(MsgDenied), 3, 'a'})
@@ -157,7 +176,10 @@ func fuzzSeeds(f *testing.F) {
 	chat := Chat{Text: "hi"}
 	end := MatchEnd{Result: Result{Reason: "x"}}
 	den := Denied{Reason: "full"}
-	for _, app := range []func([]byte) ([]byte, error){in.Append, snap.Append, wel.Append, ros.Append, ev.Append, chat.Append, end.Append, den.Append} {
+	ack := Ack{AckTick: 300}
+	watch := Snapshot{Delta: []byte{1, 2}}
+	ackApp := func(b []byte) ([]byte, error) { return ack.Append(b), nil }
+	for _, app := range []func([]byte) ([]byte, error){in.Append, snap.Append, wel.Append, ros.Append, ev.Append, chat.Append, end.Append, den.Append, ackApp, watch.Append} {
 		b, err := app(nil)
 		if err != nil {
 			f.Fatal(err)
@@ -190,9 +212,18 @@ func FuzzParseSnapshot(f *testing.F) {
 		}
 		out, err := m.Append(nil)
 		require.NoError(t, err)
-		if m.HasInput || m.LastInputSeq == 0 {
-			require.Equal(t, b[:n], out)
+		require.Equal(t, b[:n], out)
+	})
+}
+
+func FuzzParseAck(f *testing.F) {
+	fuzzSeeds(f)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		m, n, err := ParseAck(b)
+		if err != nil {
+			return
 		}
+		require.Equal(t, b[:n], m.Append(nil))
 	})
 }
 
