@@ -36,7 +36,8 @@ var (
 
 // ConnConfig configures a [Conn]. The zero value is the default.
 type ConnConfig struct {
-	// Rules makes the game's rules from the welcome; default [NewArenaRules].
+	// Rules makes the game's rules from the welcome; default [GameRules] (walkers for its
+	// mode, Arena otherwise).
 	Rules RulesFactory
 	// Interp and Predict tune the interpolation of the world and the prediction of the local
 	// player.
@@ -125,6 +126,12 @@ type Conn struct {
 	// flushNow asks the next Update to flush even without an input packet due (a chat line
 	// was queued).
 	flushNow bool
+	// watch is set for a game with no input (the rules are WatchOnly): Update then sends a
+	// wire.Ack every AckInterval instead of inputs, and flushes when reliable messages
+	// arrived (reliableIn) so their acknowledgement does not wait for the next Ack.
+	watch      bool
+	lastAck    time.Time
+	reliableIn bool
 
 	// input delivery, from the newest snapshot's counters (exact, as counted by the server)
 	inApplied  uint32 // server ticks that simulated a real input of ours
@@ -171,7 +178,7 @@ type Conn struct {
 // NewConn returns a connection over tr, which must already be connected (see [DialGame]).
 func NewConn(tr Transport, cfg ConnConfig) *Conn {
 	if cfg.Rules == nil {
-		cfg.Rules = NewArenaRules
+		cfg.Rules = GameRules
 	}
 	log := cfg.Logger
 	if log == nil {
@@ -209,7 +216,9 @@ func (c *Conn) Update(now time.Time, ctl Controls) {
 	// comparison would turn that jitter into skipped ticks followed by double ones, which the
 	// server sees as a late input (repeated) and then a burst.
 	sent := false
-	if c.welcomed && !now.Before(c.next.Add(-c.tickDur/2)) {
+	if c.welcomed && c.watch {
+		sent = c.watchUpdate(now)
+	} else if c.welcomed && !now.Before(c.next.Add(-c.tickDur/2)) {
 		es := c.ep.Stats()
 		every := c.sendEvery
 		if es.Loss >= lossyLink {
@@ -230,13 +239,42 @@ func (c *Conn) Update(now time.Time, ctl Controls) {
 			sent = c.sendInputs()
 		}
 	}
-	if sent || c.flushNow || !c.welcomed {
-		c.flushNow = false
+	if sent || c.flushNow || !c.welcomed || c.reliableIn {
+		c.flushNow, c.reliableIn = false, false
 		c.flush(now)
 	}
 	c.inMeter.record(now, c.bytesIn())
 	c.outMeter.record(now, c.bytesOut())
 	c.snapMeter.record(now, c.stats.SnapshotsReceived)
+}
+
+// watchUpdate is Update for a game with no input: it measures the state age and, every
+// AckInterval once a snapshot has arrived, queues a wire.Ack of the newest one. It reports
+// whether it queued one.
+func (c *Conn) watchUpdate(now time.Time) bool {
+	if s := c.interp.Sample(now); s.OK {
+		c.stateAge = s.Age + c.ep.Stats().RTT/2
+		c.stateAges.Add(float64(c.stateAge) / float64(time.Millisecond))
+	}
+	if !c.hasSnap || now.Sub(c.lastAck) < AckInterval {
+		return false
+	}
+	c.lastAck = now
+	a := wire.Ack{AckTick: c.newest}
+	c.msgBuf = a.Append(c.msgBuf[:0])
+	if err := c.ep.SendUnreliable(c.msgBuf); err != nil {
+		c.log.Error("client: send ack", "err", err)
+		return false
+	}
+	return true
+}
+
+// WatchOnly reports whether the match's game has no input (its rules are [WatchOnly]): the
+// player only watches, and nothing of [Controls] is sent.
+func (c *Conn) WatchOnly() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.watch
 }
 
 // NextTick returns when the next input tick is due (zero before the first Update).
@@ -339,6 +377,7 @@ func (c *Conn) HandlePayload(now time.Time, p []byte) {
 }
 
 func (c *Conn) handleReliable(now time.Time, msg []byte) {
+	c.reliableIn = c.watch
 	typ, err := wire.PeekType(msg)
 	if err != nil {
 		c.badMessages++
@@ -446,6 +485,9 @@ func (c *Conn) onWelcome(w wire.Welcome) error {
 		return fmt.Errorf("%w: rules for mode %q: %w", ErrProtocol, w.Mode, err)
 	}
 	c.welcome, c.welcomed, c.rules, c.schema = w, true, rules, rules.Schema()
+	wo, ok := rules.(WatchOnly)
+	c.watch = ok && wo.WatchOnly()
+	c.reliableIn = c.watch // acknowledge the welcome at once
 	if w.TickRate > 0 {
 		c.tickDur = time.Second / time.Duration(w.TickRate)
 	}
@@ -468,9 +510,12 @@ func (c *Conn) onWelcome(w wire.Welcome) error {
 
 func (c *Conn) handleUnreliable(now time.Time, msg []byte) {
 	typ, err := wire.PeekType(msg)
-	if err != nil || typ != wire.MsgSnapshot || !c.welcomed {
+	if err != nil || typ != wire.MsgSnapshot {
 		c.badMessages++
 		return
+	}
+	if !c.welcomed {
+		return // before the (reliable) Welcome, which a lossy link may delay: not ours to read yet
 	}
 	m, _, err := wire.ParseSnapshot(msg)
 	if err != nil {

@@ -356,6 +356,9 @@ func runBot(ctx context.Context, cfg *Config, i int, hub *tickHub, dials *pacer,
 	pctx, pcancel := context.WithCancel(ctx)
 	defer pcancel()
 	played, noWelcome := false, false
+	// A watch-only game (walkers) takes no input: the bot neither thinks nor chats, so it
+	// sends only what the protocol needs (acknowledgements).
+	watch := false
 	input := func(now time.Time) client.Controls {
 		if welcomedAt.IsZero() {
 			if _, ok := conn.Welcome(); !ok {
@@ -366,6 +369,7 @@ func runBot(ctx context.Context, cfg *Config, i int, hub *tickHub, dials *pacer,
 				return client.Controls{}
 			}
 			welcomedAt, lastChat = now, now
+			watch = conn.WatchOnly()
 			res.matched = true
 			cnt.queued.Add(-1)
 			cnt.playing.Add(1)
@@ -380,6 +384,9 @@ func runBot(ctx context.Context, cfg *Config, i int, hub *tickHub, dials *pacer,
 			if st := conn.Stats(now); st.RTT > 0 {
 				res.rtts.Add(float64(st.RTT) / float64(time.Millisecond))
 			}
+		}
+		if watch {
+			return client.Controls{}
 		}
 		// No new chat line in the last second, so every line sent can make its round trip.
 		if now.Sub(lastChat) >= cfg.ChatEvery && now.Sub(welcomedAt) < cfg.Duration-time.Second {

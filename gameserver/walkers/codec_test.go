@@ -52,7 +52,7 @@ func TestCodecRoundTrip(t *testing.T) {
 	r.run(100, 2)
 	require.NoError(t, r.w.Join(3))
 	r.w.Leave(0)
-	r.run(1200, 2)
+	r.run(600, 2)
 	var out snapshot.Snapshot
 	for i, cur := range r.snaps {
 		for range 3 {
@@ -90,7 +90,7 @@ func TestCodecSizes(t *testing.T) {
 		want float64 // bytes per delta, upper bound
 	}{{16, 12}, {64, 32}} {
 		r := newRecorder(t, tc.n)
-		r.run(3600, 2)
+		r.run(1800, 2)
 		var total, count int
 		full := 0
 		for i, cur := range r.snaps {

@@ -7,7 +7,7 @@
 // This package is what server and client share, and imports nothing of the server:
 //
 //   - [World] is the rules: Join, Leave, Step, transliterated from the peer's JavaScript in
-//     the same float64 arithmetic (TestWorldMatchesPeerScene checks the first 3000 ticks bit
+//     the same float64 arithmetic (TestWorldMatchesPeerScene checks thousands of ticks bit
 //     for bit against a line-by-line transliteration).
 //   - [Leg] is what clients predict: a walker's straight line since its last turn, quantised
 //     (1/32 px, 2π/4096) and extrapolated with integer arithmetic from a table, so server and

@@ -8,6 +8,7 @@ import (
 
 	"github.com/skirmish-go/skirmish/gameserver"
 	"github.com/skirmish-go/skirmish/gameserver/arena/arenahost"
+	"github.com/skirmish-go/skirmish/gameserver/walkers/walkershost"
 )
 
 // DefaultGame is the game a server hosts without -game.
@@ -16,7 +17,8 @@ const DefaultGame = "arena"
 // Games is every game a Skirmish game server can host, by its -game name: each makes the
 // game's definition (modes and factory) for a server ticking at tickRate.
 var Games = map[string]func(tickRate int) gameserver.GameDef{
-	"arena": arenahost.Def,
+	"arena":   arenahost.Def,
+	"walkers": walkershost.Def,
 }
 
 // GameNames lists the names in Games, sorted.
