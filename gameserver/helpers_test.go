@@ -336,6 +336,7 @@ type headless struct {
 
 	welcome *wire.Welcome
 	roster  wire.Roster
+	rosters int // Roster messages received
 	events  int
 	chats   []wire.Chat
 	end     *wire.MatchEnd
@@ -463,6 +464,7 @@ func (h *headless) receive(now time.Time, payload []byte) error {
 			if h.roster, _, err = wire.ParseRoster(msg); err != nil {
 				return err
 			}
+			h.rosters++
 		case wire.MsgGameEvent:
 			h.events++
 		case wire.MsgChat:

@@ -106,6 +106,11 @@ type match struct {
 	// shared Prometheus counters once per wake rather than once per packet.
 	packetsOut, bytesOut uint64
 
+	// rosterDue says the seats changed since the last Roster broadcast; rosterAt is when the
+	// next may go (see rosterInterval).
+	rosterDue bool
+	rosterAt  time.Time
+
 	hist   history
 	enc    *snapshot.Encoder
 	inputs []PlayerInput
@@ -294,6 +299,7 @@ func (m *match) step(now time.Time, catchingUp bool) {
 	for _, ev := range events {
 		m.sendEvent(ev)
 	}
+	m.sendRosterDue(now)
 	rate, tick := uint64(m.s.cfg.SnapshotRate), uint64(m.s.cfg.Tick)
 	if n := uint64(m.tick); n*rate/tick > (n-1)*rate/tick {
 		m.sendSnapshots()
@@ -506,7 +512,11 @@ func (m *match) connect(now time.Time, ev ctlEvent) {
 	if m.msg, err = w.Append(m.msg[:0]); err == nil {
 		m.sendReliable(c, m.msg)
 	}
-	m.sendRoster()
+	// The newcomer gets the roster now; everyone else with the next broadcast.
+	if m.appendRoster() {
+		m.sendReliable(c, m.msg)
+	}
+	m.rosterDue = true
 	m.flush(c, now)
 }
 
@@ -527,12 +537,30 @@ func (m *match) disconnect(now time.Time, ev ctlEvent) {
 			m.game.Leave(st.player.Slot)
 			st.joined = false
 		}
-		m.sendRoster()
+		m.rosterDue = true
 		return
 	}
 }
 
-func (m *match) sendRoster() {
+// rosterInterval spaces Roster broadcasts: when 64 players connect within a second, one
+// broadcast per connect would send each client 64 rosters of up to 64 names (about 25 kB,
+// more than a minute of walkers' snapshots); coalesced, a few.
+const rosterInterval = 500 * time.Millisecond
+
+// sendRosterDue broadcasts the roster if the seats changed and the last broadcast is
+// rosterInterval old.
+func (m *match) sendRosterDue(now time.Time) {
+	if !m.rosterDue || now.Before(m.rosterAt) {
+		return
+	}
+	m.rosterDue, m.rosterAt = false, now.Add(rosterInterval)
+	if m.appendRoster() {
+		m.broadcast(m.msg)
+	}
+}
+
+// appendRoster encodes the roster into m.msg and reports whether it did.
+func (m *match) appendRoster() bool {
 	var r wire.Roster
 	for i := range m.seats {
 		st := &m.seats[i]
@@ -542,9 +570,8 @@ func (m *match) sendRoster() {
 		}
 	}
 	var err error
-	if m.msg, err = r.Append(m.msg[:0]); err == nil {
-		m.broadcast(m.msg)
-	}
+	m.msg, err = r.Append(m.msg[:0])
+	return err == nil
 }
 
 func (m *match) handlePayload(now time.Time, p inPayload) {

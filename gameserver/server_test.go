@@ -223,6 +223,32 @@ func TestMatchPlaysToTheEnd(t *testing.T) {
 	})
 }
 
+// TestRosterBroadcastsCoalesce: when a match's players connect within a second, each client
+// gets the roster when it connects and then a few coalesced broadcasts, not one per connect
+// (64 rosters of up to 64 names would outweigh a minute of small snapshots).
+func TestRosterBroadcastsCoalesce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ts := startTestServer(t, Config{EndGrace: 500 * time.Millisecond})
+		ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+		defer cancel()
+		const players = 32
+		clients := make([]*headless, players)
+		done := make(chan error, players)
+		for i := range players {
+			clients[i] = newHeadless(ts.tr.connect(t, i, ticket(1, uint8(i), players, "ticks:180")), testSchema)
+			go func() { done <- clients[i].play(ctx, time.Second/60, time.Second) }()
+			time.Sleep(25 * time.Millisecond) // connects spread over 0.8 s
+		}
+		for range players {
+			require.NoError(t, <-done)
+		}
+		for i, c := range clients {
+			require.Len(t, c.roster.Players, players, "client %d sees everyone", i)
+			assert.LessOrEqual(t, c.rosters, 4, "client %d: its own roster and a broadcast per 500 ms", i)
+		}
+	})
+}
+
 // lossyLink drops every nth payload the client sends.
 type lossyLink struct {
 	*fakeLink
