@@ -31,13 +31,14 @@
 //
 // # Packet layout
 //
-// Every packet is a 9-byte [PacketHeader] followed by zero or more chunks:
+// Every packet is a 5- to 9-byte [PacketHeader] followed by zero or more chunks:
 //
-//	 0         1         2         3         4         5 ... 8
-//	+---------+---------+---------+---------+---------+-------------+
-//	| version |  sequence (BE16)  |     ack (BE16)    | ack bits    |
-//	+---------+---------+---------+---------+---------+-------------+
-//	  ProtocolVersion                                   BE32
+//	 0                1         2         3         4         5 ...
+//	+----------------+---------+---------+---------+---------+------------------+
+//	| version | form |  sequence (BE16)  |     ack (BE16)    | ack bits         |
+//	+----------------+---------+---------+---------+---------+------------------+
+//	  ProtocolVersion<<4 | form                                0, 1, 2 or 4 bytes
+//	  (form 0: all 32 ack bits set, 1: bits 0..7 in one byte, 2: 0..15, 3: all)
 //
 //	chunk: kind (1 byte), then
 //	  0x01 reliable message      id u16 | len varint | data

@@ -272,12 +272,13 @@ func (e *Endpoint) headerFor(ack uint16) PacketHeader {
 
 // packetWriter builds packets for Flush.
 type packetWriter struct {
-	e     *Endpoint
-	now   time.Time
-	send  func([]byte) error
-	open  bool
-	units []uint16
-	err   error
+	e      *Endpoint
+	now    time.Time
+	send   func([]byte) error
+	open   bool
+	hdrLen int // the open packet's header length: a packet no longer than it is ack-only
+	units  []uint16
+	err    error
 }
 
 func (w *packetWriter) begin() {
@@ -287,6 +288,7 @@ func (w *packetWriter) begin() {
 func (w *packetWriter) beginFor(h PacketHeader) {
 	e := w.e
 	e.pkt = h.Append(e.pkt[:0])
+	w.hdrLen = len(e.pkt)
 	slot := int(e.seq) & (sentBufferSize - 1)
 	w.units = e.sentUnits[slot][:0]
 	w.open = true
@@ -320,7 +322,7 @@ func (w *packetWriter) finish() {
 	e.seq++
 	e.countLossBefore(seq - sentBufferSize + 1)
 	p := e.sent.Insert(seq)
-	*p = sentPacket{at: w.now, size: len(e.pkt), ackOnly: len(e.pkt) == PacketHeaderLen}
+	*p = sentPacket{at: w.now, size: len(e.pkt), ackOnly: len(e.pkt) == w.hdrLen}
 	e.sentUnits[int(seq)&(sentBufferSize-1)] = w.units
 	e.ackPending = false
 	e.stats.PacketsSent++

@@ -14,11 +14,15 @@ func TestPacketHeaderCodec(t *testing.T) {
 		h    PacketHeader
 		wire []byte
 	}{
-		{"zero", PacketHeader{}, []byte{ProtocolVersion, 0, 0, 0, 0, 0, 0, 0, 0}},
+		{"zero", PacketHeader{}, []byte{ProtocolVersion<<4 | 1, 0, 0, 0, 0, 0}},
 		{"fields", PacketHeader{Sequence: 0x1234, Ack: 0xABCD, AckBits: 0xDEADBEEF},
-			[]byte{ProtocolVersion, 0x12, 0x34, 0xAB, 0xCD, 0xDE, 0xAD, 0xBE, 0xEF}},
-		{"max", PacketHeader{Sequence: 65535, Ack: 65535, AckBits: ^uint32(0)},
-			[]byte{ProtocolVersion, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF}},
+			[]byte{ProtocolVersion<<4 | 3, 0x12, 0x34, 0xAB, 0xCD, 0xDE, 0xAD, 0xBE, 0xEF}},
+		{"16 bits", PacketHeader{Sequence: 1, Ack: 2, AckBits: 0xBEEF},
+			[]byte{ProtocolVersion<<4 | 2, 0, 1, 0, 2, 0xBE, 0xEF}},
+		{"8 bits", PacketHeader{Sequence: 1, Ack: 2, AckBits: 0xEF},
+			[]byte{ProtocolVersion<<4 | 1, 0, 1, 0, 2, 0xEF}},
+		{"all received", PacketHeader{Sequence: 65535, Ack: 65535, AckBits: ^uint32(0)},
+			[]byte{ProtocolVersion << 4, 0xFF, 0xFF, 0xFF, 0xFF}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -27,7 +31,7 @@ func TestPacketHeaderCodec(t *testing.T) {
 			assert.Equal(t, tt.h.Len(), len(tt.wire))
 			h, n, err := ParsePacketHeader(append(tt.wire, 0x99))
 			require.NoError(t, err)
-			assert.Equal(t, PacketHeaderLen, n)
+			assert.Equal(t, len(tt.wire), n)
 			assert.Equal(t, tt.h, h)
 		})
 	}
@@ -40,9 +44,16 @@ func TestParsePacketHeaderErrors(t *testing.T) {
 		require.ErrorIs(t, err, io.ErrUnexpectedEOF, "len %d", i)
 	}
 	bad := append([]byte(nil), wire...)
-	bad[0] = ProtocolVersion + 1
+	bad[0] = (ProtocolVersion + 1) << 4
 	_, _, err := ParsePacketHeader(bad)
 	require.ErrorIs(t, err, ErrUnsupportedVersion)
+	_, _, err = ParsePacketHeader([]byte{1, 0, 1, 0, 2, 0, 0, 0, 0}) // version 1's layout
+	require.ErrorIs(t, err, ErrUnsupportedVersion)
+	// Ack bits that fit a shorter form are refused in a longer one: one encoding per header.
+	_, _, err = ParsePacketHeader([]byte{ProtocolVersion<<4 | 3, 0, 1, 0, 2, 0, 0, 0, 7})
+	require.ErrorIs(t, err, ErrMalformed)
+	_, _, err = ParsePacketHeader([]byte{ProtocolVersion<<4 | 3, 0, 1, 0, 2, 0xff, 0xff, 0xff, 0xff})
+	require.ErrorIs(t, err, ErrMalformed)
 }
 
 func TestPacketHeaderAcks(t *testing.T) {
@@ -73,7 +84,9 @@ func FuzzPacketHeader(f *testing.F) {
 	f.Add(PacketHeader{}.Append(nil))
 	f.Add(PacketHeader{Sequence: 65535, Ack: 3, AckBits: 0x80000001}.Append(nil))
 	f.Add([]byte{})
-	f.Add([]byte{ProtocolVersion, 1, 2})
+	f.Add([]byte{ProtocolVersion << 4, 1, 2})
+	f.Add(PacketHeader{Ack: 3, AckBits: ^uint32(0)}.Append(nil))
+	f.Add(PacketHeader{Ack: 3, AckBits: 0x1ff}.Append(nil))
 	f.Add([]byte{0xFF, 1, 2, 3, 4, 5, 6, 7, 8, 9})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		h, n, err := ParsePacketHeader(b)
@@ -81,7 +94,8 @@ func FuzzPacketHeader(f *testing.F) {
 			require.Zero(t, n)
 			return
 		}
-		require.Equal(t, PacketHeaderLen, n)
+		require.Equal(t, h.Len(), n)
+		require.LessOrEqual(t, n, PacketHeaderLen)
 		require.Equal(t, b[:n], h.Append(nil), "re-encodes to the same bytes")
 	})
 }
