@@ -7,6 +7,10 @@
 //	go run ./cmd/bots -n 16 -duration 30s -json
 //	go run ./cmd/bots -n 16 -loss 0.1 -latency 50ms -jitter 20ms
 //	go run ./cmd/bots -transport kcp -n 16 -duration 30s -loss 0.1 -json
+//	go run ./cmd/bots -mode walkers -n 64 -duration 20s -json   # against cmd/server -game walkers
+//
+// In a watch-only game (walkers) the bots send no input and no chat, only acknowledgements, so
+// input_delivery, reliable_sent, reliable_delivered and prediction_error_p99 are 0.
 //
 // With -compare it needs no server: for UDP and KCP at 0, 5, 10, 20 and 30 % loss with
 // -latency ± -jitter (default 50 ms ± 20 ms) it starts a lobby and a game server in the
