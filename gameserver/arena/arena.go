@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/skirmish-go/skirmish/assets"
 	"github.com/skirmish-go/skirmish/gameserver"
@@ -17,20 +18,34 @@ const DefaultTickRate = 60
 // ErrUnknownMode reports a mode Arena does not have.
 var ErrUnknownMode = errors.New("arena: unknown mode")
 
-// Mode is one way to play Arena.
+// Mode is one way to play Arena. The game server offers these to the lobby, which matches
+// players for them; the client reads the rules of its match from them.
 type Mode struct {
-	Name       string
-	Map        string // name under assets/maps
-	ScoreLimit int    // kills
-	TimeLimit  int    // seconds
+	Name         string        // wire name, e.g. "ffa"
+	Title        string        // shown to players, e.g. "Free for all"
+	MinPlayers   int           // a match starts with at least this many
+	MaxPlayers   int           // at most this many (the map has a spawn point for each)
+	Teams        int           // 0: every player for themselves; 2: two teams
+	FriendlyFire bool          // in team modes, whether teammates' shots hurt
+	FillTimeout  time.Duration // how long the matchmaker waits for more than MinPlayers
+	Map          string        // name under assets/maps
+	ScoreLimit   int           // kills (a team's total in team modes)
+	TimeLimit    int           // seconds
 }
 
 // Modes lists Arena's modes; "" means "ffa".
 func Modes() []Mode {
 	return []Mode{
-		{Name: "ffa", Map: "arena", ScoreLimit: 20, TimeLimit: 300},
-		{Name: "duel", Map: "arena", ScoreLimit: 10, TimeLimit: 300},
-		{Name: "quick", Map: "arena", ScoreLimit: 5, TimeLimit: 60},
+		{Name: "ffa", Title: "Free for all", MinPlayers: 2, MaxPlayers: 16, FillTimeout: 15 * time.Second,
+			Map: "arena", ScoreLimit: 20, TimeLimit: 300},
+		{Name: "teams", Title: "Team battle", MinPlayers: 4, MaxPlayers: 16, Teams: 2, FillTimeout: 20 * time.Second,
+			Map: "arena", ScoreLimit: 50, TimeLimit: 300},
+		{Name: "duel", Title: "Duel", MinPlayers: 2, MaxPlayers: 2, FillTimeout: 10 * time.Second,
+			Map: "arena", ScoreLimit: 10, TimeLimit: 300},
+		{Name: "quick", Title: "Quick match", MinPlayers: 2, MaxPlayers: 8, FillTimeout: 3 * time.Second,
+			Map: "arena", ScoreLimit: 5, TimeLimit: 60},
+		{Name: "large", Title: "Large battle", MinPlayers: 16, MaxPlayers: 64, Teams: 2, FillTimeout: 30 * time.Second,
+			Map: "large", ScoreLimit: 150, TimeLimit: 600},
 	}
 }
 
@@ -57,7 +72,8 @@ func ModeConfig(mode string, maxPlayers, tickRate int) (sim.Config, error) {
 	if maxPlayers < 1 || maxPlayers > sim.MaxPlayers {
 		return sim.Config{}, fmt.Errorf("arena: %d players (want 1..%d)", maxPlayers, sim.MaxPlayers)
 	}
-	return sim.Config{TickRate: tickRate, MaxPlayers: maxPlayers, ScoreLimit: m.ScoreLimit, TimeLimit: m.TimeLimit}, nil
+	return sim.Config{TickRate: tickRate, MaxPlayers: maxPlayers, ScoreLimit: m.ScoreLimit, TimeLimit: m.TimeLimit,
+		Teams: m.Teams, FriendlyFire: m.FriendlyFire}, nil
 }
 
 // LoadMap parses the map a mode plays on, from the embedded assets.

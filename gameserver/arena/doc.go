@@ -2,8 +2,13 @@
 // the client what it needs to read it.
 //
 // Server side, [New] is a gameserver.GameFactory (60 Hz; [Factory] for other tick rates):
-// modes "ffa" (the default: 20 frags or 5 minutes), "duel" (10 frags) and "quick" (5 frags
-// or 1 minute) on the map assets/maps/arena.json. [Game] decodes each player's input bytes
+// the modes of [Modes]. On the map assets/maps/arena.json: "ffa" (the default, 2–16 players,
+// 20 frags or 5 minutes), "teams" (two teams, 4–16 players, 50 team frags, no friendly fire,
+// each team spawning in its own half), "duel" (2 players, 10 frags) and "quick" (2–8, 5 frags
+// or 1 minute); on assets/maps/large.json, "large" (two teams, 16–64 players, 150 team frags
+// or 10 minutes). A mode's Teams and FriendlyFire become the sim.Config's; the world puts
+// players on balanced teams whatever the connect tokens ask (sim.World.Join), so a player's
+// team is the one in snapshots and results. [Game] decodes each player's input bytes
 // (sim.Input's 8-byte encoding; a missing or unparsable input repeats the player's last,
 // without re-firing the alt weapon), steps the world, turns the world into snapshot entities
 // and its events into [Event] bytes.
