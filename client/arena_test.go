@@ -73,10 +73,15 @@ func TestArenaInputEncoding(t *testing.T) {
 }
 
 func TestArenaFillScene(t *testing.T) {
-	rr, err := NewArenaRules(wire.Welcome{TickRate: 60, Mode: "ffa", Players: 2})
+	ffa, err := NewArenaRules(wire.Welcome{TickRate: 60, Mode: "ffa", Players: 2})
 	require.NoError(t, err)
-	r := rr.(*arenaRules)
-	r.teams = 2 // as a team mode would
+	assert.Zero(t, ffa.(*arenaRules).teams)
+	large, err := NewArenaRules(wire.Welcome{TickRate: 60, Mode: "large", Players: 64})
+	require.NoError(t, err)
+	assert.Equal(t, 2, large.(*arenaRules).teams)
+	assert.Equal(t, Vec{3200, 2400}, large.(*arenaRules).world, "the large mode's own map")
+	r, err := NewArenaRules(wire.Welcome{TickRate: 60, Mode: "teams", Players: 4})
+	require.NoError(t, err)
 	p0 := sim.Player{Slot: 0, Team: 0, Alive: true, X: 100 * sim.SubPixels, Y: 100 * sim.SubPixels, Health: 80, Score: 2}
 	p1 := sim.Player{Slot: 1, Team: 1, Alive: true, X: 500 * sim.SubPixels, Y: 500 * sim.SubPixels, Health: 100, Score: 3}
 	from := &snapshot.Snapshot{Tick: 100, Entities: []snapshot.Entity{arena.PlayerEntity(&p0), arena.PlayerEntity(&p1)}}
