@@ -126,3 +126,11 @@ func TestArenaEvents(t *testing.T) {
 	r.Event(&sc, []byte{0xff}, &names, latest) // garbage is ignored
 	assert.Len(t, sc.KillFeed, 1)
 }
+
+// A team match's results screen counts the teams' scores from the server's final scoreboard.
+func TestTeamTotals(t *testing.T) {
+	final := []ScoreLine{{Team: 1, Score: 4}, {Team: 0, Score: 2}, {Team: 1, Score: 3}, {Team: 0, Score: 5}, {Team: 9, Score: 7}}
+	assert.Equal(t, []int{7, 7}, teamTotals(nil, 2, final))
+	assert.Equal(t, []int{1, 7, 7}, teamTotals([]int{1}, 2, final), "appends")
+	assert.Empty(t, teamTotals(nil, 0, final))
+}
