@@ -1,9 +1,10 @@
-package arena
+package arenahost
 
 import (
 	"testing"
 
 	"github.com/skirmish-go/skirmish/gameserver"
+	"github.com/skirmish-go/skirmish/gameserver/arena"
 	"github.com/skirmish-go/skirmish/gameserver/sim"
 	"github.com/skirmish-go/skirmish/gameserver/snapshot"
 	"github.com/stretchr/testify/require"
@@ -16,7 +17,7 @@ func TestModesTable(t *testing.T) {
 		"ffa": {2, 16, 0}, "teams": {4, 16, 2}, "duel": {2, 2, 0}, "quick": {2, 8, 0}, "large": {16, 64, 2},
 	}
 	got := map[string]limits{}
-	for _, m := range Modes() {
+	for _, m := range arena.Modes() {
 		got[m.Name] = limits{m.MinPlayers, m.MaxPlayers, m.Teams}
 		require.NotEmpty(t, m.Title, m.Name)
 		require.Positive(t, m.FillTimeout, m.Name)
@@ -25,7 +26,7 @@ func TestModesTable(t *testing.T) {
 
 		// The map seats MaxPlayers apart: a spawn point each, and in two-team modes a half
 		// map's worth for each team.
-		mp, err := LoadMap(m.Name)
+		mp, err := arena.LoadMap(m.Name)
 		require.NoError(t, err, m.Name)
 		require.GreaterOrEqual(t, len(mp.Spawns), m.MaxPlayers, m.Name)
 		if m.Teams == 2 {
@@ -41,7 +42,7 @@ func TestModesTable(t *testing.T) {
 			require.GreaterOrEqual(t, min(west, east), (m.MaxPlayers+1)/2, m.Name)
 		}
 		for _, n := range []int{m.MinPlayers, m.MaxPlayers} {
-			cfg, err := ModeConfig(m.Name, n, DefaultTickRate)
+			cfg, err := arena.ModeConfig(m.Name, n, arena.DefaultTickRate)
 			require.NoError(t, err, m.Name)
 			require.Equal(t, m.Teams, cfg.Teams)
 			require.Equal(t, m.FriendlyFire, cfg.FriendlyFire)
@@ -51,7 +52,7 @@ func TestModesTable(t *testing.T) {
 		}
 	}
 	require.Equal(t, want, got)
-	def, err := FindMode("")
+	def, err := arena.FindMode("")
 	require.NoError(t, err)
 	require.Equal(t, "ffa", def.Name)
 }
@@ -60,16 +61,16 @@ func TestModesTable(t *testing.T) {
 // entities, and every entity ID and slot fits its field.
 func TestWorldFitsSnapshot(t *testing.T) {
 	require.LessOrEqual(t, sim.MaxPlayers+sim.MaxShots, snapshot.MaxEntities)
-	p := PlayerEntity(&sim.Player{Slot: sim.MaxPlayers - 1, Team: sim.MaxTeams - 1})
-	require.Equal(t, sim.Player{Slot: sim.MaxPlayers - 1, Team: sim.MaxTeams - 1}, PlayerFromEntity(&p))
-	s := ProjectileEntity(&sim.Projectile{ID: 0xffff, Owner: sim.MaxPlayers - 1})
-	require.Equal(t, uint8(sim.MaxPlayers-1), ProjectileFromEntity(&s, 0).Owner)
-	b := BeamEntity(&sim.Beam{ID: 0xffff, Owner: sim.MaxPlayers - 1, Victim: sim.MaxPlayers - 1})
-	got := BeamFromEntity(&b, 0)
+	p := arena.PlayerEntity(&sim.Player{Slot: sim.MaxPlayers - 1, Team: sim.MaxTeams - 1})
+	require.Equal(t, sim.Player{Slot: sim.MaxPlayers - 1, Team: sim.MaxTeams - 1}, arena.PlayerFromEntity(&p))
+	s := arena.ProjectileEntity(&sim.Projectile{ID: 0xffff, Owner: sim.MaxPlayers - 1})
+	require.Equal(t, uint8(sim.MaxPlayers-1), arena.ProjectileFromEntity(&s, 0).Owner)
+	b := arena.BeamEntity(&sim.Beam{ID: 0xffff, Owner: sim.MaxPlayers - 1, Victim: sim.MaxPlayers - 1})
+	got := arena.BeamFromEntity(&b, 0)
 	require.Equal(t, [2]int{sim.MaxPlayers - 1, sim.MaxPlayers - 1}, [2]int{int(got.Owner), int(got.Victim)})
 	for _, e := range []snapshot.Entity{p, s, b} {
 		snap := &snapshot.Snapshot{Entities: []snapshot.Entity{e}}
-		_, err := Schema().AppendDelta(nil, nil, snap)
+		_, err := arena.Schema().AppendDelta(nil, nil, snap)
 		require.NoError(t, err)
 	}
 }
@@ -118,9 +119,9 @@ func TestLargeModeSeats64(t *testing.T) {
 // result carries every player's team, and the winning team's frags reach the limit.
 func TestTeamsMatchResult(t *testing.T) {
 	const n, limit = 8, 10
-	m, err := LoadMap("teams")
+	m, err := arena.LoadMap("teams")
 	require.NoError(t, err)
-	cfg, err := ModeConfig("teams", n, DefaultTickRate)
+	cfg, err := arena.ModeConfig("teams", n, arena.DefaultTickRate)
 	require.NoError(t, err)
 	cfg.ScoreLimit, cfg.TimeLimit = limit, -1
 	g, err := NewWithConfig(cfg, m, 4)
@@ -137,9 +138,9 @@ func TestTeamsMatchResult(t *testing.T) {
 		}
 		players = g.World().AppendPlayers(players[:0])
 		for _, ev := range g.Step(bt.inputs(g.World(), players, nil)) {
-			e, _, err := ParseEvent(ev.Data)
+			e, _, err := arena.ParseEvent(ev.Data)
 			require.NoError(t, err)
-			if e.Type == EventHit || e.Type == EventKill {
+			if e.Type == arena.EventHit || e.Type == arena.EventKill {
 				a, _ := g.World().Player(e.Player)
 				v, _ := g.World().Player(e.Victim)
 				require.NotEqual(t, a.Team, v.Team, "%v of a teammate", e.Type)

@@ -1,10 +1,11 @@
-package arena
+package arenahost
 
 import (
 	"math/rand/v2"
 	"testing"
 
 	"github.com/skirmish-go/skirmish/gameserver"
+	"github.com/skirmish-go/skirmish/gameserver/arena"
 	"github.com/skirmish-go/skirmish/gameserver/sim"
 	"github.com/stretchr/testify/require"
 )
@@ -76,10 +77,10 @@ func benchGame(t testing.TB, n int, seed uint64) *Game { return benchGameIn(t, "
 // benchGameIn is a match of n seated players in mode (its map, teams and friendly fire)
 // without score or time limit.
 func benchGameIn(t testing.TB, mode string, n int, seed uint64) *Game {
-	cfg, err := ModeConfig(mode, n, DefaultTickRate)
+	cfg, err := arena.ModeConfig(mode, n, arena.DefaultTickRate)
 	require.NoError(t, err)
 	cfg.ScoreLimit, cfg.TimeLimit = -1, -1
-	m, err := LoadMap(mode)
+	m, err := arena.LoadMap(mode)
 	require.NoError(t, err)
 	g, err := NewWithConfig(cfg, m, seed)
 	require.NoError(t, err)
