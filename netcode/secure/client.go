@@ -18,7 +18,9 @@ var (
 	// ErrConnectionDenied: the last server tried answered with a connection
 	// denied packet (it is full).
 	ErrConnectionDenied = errors.New("secure: connection denied")
-	// ErrTokenExpired: the connect token expired before a server accepted it.
+	// ErrTokenExpired: the connect token's lifetime (expire − create
+	// timestamp, counted from Dial on the client's own clock, as the
+	// reference counts it) ran out before a server accepted the client.
 	ErrTokenExpired = errors.New("secure: connect token expired")
 	// ErrConnectTimedOut: no server answered within the token's timeout.
 	ErrConnectTimedOut = errors.New("secure: connect timed out")
@@ -121,6 +123,12 @@ type Client struct {
 // a server has accepted the client. The Client owns conn from then on and
 // [Client.Close] closes it; if Dial fails it closes conn itself.
 //
+// Dial does not compare the token's expire timestamp with the client's clock:
+// as in the reference implementation, expiry is the server's to judge (a
+// client whose clock runs ahead must still connect). The client only gives
+// up once the token's lifetime, expire − create, has passed since Dial; an
+// expire timestamp of 2^64−1 (the reference's "never expires") never runs out.
+//
 // Errors (wrapped, test with errors.Is): [ErrInvalidToken], [ErrTokenExpired],
 // [ErrConnectionDenied], [ErrConnectTimedOut], or the context's error.
 func Dial(ctx context.Context, conn net.PacketConn, token []byte, cfg ClientConfig) (*Client, error) {
@@ -139,10 +147,6 @@ func Dial(ctx context.Context, conn net.PacketConn, token []byte, cfg ClientConf
 		cfg.PayloadBuffer = defaultClientPayloadBuffer
 	}
 	now := cfg.Now()
-	if t.ExpireTimestamp <= uint64(now.Unix()) {
-		conn.Close()
-		return nil, fmt.Errorf("secure: dial: %w", ErrTokenExpired)
-	}
 	send, err := newPacketCrypto(t.ClientToServerKey, t.ProtocolID)
 	if err != nil {
 		conn.Close()
@@ -194,12 +198,17 @@ func Dial(ctx context.Context, conn net.PacketConn, token []byte, cfg ClientConf
 }
 
 // startServer begins the handshake with server address i; c.mu held.
+//
+// The send sequence carries on from the previous server: every server of a
+// token shares the one client-to-server key, and the sequence is the AEAD
+// nonce, so starting again at 0 would encrypt new packets under a nonce
+// already used with that key. The reference never resets it either. The
+// replay window does start afresh: each server numbers its own packets.
 func (c *Client) startServer(i int, now time.Time) {
 	c.serverIdx = i
 	c.serverAddr = normalizeAddr(c.token.ServerAddrs[i])
 	c.serverNetAddr = net.UDPAddrFromAddrPort(c.serverAddr)
 	c.state = StateSendingRequest
-	c.sendSeq = 0
 	c.replay.reset()
 	c.lastRecv = now
 	c.sendHandshake(now)
@@ -359,8 +368,7 @@ func (c *Client) tick() {
 	due := now.Sub(c.lastSend) >= sendInterval*3/4
 	switch c.state {
 	case StateSendingRequest, StateSendingResponse:
-		lifetime := time.Duration(c.token.ExpireTimestamp-c.token.CreateTimestamp) * time.Second
-		if now.Sub(c.connectStart) >= lifetime {
+		if lifetime, ok := tokenLifetime(c.token); ok && now.Sub(c.connectStart) >= lifetime {
 			c.end(StateTokenExpired, ErrTokenExpired)
 			return
 		}

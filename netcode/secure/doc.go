@@ -24,9 +24,14 @@
 // token's server list in order: it sends connection requests at 10 Hz, answers
 // the server's challenge with responses at 10 Hz, and returns once a
 // keep-alive arrives. A denied or silent server moves it on to the next
-// address; the last failure is returned as [ErrConnectionDenied] or
-// [ErrConnectTimedOut]; [ErrTokenExpired] if the token's lifetime runs out
-// first, [ErrInvalidToken] if the token cannot be read.
+// address, carrying its packet sequence on (every server of a token shares
+// one client-to-server key, and the sequence is the nonce); the last failure
+// is returned as [ErrConnectionDenied] or [ErrConnectTimedOut];
+// [ErrTokenExpired] if the token's lifetime (expire − create, counted from
+// Dial) runs out first, [ErrInvalidToken] if the token cannot be read. As in
+// the reference, Dial never compares the expire timestamp with the client's
+// own clock: expiry is the server's call, so a client whose clock runs ahead
+// still connects.
 //
 // The game server runs [NewServer] on any net.PacketConn (a UDP socket, a
 // netsim conn in tests) and [Server.Serve]. It opens the token with the shared
@@ -81,7 +86,10 @@
 //     after it, with the overflow fix of IMPLEMENTERS.md §1 (subtraction-side
 //     test) and a valid bit per entry instead of the UINT64_MAX marker.
 //   - Keep-alives at 10 Hz when no payload went out; timeouts from the token
-//     (none if negative); 10 redundant disconnect packets; until a client has
+//     (none if zero or negative, on either end, as in netcode.c; -1 is what
+//     the reference writes for "no timeout"); the reference's "never expires"
+//     expire timestamp 2^64−1 ([NeverExpires]) accepted by client and server;
+//     10 redundant disconnect packets; until a client has
 //     confirmed its slot, each payload to it is preceded by a keep-alive; the
 //     server's connectionless sequence starts at 1<<63 as in netcode.c.
 //   - Client state machine with the standard's states ([ClientState]).
@@ -90,8 +98,11 @@
 // rate limit on request and response packets (default 32 per second, bounded
 // memory; sources beyond 4096 per second share one budget); half-open
 // mappings capped at 4×MaxClients and, for tokens without a timeout, expiring
-// with the token; a token whose TimeoutSeconds is 0 in [TokenParams] gets
-// the default 5 (write -1 for none).
+// with the token (never, for a token that never expires); when the cap is
+// reached, the mapping heard from longest ago gives way to a newcomer if its
+// client has been quiet for a second (a live client resends at 10 Hz); a
+// token whose TimeoutSeconds is 0 in [TokenParams] gets the default 5 (write
+// -1 for none).
 //
 // # Performance
 //

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
 	"net"
 	"net/netip"
 	"sync"
@@ -50,9 +49,10 @@ const (
 	readBufBytes      = 1500 // larger than any valid packet, so oversize is detected
 	numReadBufs       = 64
 	rateLimitWindow   = time.Second
-	maxRateSources    = 4096 // tracked sources per window; beyond, all share one bucket
-	overflowRateLimit = 256  // handshake packets per window shared by untracked sources
-	minHandshakeTotal = 2048 // handshake packets per window from all sources, at least
+	maxRateSources    = 4096        // tracked sources per window; beyond, all share one bucket
+	overflowRateLimit = 256         // handshake packets per window shared by untracked sources
+	minHandshakeTotal = 2048        // handshake packets per window from all sources, at least
+	quietPendingAge   = time.Second // a half-open handshake this quiet may give way when the table is full
 )
 
 // ClientInfo identifies a connected client to the server application.
@@ -143,8 +143,34 @@ type pendingConn struct {
 	send     *packetCrypto
 	recv     *packetCrypto
 	lastRecv time.Time
-	expires  time.Time
+	expires  time.Time // zero: never (no timeout, and a token that never expires)
 	timeout  time.Duration
+}
+
+// expired reports whether the mapping has outlived its token or its timeout.
+func (pc *pendingConn) expired(now time.Time) bool {
+	return (!pc.expires.IsZero() && !now.Before(pc.expires)) ||
+		(pc.timeout > 0 && now.Sub(pc.lastRecv) >= pc.timeout)
+}
+
+// evictQuietPending makes room in a full table of half-open handshakes by
+// dropping the one heard from longest ago, if its client has been quiet for
+// at least quietPendingAge (a live client resends at 10 Hz). Without it,
+// mappings that never expire (timeout −1 with a token that never expires)
+// could hold the table full for good. s.mu held.
+func (s *Server) evictQuietPending(now time.Time) bool {
+	var oldest netip.AddrPort
+	var oldestAt time.Time
+	for a, pc := range s.pending {
+		if !oldest.IsValid() || pc.lastRecv.Before(oldestAt) {
+			oldest, oldestAt = a, pc.lastRecv
+		}
+	}
+	if !oldest.IsValid() || now.Sub(oldestAt) < quietPendingAge {
+		return false
+	}
+	delete(s.pending, oldest)
+	return true
 }
 
 type eventKind uint8
@@ -519,7 +545,7 @@ func (s *Server) processRequest(now time.Time, b []byte, from netip.AddrPort) {
 	}
 	pc := s.pending[from]
 	if pc == nil || pc.c2s != tok.ClientToServerKey || pc.s2c != tok.ServerToClientKey {
-		if pc == nil && len(s.pending) >= s.maxPending {
+		if pc == nil && len(s.pending) >= s.maxPending && !s.evictQuietPending(now) {
 			s.stats.pendingFull.Add(1)
 			return
 		}
@@ -536,9 +562,11 @@ func (s *Server) processRequest(now time.Time, b []byte, from netip.AddrPort) {
 		pc.timeout = time.Duration(tok.TimeoutSeconds) * time.Second
 		pc.expires = now.Add(pc.timeout)
 	} else {
-		// No timeout: the mapping still dies with the token.
+		// No timeout: the mapping dies with the token, or never for a token
+		// that never expires (NeverExpires); a full table may still reclaim
+		// it once its client has gone quiet (evictQuietPending).
 		pc.timeout = 0
-		pc.expires = time.Unix(int64(min(rp.ExpireTimestamp, math.MaxInt64)), 0)
+		pc.expires, _ = expiryTime(rp.ExpireTimestamp)
 	}
 	pc.lastRecv = now
 	ct := challengeToken{ClientID: tok.ClientID, UserData: tok.UserData}
@@ -689,7 +717,7 @@ func (s *Server) tick() {
 			}
 		}
 		for a, pc := range s.pending {
-			if !now.Before(pc.expires) || (pc.timeout > 0 && now.Sub(pc.lastRecv) >= pc.timeout) {
+			if pc.expired(now) {
 				delete(s.pending, a)
 			}
 		}
