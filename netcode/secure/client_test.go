@@ -231,3 +231,31 @@ func TestPendingTableReclaimsQuietHandshakes(t *testing.T) {
 		assert.Equal(t, uint64(1), ts.srv.Stats().DroppedPendingFull)
 	})
 }
+
+// TestClientOnPayload: with OnPayload set, payloads go to it (not to
+// Payloads()), and it may call Send: the client echoes what it hears.
+func TestClientOnPayload(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n := netsim.NewNetwork()
+		ts := startTestServer(t, n, ServerConfig{}, nil)
+		defer ts.stop()
+		conn, err := n.Listen("127.0.0.1:0")
+		require.NoError(t, err)
+		var c *Client
+		heard := make(chan string, 4)
+		c, err = Dial(context.Background(), conn, ts.token(1, nil), ClientConfig{OnPayload: func(p []byte) {
+			heard <- string(p)
+			assert.NoError(t, c.Send(p))
+		}})
+		require.NoError(t, err)
+		defer c.Close()
+		waitFor(t, ts.connects, time.Second, "connect")
+		require.NoError(t, ts.srv.Send(c.ClientIndex(), []byte("echo me")))
+		assert.Equal(t, "echo me", waitFor(t, heard, time.Second, "OnPayload"))
+		synctest.Wait()
+		ts.mu.Lock()
+		assert.Equal(t, [][]byte{[]byte("echo me")}, ts.payloads[c.ClientIndex()])
+		ts.mu.Unlock()
+		assert.Empty(t, c.Payloads())
+	})
+}

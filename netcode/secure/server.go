@@ -199,6 +199,7 @@ type inbound struct {
 // See the package documentation for the flow and the concurrency rules.
 type Server struct {
 	conn       net.PacketConn
+	reader     packetReader
 	cfg        ServerConfig
 	log        *slog.Logger
 	now        func() time.Time
@@ -277,6 +278,7 @@ func newServer(conn net.PacketConn, cfg ServerConfig, rnd io.Reader) (*Server, e
 	}
 	s := &Server{
 		conn:          conn,
+		reader:        newPacketReader(conn),
 		cfg:           cfg,
 		log:           cfg.Logger,
 		now:           cfg.Now,
@@ -365,7 +367,7 @@ func (s *Server) readLoop() error {
 		case <-s.quit:
 			return nil
 		}
-		n, addr, err := s.conn.ReadFrom(buf)
+		p, ok, err := s.readPacket(buf)
 		if err != nil {
 			select {
 			case <-s.quit:
@@ -374,23 +376,35 @@ func (s *Server) readLoop() error {
 			}
 			return err
 		}
-		s.stats.packetsReceived.Add(1)
-		if !s.prefilter(buf[:n]) {
-			s.bufs <- buf
-			continue
-		}
-		from := addrPortOf(addr)
-		if !from.IsValid() {
-			s.stats.malformed.Add(1)
+		if !ok {
 			s.bufs <- buf
 			continue
 		}
 		select {
-		case s.in <- inbound{buf: buf, n: n, from: from}:
+		case s.in <- p:
 		case <-s.quit:
 			return nil
 		}
 	}
+}
+
+// readPacket reads one datagram into buf and runs the cheap checks; ok is
+// false for a datagram to drop (counted). It allocates nothing when the conn
+// reads with ReadFromUDPAddrPort, as *net.UDPConn does.
+func (s *Server) readPacket(buf []byte) (p inbound, ok bool, err error) {
+	n, from, err := s.reader.readFrom(buf)
+	if err != nil {
+		return inbound{}, false, err
+	}
+	s.stats.packetsReceived.Add(1)
+	if !s.prefilter(buf[:n]) {
+		return inbound{}, false, nil
+	}
+	if !from.IsValid() {
+		s.stats.malformed.Add(1)
+		return inbound{}, false, nil
+	}
+	return inbound{buf: buf, n: n, from: from}, true, nil
 }
 
 // serverAllowed is the set of encrypted packet types a server accepts.
@@ -970,6 +984,37 @@ func (r *rateLimiter) allow(now time.Time, a netip.AddrPort) bool {
 	r.counts[a]++
 	r.total++
 	return true
+}
+
+// packetReader reads datagrams with their source as a netip.AddrPort. For
+// a conn with ReadFromUDPAddrPort (*net.UDPConn) that costs no allocation;
+// ReadFrom would allocate a *net.UDPAddr and its IP for every datagram.
+type packetReader struct {
+	conn net.PacketConn
+	ap   interface {
+		ReadFromUDPAddrPort(b []byte) (int, netip.AddrPort, error)
+	}
+}
+
+func newPacketReader(conn net.PacketConn) packetReader {
+	r := packetReader{conn: conn}
+	if ap, ok := conn.(interface {
+		ReadFromUDPAddrPort(b []byte) (int, netip.AddrPort, error)
+	}); ok {
+		r.ap = ap
+	}
+	return r
+}
+
+// readFrom reads one datagram; the source is normalised (IPv4-in-IPv6
+// unmapped), and invalid if the conn's address type is not an IP one.
+func (r packetReader) readFrom(b []byte) (int, netip.AddrPort, error) {
+	if r.ap != nil {
+		n, from, err := r.ap.ReadFromUDPAddrPort(b)
+		return n, normalizeAddr(from), err
+	}
+	n, addr, err := r.conn.ReadFrom(b)
+	return n, addrPortOf(addr), err
 }
 
 // addrPortOf converts a net.Addr from ReadFrom without string formatting in
