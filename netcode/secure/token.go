@@ -248,6 +248,11 @@ func tokenLifetime(t *ConnectToken) (time.Duration, bool) {
 	return time.Duration(secs) * time.Second, true
 }
 
+// Lifetime is how long a client keeps trying to connect with t, counted from the start of
+// its attempt: expire − create, as the reference counts it (a client's own clock never
+// judges a token's expiry; the server does). ok is false for a token that never expires.
+func (t *ConnectToken) Lifetime() (d time.Duration, ok bool) { return tokenLifetime(t) }
+
 // expiryTime converts an expire timestamp to a time; ok is false for one
 // that never comes (past [maxExpireUnix]).
 func expiryTime(expire uint64) (time.Time, bool) {
