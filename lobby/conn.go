@@ -37,7 +37,8 @@ type conn struct {
 	nonce    []byte
 	server   *ServerInfo
 	tokens   float64
-	dropped  int // messages dropped by the rate limit in a row
+	dropDebt float64   // the rate limit's second bucket: +1 per dropped message, drains at MsgRate/2
+	lastDrop time.Time // when dropDebt was last drained
 	lastFill time.Time
 	renamed  time.Time // last ClaimName/RefreshName of the nickname
 }
@@ -160,6 +161,25 @@ func (c *conn) writer() {
 	}
 }
 
+// overDropped adds one dropped message to the connection's drop bucket and reports whether
+// it overflowed: the bucket drains at half the message rate, so a burst of MaxDropped drops
+// closes the connection, and so does a client that keeps sending faster than 1.5 × MsgRate
+// however its messages are spread (one allowed message does not forgive the drops before it).
+func (c *conn) overDropped(now time.Time) bool {
+	maxDropped := c.s.cfg.MaxDropped
+	if maxDropped <= 0 {
+		return false
+	}
+	if !c.lastDrop.IsZero() {
+		c.dropDebt = max(0, c.dropDebt-now.Sub(c.lastDrop).Seconds()*c.s.cfg.MsgRate/2)
+	}
+	c.lastDrop = now
+	c.dropDebt++
+	// More than MaxDropped-1: MaxDropped drops with no time between them close the
+	// connection, although the bucket drained a few nanoseconds' worth meanwhile.
+	return c.dropDebt > float64(maxDropped-1)
+}
+
 // allow takes a token from the connection's rate bucket.
 func (c *conn) allow(now time.Time) bool {
 	if c.s.cfg.MsgRate < 0 || c.server != nil { // no limit, or an authenticated game server
@@ -203,8 +223,7 @@ func (c *conn) serve() {
 		if err != nil {
 			if errors.Is(err, proto.ErrLineTooLong) {
 				c.replyErr(0, proto.CodeLineTooLong, "line over 65536 bytes")
-				c.sendAndClose(nil)
-				c.waitDrained()
+				c.closeGracefully()
 				return
 			}
 			var ne net.Error
@@ -214,8 +233,7 @@ func (c *conn) serve() {
 				} else {
 					c.replyErr(0, proto.CodeIdleTimeout, "nothing received in time")
 				}
-				c.sendAndClose(nil)
-				c.waitDrained()
+				c.closeGracefully()
 			}
 			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
 				s.log.Debug("lobby: read", "conn", c.id, "err", err)
@@ -232,20 +250,17 @@ func (c *conn) serve() {
 			continue
 		}
 		m, err := proto.Decode(line)
-		if !c.allow(time.Now()) { // every line counts, parsable or not
-			c.dropped++
-			if s.cfg.MaxDropped > 0 && c.dropped >= s.cfg.MaxDropped {
+		if now := time.Now(); !c.allow(now) { // every line counts, parsable or not
+			if c.overDropped(now) {
 				s.metrics.kicked.WithLabelValues(proto.CodeRateLimited).Inc()
-				s.log.Info("lobby: closing connection over its message rate", "conn", c.id, "ip", c.ip, "dropped", c.dropped)
+				s.log.Info("lobby: closing connection over its message rate", "conn", c.id, "ip", c.ip, "drop_debt", c.dropDebt)
 				c.replyErr(m.ID, proto.CodeRateLimited, "too many messages; closing")
-				c.sendAndClose(nil)
-				c.waitDrained()
+				c.closeGracefully()
 				return
 			}
 			c.replyErr(m.ID, proto.CodeRateLimited, "too many messages")
 			continue
 		}
-		c.dropped = 0
 		if err != nil {
 			s.metrics.messages.WithLabelValues("unknown").Inc()
 			c.replyErr(0, proto.CodeBadRequest, err.Error())
@@ -272,6 +287,25 @@ func (c *conn) refreshName() {
 		c.s.log.Warn("lobby: refresh name", "player", c.name, "err", err)
 	}
 }
+
+// closeGracefully flushes what is queued (the closing error line), shuts down the writing
+// side, then reads and discards what the peer still sends until it closes its side, for at
+// most drainTimeout and drainBytes, before the deferred close. Closing a socket with unread
+// input makes the kernel send a reset, and a reset makes the peer's kernel throw away the
+// lines it had received but the peer had not read yet: the closing error would be lost.
+func (c *conn) closeGracefully() {
+	c.sendAndClose(nil)
+	c.waitDrained()
+	timeout := min(drainTimeout, c.s.cfg.WriteTimeout)
+	_ = c.nc.SetReadDeadline(time.Now().Add(timeout))
+	_, _ = io.Copy(io.Discard, io.LimitReader(c.nc, drainBytes))
+}
+
+// Bounds of closeGracefully's reading: a peer that keeps sending gets a reset after them.
+const (
+	drainTimeout = 2 * time.Second
+	drainBytes   = 1 << 20
+)
 
 // waitDrained waits until the writer has flushed and closed, bounded by the write timeout.
 func (c *conn) waitDrained() {

@@ -7,8 +7,11 @@
 //   - [Server] accepts connections and runs one reader goroutine and one writer goroutine per
 //     connection. The writer drains a bounded queue; a client whose queue fills is dropped, so a
 //     slow reader never blocks anyone else. Limits: max connections, max per IP (IPv6: per
-//     /64), a handshake deadline, an idle deadline, a message rate per connection (closed
-//     after [Config.MaxDropped] messages dropped in a row).
+//     /64), a handshake deadline, an idle deadline, a message rate per connection (messages
+//     over it are dropped; a second bucket of drops, [Config.MaxDropped], closes a connection
+//     that keeps it up). A connection the lobby closes is closed gracefully: its last line
+//     (the error saying why) is flushed, writing is shut down, and what the peer still sends
+//     is read and discarded for a moment, so no reset destroys that line.
 //   - Players say hello with a nickname, then queue for a quick match, or create, list and join
 //     rooms (public, or private behind a join code), ready up, chat and start.
 //   - The matchmaker (one loop, every [Config.MatchInterval]) groups queued players of one mode

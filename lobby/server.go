@@ -71,8 +71,12 @@ type Config struct {
 	SendQueue        int           // queued outgoing lines per connection; default 128
 	MsgRate          float64       // messages per second per player connection; default 20
 	MsgBurst         int           // default 40
-	// MaxDropped is how many messages in a row may be dropped as rate_limited before the
-	// connection is closed (with rate_limited); default 3*MsgBurst (three full bursts).
+	// MaxDropped sizes the rate limit's second bucket, which closes abusive connections
+	// (with rate_limited): every message dropped as rate_limited adds one to it, it drains at
+	// MsgRate/2 per second, and the connection is closed when it holds MaxDropped. So
+	// MaxDropped drops in a burst close a connection, and so does sending at more than
+	// 1.5 × MsgRate for long enough, however the messages are spread. Default 3*MsgBurst
+	// (three full bursts); negative: never closed for its rate.
 	MaxDropped int
 	// InstanceTTL is the lease on this instance's liveness in the Store, renewed every
 	// InstanceTTL/3; the same renewal is the store health check. Other instances take over
