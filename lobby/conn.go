@@ -32,6 +32,7 @@ type conn struct {
 	// owned by serve
 	role     string
 	playerID uint64 // also read by Server under s.mu after it is set
+	epoch    string // the store epoch its player id belongs to; read by checkEpoch under epochMu
 	name     string
 	room     string // guarded by s.mu (setRoom)
 	nonce    []byte

@@ -44,7 +44,7 @@ func (c *conn) playerHello(ctx context.Context, m *proto.Message) bool {
 		c.replyErr(m.ID, proto.CodeNameTaken, "nickname in use")
 		return false
 	}
-	id, err := s.store.PlayerID(ctx, m.Name)
+	id, err := s.assignID(ctx, c, m.Name)
 	if err != nil {
 		_ = s.store.ReleaseName(ctx, m.Name, c.id)
 		return c.internal(m.ID, "player id", err)
@@ -52,16 +52,11 @@ func (c *conn) playerHello(ctx context.Context, m *proto.Message) bool {
 	// The name was free or taken over, so no other session of this player lives: a ticket
 	// still queued is an earlier session's (its lobby died or its cleanup failed).
 	if _, err := s.store.Dequeue(ctx, id); err != nil {
+		s.unassignID(c)
 		_ = s.store.ReleaseName(ctx, m.Name, c.id)
 		return c.internal(m.ID, "dequeue old ticket", err)
 	}
-	c.role, c.name, c.playerID, c.renamed = proto.RolePlayer, m.Name, id, time.Now()
-	s.mu.Lock()
-	if old := s.players[id]; old != nil {
-		old.close() // cannot happen while names are unique; be safe
-	}
-	s.players[id] = c
-	s.mu.Unlock()
+	c.role, c.name, c.renamed = proto.RolePlayer, m.Name, time.Now()
 	r := s.rating(ctx, id)
 	matchID, _ := s.store.PlayerMatch(ctx, id) // a running match to reconnect to, if any
 	c.send(&proto.Message{Type: proto.TypeWelcome, ID: m.ID, Version: proto.ProtocolVersion, Role: proto.RolePlayer,

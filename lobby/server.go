@@ -177,6 +177,12 @@ type Server struct {
 	bgWG      sync.WaitGroup
 	unsub     func()
 	nextConn  atomic.Uint64
+
+	// epochMu orders handing out player ids against noticing a lost store state: a hello
+	// holds it shared from PlayerID until its session is registered; checkEpoch holds it
+	// exclusively while it adopts a new epoch and picks the sessions of older ones.
+	epochMu sync.RWMutex
+	epoch   string // the store's epoch (EpochStore); "" for a store that cannot lose its state
 }
 
 // New returns a Server; it starts nothing until Serve.
@@ -202,6 +208,16 @@ func (s *Server) start() error {
 		if err != nil {
 			err = fmt.Errorf("lobby: subscribe: %w", err)
 			return
+		}
+		if es, ok := s.store.(EpochStore); ok {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			s.epoch, err = es.Epoch(ctx)
+			cancel()
+			if err != nil {
+				s.unsub()
+				err = fmt.Errorf("lobby: store epoch: %w", err)
+				return
+			}
 		}
 		s.storeUp.Store(s.cfg.Now().UnixNano())
 		s.bgWG.Add(3)

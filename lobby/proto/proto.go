@@ -100,6 +100,7 @@ const (
 	CodeShuttingDown  = "shutting_down"      // the lobby is shutting down
 	CodeInternal      = "internal"           // the lobby failed; retry later
 	CodeIdleTimeout   = "idle_timeout"       // nothing received for the idle timeout; the lobby then closes
+	CodeStateLost     = "state_lost"         // the lobby's shared store lost its state; log in again (then closed)
 )
 
 // Match end reasons, the "reason" of match_ended.
