@@ -86,6 +86,12 @@ type Config struct {
 	HeartbeatTimeout time.Duration // a server silent this long is dead; default 4 s
 	SweepInterval    time.Duration // default HeartbeatTimeout/8
 	MaxMatchDuration time.Duration // a match without a result ends ("expired") after; default 3 h
+	// SeatReservation is how long the seats of a new match count against its game server
+	// in the lobby's own books: the connect token's lifetime (30 s) plus a margin for the
+	// handshake and the heartbeat that reports it. After it only the server's heartbeat
+	// (its real occupancy, seats of matches it runs) counts, so seats of players who took
+	// match_found but never connected are free again. Default 45 s.
+	SeatReservation time.Duration
 	MatchInterval    time.Duration // matchmaker pass; default 250 ms
 	SkillWindow      float64       // initial rating window; default 100
 	SkillWiden       float64       // window growth per second of wait; default 50
@@ -142,6 +148,7 @@ func (c *Config) fill() {
 	defD(&c.SweepInterval, c.HeartbeatTimeout/8)
 	defD(&c.MatchInterval, 250*time.Millisecond)
 	defD(&c.MaxMatchDuration, 3*time.Hour)
+	defD(&c.SeatReservation, 45*time.Second)
 	defF(&c.MsgRate, 20)
 	defF(&c.SkillWindow, 100)
 	defF(&c.SkillWiden, 50)
