@@ -223,8 +223,8 @@ func (s *Server) assignID(ctx context.Context, c *conn, name string) (uint64, er
 		s.epochMu.RLock()
 		id, err := s.store.PlayerID(ctx, name)
 		if err == nil {
-			c.playerID, c.epoch = id, s.epoch
 			s.mu.Lock()
+			c.playerID, c.name, c.epoch = id, name, s.epoch
 			if old := s.players[id]; old != nil {
 				old.close() // cannot happen while names are unique and ids are not reused; be safe
 			}
@@ -247,6 +247,6 @@ func (s *Server) unassignID(c *conn) {
 	if s.players[c.playerID] == c {
 		delete(s.players, c.playerID)
 	}
+	c.playerID, c.name = 0, ""
 	s.mu.Unlock()
-	c.playerID = 0
 }

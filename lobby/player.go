@@ -56,7 +56,7 @@ func (c *conn) playerHello(ctx context.Context, m *proto.Message) bool {
 		_ = s.store.ReleaseName(ctx, m.Name, c.id)
 		return c.internal(m.ID, "dequeue old ticket", err)
 	}
-	c.role, c.name, c.renamed = proto.RolePlayer, m.Name, time.Now()
+	c.role, c.renamed = proto.RolePlayer, time.Now()
 	r := s.rating(ctx, id)
 	matchID, _ := s.store.PlayerMatch(ctx, id) // a running match to reconnect to, if any
 	c.send(&proto.Message{Type: proto.TypeWelcome, ID: m.ID, Version: proto.ProtocolVersion, Role: proto.RolePlayer,

@@ -92,11 +92,11 @@ type Config struct {
 	// (its real occupancy, seats of matches it runs) counts, so seats of players who took
 	// match_found but never connected are free again. Default 45 s.
 	SeatReservation time.Duration
-	MatchInterval    time.Duration // matchmaker pass; default 250 ms
-	SkillWindow      float64       // initial rating window; default 100
-	SkillWiden       float64       // window growth per second of wait; default 50
-	SkillWindowMax   float64       // default 1000
-	MaxRooms         int           // rooms listed per room_list; default 100
+	MatchInterval   time.Duration // matchmaker pass; default 250 ms
+	SkillWindow     float64       // initial rating window; default 100
+	SkillWiden      float64       // window growth per second of wait; default 50
+	SkillWindowMax  float64       // default 1000
+	MaxRooms        int           // rooms listed per room_list; default 100
 }
 
 func (c *Config) fill() {
