@@ -262,6 +262,11 @@ func (c *conn) serve() {
 			c.replyErr(m.ID, proto.CodeRateLimited, "too many messages")
 			continue
 		}
+		if errors.Is(err, proto.ErrInvalidUTF8) {
+			s.metrics.messages.WithLabelValues("unknown").Inc()
+			c.replyErr(m.ID, proto.CodeBadUTF8, "the line is not valid UTF-8; nothing was done")
+			continue
+		}
 		if err != nil {
 			s.metrics.messages.WithLabelValues("unknown").Inc()
 			c.replyErr(0, proto.CodeBadRequest, err.Error())
