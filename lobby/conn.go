@@ -2,6 +2,7 @@ package lobby
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"io"
 	"net"
@@ -214,6 +215,17 @@ func (c *conn) serve() {
 	}()
 	lr := proto.NewLineReader(c.nc, proto.MaxLineBytes)
 	helloBy := time.Now().Add(s.cfg.HandshakeTimeout) // from accept, not per line
+	if s.cfg.TLSConfig == nil {
+		// A TLS client (a game server or player configured for TLS) would wait for a line
+		// that never comes: tell it at once. Its TLS stack reads this line as a record that
+		// is not TLS and says so.
+		_ = c.nc.SetReadDeadline(helloBy)
+		if b, err := lr.PeekByte(); err == nil && b == tlsHandshakeRecord {
+			c.replyErr(0, proto.CodeTLSNotEnabled, "this lobby speaks plain TCP, not TLS")
+			c.closeGracefully()
+			return
+		}
+	}
 	for {
 		deadline := time.Now().Add(s.cfg.IdleTimeout)
 		if c.role == "" || (c.role == proto.RoleServer && c.server == nil) {
@@ -222,6 +234,11 @@ func (c *conn) serve() {
 		_ = c.nc.SetReadDeadline(deadline)
 		line, err := lr.ReadLine()
 		if err != nil {
+			var notTLS tls.RecordHeaderError
+			if errors.As(err, &notTLS) && notTLS.Conn != nil {
+				c.refusePlainText(notTLS.Conn)
+				return
+			}
 			if errors.Is(err, proto.ErrLineTooLong) {
 				c.replyErr(0, proto.CodeLineTooLong, "line over 65536 bytes")
 				c.closeGracefully()
@@ -305,6 +322,29 @@ func (c *conn) closeGracefully() {
 	timeout := min(drainTimeout, c.s.cfg.WriteTimeout)
 	_ = c.nc.SetReadDeadline(time.Now().Add(timeout))
 	_, _ = io.Copy(io.Discard, io.LimitReader(c.nc, drainBytes))
+}
+
+// tlsHandshakeRecord is the first byte of every TLS connection (a handshake record); no line of
+// the lobby protocol starts with it.
+const tlsHandshakeRecord = 0x16
+
+// refusePlainText answers plain text sent to the TLS port in plain text on the underlying
+// connection (as net/http answers HTTP sent to an HTTPS port), so a client configured without
+// TLS learns why instead of seeing the connection drop, then closes gracefully.
+func (c *conn) refusePlainText(raw net.Conn) {
+	c.s.metrics.errors.WithLabelValues(proto.CodeTLSRequired).Inc()
+	c.s.log.Info("lobby: plain text on the TLS port", "conn", c.id, "ip", c.ip)
+	b, _ := proto.Append(nil, proto.ErrorMessage(0, proto.CodeTLSRequired, "this lobby speaks TLS; connect with TLS"))
+	timeout := min(drainTimeout, c.s.cfg.WriteTimeout)
+	_ = raw.SetWriteDeadline(time.Now().Add(timeout))
+	if _, err := raw.Write(b); err != nil {
+		return
+	}
+	if tc, ok := raw.(interface{ CloseWrite() error }); ok {
+		_ = tc.CloseWrite()
+	}
+	_ = raw.SetReadDeadline(time.Now().Add(timeout))
+	_, _ = io.Copy(io.Discard, io.LimitReader(raw, drainBytes))
 }
 
 // Bounds of closeGracefully's reading: a peer that keeps sending gets a reset after them.

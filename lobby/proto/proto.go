@@ -104,6 +104,8 @@ const (
 	CodeInternal      = "internal"           // the lobby failed; retry later
 	CodeIdleTimeout   = "idle_timeout"       // nothing received for the idle timeout; the lobby then closes
 	CodeStateLost     = "state_lost"         // the lobby's shared store lost its state; log in again (then closed)
+	CodeTLSRequired   = "tls_required"       // plain text to a lobby that speaks TLS (sent in plain text; then closed)
+	CodeTLSNotEnabled = "tls_not_enabled"    // a TLS handshake to a lobby without TLS; then closed
 )
 
 // Match end reasons, the "reason" of match_ended.
