@@ -41,14 +41,21 @@ type Scene struct {
 	// TeamScores[t] is team t's score in team modes; empty in free-for-all.
 	TeamScores []int
 
-	// MatchOver switches the renderer to the results screen, showing Final (sorted as it
-	// should be shown, winner first) and EndReason ("score_limit", "time_limit", ...).
+	// MatchOver switches the renderer to the results screen, showing Final (ranked best
+	// first by [CompareScores], winner first, players who left included and marked) and
+	// EndReason ("score_limit", "time_limit", "players_left", ...).
 	MatchOver bool
 	Final     []ScoreLine
 	EndReason string
 
 	// Net is the live connection quality, shown by the net graph (F3).
 	Net NetStats
+	// Silence is how long the game server has sent nothing (0 while packets flow, and
+	// before the first): a frozen picture is explained ("connection lost") past a second.
+	Silence time.Duration
+	// Alone is true while every other player who sat in the match has left it; the match
+	// ends shortly (the server's alone timeout) and the player may leave at once.
+	Alone bool
 }
 
 // Wall is a solid axis-aligned rectangle of the arena, in world units.
@@ -144,6 +151,9 @@ type ScoreLine struct {
 	Deaths int
 	Ping   time.Duration
 	Local  bool
+	// Left marks a player who left the match before it ended (results only): their score
+	// stays on the table.
+	Left bool
 }
 
 // NetStats is the connection quality as the client core measures it.

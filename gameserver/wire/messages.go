@@ -565,6 +565,10 @@ type PlayerScore struct {
 	Score  int    `json:"score"`
 	Kills  int    `json:"kills"`
 	Deaths int    `json:"deaths"`
+	// Left marks a player who left before the match ended: the server keeps their last
+	// score row (the game forgets a player who leaves) so the final table names everyone who
+	// played.
+	Left bool `json:"left,omitempty"`
 }
 
 // Result is how a match ended: the game server sends it to its clients in MatchEnd and to the

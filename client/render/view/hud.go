@@ -1,11 +1,9 @@
 package view
 
 import (
-	"cmp"
 	"fmt"
 	"image/color"
 	"math"
-	"slices"
 	"strings"
 	"time"
 
@@ -126,27 +124,23 @@ func Standings(s *client.Scene) []client.ScoreLine {
 	return lines
 }
 
-// SortScores sorts scoreboard lines best first.
-func SortScores(lines []client.ScoreLine) {
-	slices.SortStableFunc(lines, func(a, b client.ScoreLine) int {
-		return cmp.Or(
-			cmp.Compare(b.Score, a.Score),
-			cmp.Compare(b.Kills, a.Kills),
-			cmp.Compare(a.Deaths, b.Deaths),
-			strings.Compare(a.Name, b.Name),
-		)
-	})
-}
+// SortScores sorts scoreboard lines best first (client.CompareScores: score, kills, fewer
+// deaths, name).
+func SortScores(lines []client.ScoreLine) { client.SortScores(lines) }
 
-// RankText says where the local player stands: "1st of 6". Ties share the better rank.
+// RankText says where the local player stands: "1st of 6", ranked as the scoreboard ranks
+// (score, then kills, then fewer deaths). Players equal on all three share the better rank.
 func RankText(s *client.Scene) string {
 	lp := Local(s)
 	if lp == nil || len(s.Players) == 0 {
 		return ""
 	}
+	line := func(p *client.ScenePlayer) client.ScoreLine {
+		return client.ScoreLine{Score: p.Score, Kills: p.Kills, Deaths: p.Deaths}
+	}
 	rank := 1
-	for _, p := range s.Players {
-		if p.Score > lp.Score {
+	for i := range s.Players {
+		if client.CompareScores(line(&s.Players[i]), line(lp)) < 0 {
 			rank++
 		}
 	}
@@ -259,10 +253,18 @@ func WinnerText(s *client.Scene) string {
 	if len(s.Final) == 0 {
 		return "Match over"
 	}
-	if s.Final[0].Local {
+	// The best line by the client's ranking, not the first: the server lists the final
+	// scores in slot order.
+	best := s.Final[0]
+	for _, l := range s.Final[1:] {
+		if client.CompareScores(l, best) < 0 {
+			best = l
+		}
+	}
+	if best.Local {
 		return "You win!"
 	}
-	return s.Final[0].Name + " wins"
+	return best.Name + " wins"
 }
 
 // NetLines are the net graph's text lines.

@@ -107,7 +107,9 @@ func TestStandingsAndRank(t *testing.T) {
 		names = append(names, l.Name)
 	}
 	assert.Equal(t, []string{"Bob", "Cy", "Ada", "Di"}, names, "score, then kills")
-	assert.Equal(t, "2nd of 4", RankText(s), "ties share the better rank")
+	assert.Equal(t, "3rd of 4", RankText(s), "ranked as the scoreboard: Cy has the same score and more kills")
+	s.Players[2].Kills, s.Players[2].Deaths = 3, 1
+	assert.Equal(t, "2nd of 4", RankText(s), "equal score, kills and deaths share the better rank")
 	assert.Equal(t, "Score 3 / 20", ScoreText(s))
 	s.Players[0].Local = false
 	assert.Equal(t, "", RankText(s))
@@ -122,10 +124,31 @@ func TestTeamTexts(t *testing.T) {
 	s.TeamScores = []int{9, 9}
 	assert.Equal(t, "Draw", WinnerText(s))
 	s.Teams = 0
-	s.Final = []client.ScoreLine{{Name: "Bob"}, {Name: "Ada", Local: true}}
+	s.Final = []client.ScoreLine{{Name: "Bob", Score: 1}, {Name: "Ada", Local: true}}
 	assert.Equal(t, "Bob wins", WinnerText(s))
 	s.Final[0].Local = true
 	assert.Equal(t, "You win!", WinnerText(s))
+}
+
+// TestWinnerTextRanksFinalScores: the server sends the final scores in slot order; the winner
+// is the best by score, then kills, then fewer deaths, never simply the first line.
+func TestWinnerTextRanksFinalScores(t *testing.T) {
+	s := &client.Scene{Mode: "ffa", MatchOver: true, Final: []client.ScoreLine{
+		{Slot: 0, Name: "you", Score: 0, Local: true},
+		{Slot: 1, Name: "bot-1", Score: 5, Kills: 5},
+		{Slot: 2, Name: "bot-2", Score: 2, Kills: 2},
+	}}
+	assert.Equal(t, "bot-1 wins", WinnerText(s))
+	s.Final = []client.ScoreLine{
+		{Slot: 0, Name: "amy", Score: 4, Kills: 4, Deaths: 3},
+		{Slot: 1, Name: "you", Score: 4, Kills: 5, Deaths: 3, Local: true},
+	}
+	assert.Equal(t, "You win!", WinnerText(s), "equal score: more kills wins")
+	s.Final = []client.ScoreLine{
+		{Slot: 0, Name: "amy", Score: 4, Kills: 4, Deaths: 3},
+		{Slot: 1, Name: "bea", Score: 4, Kills: 4, Deaths: 1},
+	}
+	assert.Equal(t, "bea wins", WinnerText(s), "equal score and kills: fewer deaths wins")
 }
 
 func TestColours(t *testing.T) {
