@@ -203,9 +203,30 @@ type LobbyView struct {
 	Room *RoomView
 	// Queue is the matchmaking queue state.
 	Queue QueueState
-	// Chat is the lobby-wide chat, newest last (room chat is in Room.Chat).
+	// Chat is the lobby-wide chat, newest last (room chat is in Room.Chat). The Skirmish
+	// lobby relays chat within rooms only, so the session leaves it empty.
 	Chat []ChatLine
+	// Link is the lobby connection's state: LinkUp, or LinkReconnecting after it dropped
+	// while the session dials it again on its own (LinkAttempt counts the tries).
+	Link        LinkState
+	LinkAttempt int
+	// MatchAttempt, while in StageMatch with no scene to draw, is the attempt (1, 2, ...) at
+	// getting back into the match after its connection was lost, of MatchAttempts; 0 while
+	// joining it the first time.
+	MatchAttempt, MatchAttempts int
 }
+
+// LinkState is the state of the lobby connection.
+type LinkState uint8
+
+// Lobby link states.
+const (
+	// LinkUp: connected (or, in StageOffline and StageConnecting, not yet).
+	LinkUp LinkState = iota
+	// LinkReconnecting: the connection dropped and the session is dialling it again; the
+	// lobby's actions wait for it.
+	LinkReconnecting
+)
 
 // RoomSummary is one line of the public room list.
 type RoomSummary struct {

@@ -166,11 +166,17 @@ func (g *Game) status(dst *ebiten.Image, r view.Rect, msg string, isErr bool, al
 	if isErr {
 		c = colBad
 	}
-	x := r.X
+	x, w := r.X, r.W
 	if align == text.AlignCenter {
+		// centred lines may use the screen's width, not only their panel's
+		w = float64(g.w) - 48*g.uiScale()
 		x = r.X + r.W/2
 	}
-	drawText(dst, msg, g.res.face(faceNormal, g.uiScale()), x, r.Y+r.H/2, align, c, false)
+	f := g.res.face(faceNormal, g.uiScale())
+	lines := wrapText(msg, f, w, 2)
+	for i, ln := range lines {
+		drawText(dst, ln, f, x, r.Y+r.H/2+float64(i)*22*g.uiScale(), align, c, false)
+	}
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -182,14 +188,20 @@ func (g *Game) lobbyLayout() view.LobbyLayout {
 
 func (g *Game) updateLobby() {
 	l := g.lobbyLayout()
+	inRoom := g.lobby.Room != nil
 	switch {
 	case clicked(l.CodeField):
 		g.ui.focus = fieldCode
-	case clicked(l.ChatField):
+	case inRoom && clicked(l.ChatField):
 		g.ui.focus = fieldChat
 	}
-	if g.ui.focus != fieldCode && g.ui.focus != fieldChat {
-		g.ui.focus = fieldChat
+	// chat is a room's (the lobby relays no lobby-wide chat): outside one, typing goes to the
+	// room code field
+	if g.ui.focus != fieldCode && g.ui.focus != fieldChat || (!inRoom && g.ui.focus == fieldChat) {
+		g.ui.focus = fieldCode
+		if inRoom {
+			g.ui.focus = fieldChat
+		}
 	}
 	enter := g.editFocused()
 	for i, r := range l.ModeButton {
@@ -224,7 +236,7 @@ func (g *Game) updateLobby() {
 			g.b.LeaveRoom()
 		}
 	}
-	if enter && g.ui.focus == fieldChat && strings.TrimSpace(g.ui.lobbyChat) != "" {
+	if enter && inRoom && g.ui.focus == fieldChat && strings.TrimSpace(g.ui.lobbyChat) != "" {
 		g.b.Chat(g.ui.lobbyChat)
 		g.ui.lobbyChat = ""
 	}
@@ -251,7 +263,12 @@ func (g *Game) drawLobby(dst *ebiten.Image) {
 	vector.DrawFilledRect(dst, 0, 0, float32(l.Header.W), float32(l.Header.H), color.NRGBA{0, 0, 0, 90}, false)
 	vector.DrawFilledRect(dst, 0, float32(l.Header.H-2*s), float32(l.Header.W), float32(2*s), colAccent, false)
 	drawText(dst, "SKIRMISH", g.res.face(faceHuge, s), 24*s, l.Header.H/2, text.AlignStart, colAccent, false)
-	drawText(dst, "Signed in as "+lv.PlayerName, g.res.face(faceNormal, s), l.Header.W-24*s, l.Header.H/2, text.AlignEnd, colText, false)
+	who, wc := "Signed in as "+lv.PlayerName, color.Color(colText)
+	if lv.Link == client.LinkReconnecting {
+		who, wc = fmt.Sprintf("Lobby connection lost · reconnecting… (attempt %d)", max(1, lv.LinkAttempt)), colBad
+	}
+	hf := g.res.face(faceNormal, s)
+	drawText(dst, fitText(who, hf, l.Header.W*0.55), hf, l.Header.W-24*s, l.Header.H/2, text.AlignEnd, wc, false)
 
 	normal, small := g.res.face(faceNormal, s), g.res.face(faceSmall, s)
 	// quick match
@@ -338,22 +355,23 @@ func (g *Game) drawLobby(dst *ebiten.Image) {
 		g.button(dst, l.Ready, label, !g.selfReady(), true)
 		g.button(dst, l.Leave, "Leave", false, true)
 	} else {
-		g.panel(dst, l.Room, "NO ROOM")
-		in := l.Room.Inset(16 * s)
-		for i, line := range []string{"Play now with Quick Match,", "join a public room from the list,", "or enter a friend's room code."} {
-			drawText(dst, line, normal, in.X, in.Y+60*s+float64(i)*26*s, text.AlignStart, colDim, false)
+		// no room, no chat (the lobby relays chat within rooms only): the column explains
+		r := l.Room
+		r.H = l.Chat.Y + l.Chat.H - r.Y
+		g.panel(dst, r, "NO ROOM")
+		in := r.Inset(16 * s)
+		for i, line := range []string{"Play now with Quick Match,", "join a public room from the list,",
+			"or enter a friend's room code.", "", "Rooms have their own chat."} {
+			drawText(dst, fitText(line, normal, in.W), normal, in.X, in.Y+60*s+float64(i)*26*s, text.AlignStart, colDim, false)
 		}
 	}
 
-	// chat
-	chat := lv.Chat
-	title := "LOBBY CHAT"
+	// room chat
 	if lv.Room != nil {
-		chat, title = lv.Room.Chat, "ROOM CHAT"
+		g.panel(dst, l.Chat, "ROOM CHAT")
+		g.drawChatLines(dst, lv.Room.Chat, l.Chat.X+16*s, l.ChatField.Y-16*s, l.Chat.W-32*s, int((l.ChatField.Y-l.Chat.Y-56*s)/(22*s)), false)
+		g.field(dst, l.ChatField, g.ui.lobbyChat, "say something (Enter)", g.ui.focus == fieldChat)
 	}
-	g.panel(dst, l.Chat, title)
-	g.drawChatLines(dst, chat, l.Chat.X+16*s, l.ChatField.Y-16*s, l.Chat.W-32*s, int((l.ChatField.Y-l.Chat.Y-56*s)/(22*s)), false)
-	g.field(dst, l.ChatField, g.ui.lobbyChat, "say something (Enter)", g.ui.focus == fieldChat)
 	g.status(dst, l.Status, lv.Status, lv.Error, text.AlignStart)
 }
 
@@ -391,3 +409,46 @@ func (g *Game) drawChatLines(dst *ebiten.Image, lines []client.ChatLine, x, y, w
 func withAlpha(c color.RGBA, a float64) color.NRGBA {
 	return color.NRGBA{c.R, c.G, c.B, uint8(float64(c.A) * a)}
 }
+
+// ---------------------------------------------------------------------------------------------
+// Joining (or rejoining) a match
+
+func (g *Game) updateJoining() {
+	if inpututil.IsKeyJustPressed(ebiten.KeyEscape) {
+		g.b.LeaveMatch()
+	}
+}
+
+func (g *Game) drawJoining(dst *ebiten.Image) {
+	g.drawMenuBackground(dst)
+	s := g.uiScale()
+	w, h := float64(g.w), float64(g.h)
+	title, detail := view.JoiningText(g.lobby)
+	tc := color.Color(colText)
+	if g.lobby.MatchAttempt > 0 {
+		tc = colBad
+	}
+	g.drawCentered(dst, title, g.res.face(faceLarge, s), w/2, h/2-20*s, tc)
+	normal := g.res.face(faceNormal, s)
+	if detail != "" {
+		g.drawCentered(dst, detail, normal, w/2, h/2+16*s, colText)
+	}
+	if st := g.lobby.Status; st != "" {
+		c := color.Color(colDim)
+		if g.lobby.Error {
+			c = colBad
+		}
+		drawText(dst, fitText(st, normal, w-48*s), normal, w/2, h/2+46*s, text.AlignCenter, c, false)
+	}
+	drawText(dst, "Esc: back to the lobby", g.res.face(faceSmall, s), w/2, h-22*s, text.AlignCenter, colDim, false)
+}
+
+// drawFrameRate draws the F3 frame rate line in a menu's top-left corner.
+func (g *Game) drawFrameRate(dst *ebiten.Image) {
+	s := g.uiScale()
+	drawText(dst, view.FrameRateText(ebiten.ActualFPS(), ebiten.ActualTPS()), g.res.face(faceMono, s),
+		8*s, g.h2(), text.AlignStart, colGood, true)
+}
+
+// h2 is the y of a line in the bottom-left corner.
+func (g *Game) h2() float64 { return float64(g.h) - 12*g.uiScale() }

@@ -341,3 +341,78 @@ func EditLine(s string, typed []rune, backspaces, max int) string {
 	}
 	return string(r)
 }
+
+// FrameRateText is the F3 frame rate line: frames drawn and updates run per second.
+func FrameRateText(fps, tps float64) string {
+	return fmt.Sprintf("%.0f fps · %.0f tps", fps, tps)
+}
+
+// SilenceLimit is how long a silent game server may leave the picture frozen before the
+// match screen says the connection is lost.
+const SilenceLimit = time.Second
+
+// SilenceText explains a frozen match ("" while the server is heard from): the connection
+// is lost, and what happens next (the client gives the server a few seconds, then
+// reconnects on its own).
+func SilenceText(s *client.Scene) string {
+	if s.Silence < SilenceLimit || s.MatchOver {
+		return ""
+	}
+	return fmt.Sprintf("Connection lost · no word from the server for %d s · reconnecting soon", int(s.Silence/time.Second))
+}
+
+// AloneText tells a player that everyone else left ("" otherwise).
+func AloneText(s *client.Scene) string {
+	if !s.Alone || s.MatchOver {
+		return ""
+	}
+	return "Everyone else has left · the match ends shortly"
+}
+
+// JoiningText is the joining screen's title and the line under it: the first join, or a
+// lost match connection being re-established (and which attempt).
+func JoiningText(lv client.LobbyView) (title, detail string) {
+	if lv.MatchAttempt == 0 {
+		return "Joining the match…", ""
+	}
+	detail = fmt.Sprintf("Reconnecting to the match… attempt %d", lv.MatchAttempt)
+	if lv.MatchAttempts > 0 {
+		detail += fmt.Sprintf(" of %d", lv.MatchAttempts)
+	}
+	return "Connection lost", detail
+}
+
+// LeaveDialog is the match screen's Esc dialog: Esc asks "Leave the match?", Enter (or Y)
+// leaves, Esc again stays. The zero value is closed.
+type LeaveDialog struct{ Open bool }
+
+// Key applies one frame's keys and reports whether the player leaves now. direct (the
+// player is alone, or the connection is lost) makes Esc leave without asking.
+func (d *LeaveDialog) Key(esc, confirm, direct bool) (leave bool) {
+	switch {
+	case esc && direct:
+		d.Open = false
+		return true
+	case esc:
+		d.Open = !d.Open
+	case d.Open && confirm:
+		d.Open = false
+		return true
+	}
+	return false
+}
+
+// LeaveDialogText is the Esc dialog's question and its keys.
+const (
+	LeaveDialogTitle = "Leave the match?"
+	LeaveDialogText  = "It goes on without you; Quick Match takes you back while it runs."
+	LeaveDialogKeys  = "Enter: leave · Esc: stay"
+)
+
+// KeyHint is the match HUD's key line.
+func KeyHint(s *client.Scene) string {
+	if s.Alone || s.Silence >= SilenceLimit {
+		return "Esc leave now · Tab scores · F3 net"
+	}
+	return "Esc leave · Tab scores · F3 net · Enter chat"
+}

@@ -229,3 +229,42 @@ func GraphScale(v, min float64) float64 {
 	}
 	return 10 * p
 }
+
+// HUDLayout is where the match HUD's corner pieces go on a w×h screen.
+type HUDLayout struct {
+	// Health is the bottom-left panel; ChatField the chat input above it (when open), and
+	// ChatBottom the baseline under the newest chat line: above the input when it is open
+	// (chatOpen), else above the health panel.
+	Health, ChatField Rect
+	ChatBottom        float64
+	// Minimap sits in the bottom-right corner over the key hint line (KeyHint, with a backdrop
+	// so walls under it do not swallow it).
+	Minimap, KeyHint Rect
+}
+
+// LayoutHUD places the HUD's bottom pieces on a w×h screen.
+func LayoutHUD(w, h float64, chatOpen bool) HUDLayout {
+	us := UIScale(w, h)
+	pad := 18 * us
+	var l HUDLayout
+	l.Health = Rect{pad, h - pad - 64*us, math.Min(280*us, w*0.4), 64 * us}
+	l.ChatField = Rect{pad, l.Health.Y - 12*us - 38*us, math.Min(420*us, w-2*pad), 38 * us}
+	l.ChatBottom = l.Health.Y - 8*us
+	if chatOpen {
+		l.ChatBottom = l.ChatField.Y - 4*us
+	}
+	// The minimap keeps the arena's shape (about 3:2) and takes at most a fifth of the
+	// screen's width, so at small sizes it leaves the view around the player free.
+	mw := math.Min(200*us, w*0.2)
+	mh := mw * 0.65
+	l.KeyHint = Rect{w - pad - math.Min(240*us, w*0.45), h - pad - 20*us, math.Min(240*us, w*0.45), 20 * us}
+	l.Minimap = Rect{w - pad - mw, l.KeyHint.Y - 8*us - mh, mw, mh}
+	return l
+}
+
+// Covers reports whether r hides any of a disc of radius rad at (x, y), in pixels.
+func (r Rect) Covers(x, y, rad float64) bool {
+	cx := math.Max(r.X, math.Min(x, r.X+r.W))
+	cy := math.Max(r.Y, math.Min(y, r.Y+r.H))
+	return math.Hypot(x-cx, y-cy) < rad
+}

@@ -312,3 +312,97 @@ func TestPlayersInView(t *testing.T) {
 	assert.Equal(t, 1, c.PlayersInView(s, 0.12*720))
 	assert.Zero(t, c.PlayersInView(&client.Scene{}, 0))
 }
+
+// TestLayoutHUD: at every window size down to 640×400 the chat input does not cover the
+// chat lines, the minimap stays clear of the key hint and the health panel, and everything is
+// on screen.
+func TestLayoutHUD(t *testing.T) {
+	for _, size := range [][2]float64{{640, 400}, {800, 600}, {1280, 720}, {1920, 1080}} {
+		w, h := size[0], size[1]
+		for _, open := range []bool{false, true} {
+			l := LayoutHUD(w, h, open)
+			for _, r := range []Rect{l.Health, l.ChatField, l.Minimap, l.KeyHint} {
+				assert.True(t, inside(r, w, h), "%v in %vx%v", r, w, h)
+			}
+			assert.False(t, overlap(l.Minimap, l.KeyHint), "minimap over the key hint at %vx%v", w, h)
+			assert.False(t, overlap(l.Minimap, l.Health), "minimap over health at %vx%v", w, h)
+			assert.False(t, overlap(l.ChatField, l.Health))
+			assert.LessOrEqual(t, l.ChatBottom, l.Health.Y, "chat lines above the health panel")
+			if open {
+				assert.LessOrEqual(t, l.ChatBottom, l.ChatField.Y, "chat lines above the open input at %vx%v", w, h)
+			}
+		}
+		// The minimap is at most a fifth of the width: at the screen's centre (where the
+		// camera keeps the player unless it is clamped at the arena's edge) it hides nothing.
+		l := LayoutHUD(w, h, false)
+		assert.LessOrEqual(t, l.Minimap.W, w*0.2+1e-9)
+		assert.False(t, l.Minimap.Covers(w/2, h/2, 40))
+	}
+	r := Rect{100, 100, 50, 50}
+	assert.True(t, r.Covers(120, 120, 1))
+	assert.True(t, r.Covers(95, 120, 6), "a disc reaching in from the side")
+	assert.False(t, r.Covers(90, 120, 6))
+}
+
+// TestLeaveDialog: Esc asks, Enter leaves, Esc again stays; alone or with the connection
+// lost, Esc leaves at once.
+func TestLeaveDialog(t *testing.T) {
+	var d LeaveDialog
+	assert.False(t, d.Key(false, true, false), "Enter alone opens chat, not a leave")
+	assert.False(t, d.Open)
+	assert.False(t, d.Key(true, false, false))
+	assert.True(t, d.Open, "Esc asks")
+	assert.False(t, d.Key(true, false, false))
+	assert.False(t, d.Open, "Esc again stays")
+	d.Key(true, false, false)
+	assert.True(t, d.Key(false, true, false), "Enter leaves")
+	assert.False(t, d.Open)
+	assert.True(t, d.Key(true, false, true), "alone: Esc leaves at once")
+	assert.Contains(t, KeyHint(&client.Scene{}), "Esc leave")
+}
+
+func TestMatchBanners(t *testing.T) {
+	s := &client.Scene{Silence: 900 * time.Millisecond}
+	assert.Empty(t, SilenceText(s))
+	s.Silence = 1100 * time.Millisecond
+	assert.Contains(t, SilenceText(s), "Connection lost")
+	s.MatchOver = true
+	assert.Empty(t, SilenceText(s), "a finished match is not lost")
+	assert.Empty(t, AloneText(&client.Scene{}))
+	assert.Contains(t, AloneText(&client.Scene{Alone: true}), "Everyone else has left")
+	title, detail := JoiningText(client.LobbyView{})
+	assert.Equal(t, "Joining the match…", title)
+	assert.Empty(t, detail)
+	title, detail = JoiningText(client.LobbyView{MatchAttempt: 2, MatchAttempts: 5})
+	assert.Equal(t, "Connection lost", title)
+	assert.Equal(t, "Reconnecting to the match… attempt 2 of 5", detail)
+	assert.Equal(t, "59 fps · 30 tps", FrameRateText(59.4, 30))
+}
+
+// TestHashLobby: the menus redraw when what they show changes, and only then.
+func TestHashLobby(t *testing.T) {
+	lv := client.LobbyView{Stage: client.StageLobby, Status: "connected as ada", PlayerName: "ada",
+		Modes: []string{"ffa"}, Queue: client.QueueState{Queued: true, Mode: "ffa", Waited: 5200 * time.Millisecond}}
+	h := HashLobby(lv)
+	same := lv
+	same.Queue.Waited = 5900 * time.Millisecond
+	assert.Equal(t, h, HashLobby(same), "the clock shows whole seconds")
+	for name, f := range map[string]func(*client.LobbyView){
+		"status":  func(v *client.LobbyView) { v.Status = "search cancelled" },
+		"error":   func(v *client.LobbyView) { v.Error = true },
+		"second":  func(v *client.LobbyView) { v.Queue.Waited = 6 * time.Second },
+		"rooms":   func(v *client.LobbyView) { v.Rooms = []client.RoomSummary{{Code: "K7"}} },
+		"room":    func(v *client.LobbyView) { v.Room = &client.RoomView{Code: "K7"} },
+		"link":    func(v *client.LobbyView) { v.Link = client.LinkReconnecting },
+		"attempt": func(v *client.LobbyView) { v.MatchAttempt = 1 },
+	} {
+		v := lv
+		f(&v)
+		assert.NotEqual(t, h, HashLobby(v), name)
+	}
+	withChat := lv
+	withChat.Room = &client.RoomView{Chat: []client.ChatLine{{From: "bo", Text: "hi", Age: time.Second}}}
+	older := withChat
+	older.Room = &client.RoomView{Chat: []client.ChatLine{{From: "bo", Text: "hi", Age: time.Minute}}}
+	assert.Equal(t, HashLobby(withChat), HashLobby(older), "chat ages are not drawn")
+}
