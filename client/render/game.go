@@ -103,6 +103,7 @@ type Game struct {
 	aimSet  bool
 
 	leave   view.LeaveDialog // the match's Esc dialog
+	final   []client.ScoreLine // the results table, ranked (reused)
 	minimap *ebiten.Image    // the minimap's own layer (drawn faded over the player)
 
 	showScores bool

@@ -481,9 +481,10 @@ func (g *Game) drawMinimap(screen *ebiten.Image, s *client.Scene, r view.Rect, a
 	}
 	dst := g.minimap
 	dst.Clear()
+	shown := r
 	defer func() {
 		op := &ebiten.DrawImageOptions{}
-		op.GeoM.Translate(math.Round(r.X), math.Round(r.Y))
+		op.GeoM.Translate(math.Round(shown.X), math.Round(shown.Y))
 		op.ColorScale.ScaleAlpha(float32(alpha))
 		screen.DrawImage(dst, op)
 	}()
@@ -611,9 +612,14 @@ func (g *Game) drawScoreboard(dst *ebiten.Image, s *client.Scene, lines []client
 		y := r.Y + r.H/2
 		col := g.colourOf(s, ln.Team, ln.Slot)
 		vector.DrawFilledCircle(dst, float32(l.Columns[0]-8*us), float32(y), float32(5*us), col, aa)
-		drawText(dst, fmt.Sprintf("%d. %s", i+1, ln.Name), f, l.Columns[0]+4*us, y, text.AlignStart, colText, false)
+		tc := color.Color(colText)
+		if ln.Left {
+			tc = colDim
+		}
+		name := fitText(fmt.Sprintf("%d. %s", i+1, view.ScoreName(ln)), f, l.Columns[1]-l.Columns[0]-30*us)
+		drawText(dst, name, f, l.Columns[0]+4*us, y, text.AlignStart, tc, false)
 		for j, v := range []string{fmt.Sprint(ln.Score), fmt.Sprint(ln.Kills), fmt.Sprint(ln.Deaths), view.PingText(ln.Ping)} {
-			drawText(dst, v, f, l.Columns[j+1], y, text.AlignCenter, colText, false)
+			drawText(dst, v, f, l.Columns[j+1], y, text.AlignCenter, tc, false)
 		}
 	}
 }
@@ -688,7 +694,10 @@ func (g *Game) drawResults(dst *ebiten.Image, s *client.Scene) {
 	}
 	g.drawCentered(dst, title, g.res.face(faceHuge, us*1.3), w/2, h*0.08, tc)
 	g.drawCentered(dst, view.EndReasonText(s.EndReason)+" · "+view.ModeName(s.Mode), g.res.face(faceNormal, us), w/2, h*0.08+44*us, colDim)
-	lines := s.Final
+	// ranked here too, whoever filled the scene (the demo's backend, a server's slot order)
+	lines := append(g.final[:0], s.Final...)
+	view.SortScores(lines)
+	g.final = lines
 	if len(lines) == 0 {
 		lines = view.Standings(s)
 	}

@@ -225,6 +225,8 @@ func EndReasonText(reason string) string {
 		return "Time is up"
 	case "abandoned":
 		return "Match abandoned"
+	case "players_left":
+		return "Everyone else left"
 	case "drained":
 		return "Server shutting down"
 	case "":
@@ -278,6 +280,14 @@ func NetLines(n client.NetStats) []string {
 		fmt.Sprintf("interp %3d ms", n.InterpDelay.Milliseconds()),
 		fmt.Sprintf("pred err %5.2f u", n.PredictionError),
 	}
+}
+
+// ScoreName is a scoreboard line's name: marked when the player left before the end.
+func ScoreName(l client.ScoreLine) string {
+	if l.Left {
+		return l.Name + " (left)"
+	}
+	return l.Name
 }
 
 // PingText formats a ping for the scoreboard ("-" when unknown).

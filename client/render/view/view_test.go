@@ -406,3 +406,9 @@ func TestHashLobby(t *testing.T) {
 	older.Room = &client.RoomView{Chat: []client.ChatLine{{From: "bo", Text: "hi", Age: time.Minute}}}
 	assert.Equal(t, HashLobby(withChat), HashLobby(older), "chat ages are not drawn")
 }
+
+func TestDepartedTexts(t *testing.T) {
+	assert.Equal(t, "Everyone else left", EndReasonText("players_left"))
+	assert.Equal(t, "bo (left)", ScoreName(client.ScoreLine{Name: "bo", Left: true}))
+	assert.Equal(t, "bo", ScoreName(client.ScoreLine{Name: "bo"}))
+}
