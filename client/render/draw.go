@@ -303,7 +303,7 @@ func (g *Game) field(dst *ebiten.Image, r view.Rect, value, placeholder string, 
 		shown = string([]rune(shown)[1:])
 	}
 	drawText(dst, shown, f, x, y, text.AlignStart, colText, false)
-	if focused && view.BlinkPhase(g.opt.Now()) {
+	if focused && view.CaretOn(g.opt.Now(), g.typedAt) {
 		cx := float32(x + textWidth(shown, f) + 2*s)
 		vector.StrokeLine(dst, cx, float32(y-10*s), cx, float32(y+10*s), float32(1.5*s), colAccent, aa)
 	}

@@ -102,9 +102,11 @@ type Game struct {
 	aim     float64 // the local player's aim from the mouse this frame, if aimSet
 	aimSet  bool
 
-	leave   view.LeaveDialog // the match's Esc dialog
+	typedAt time.Time          // last keystroke or focus change (the caret blinks a while after)
+	typedIn fieldID            // the field focused at typedAt
+	leave   view.LeaveDialog   // the match's Esc dialog
 	final   []client.ScoreLine // the results table, ranked (reused)
-	minimap *ebiten.Image    // the minimap's own layer (drawn faded over the player)
+	minimap *ebiten.Image      // the minimap's own layer (drawn faded over the player)
 
 	showScores bool
 	pinScores  bool // show the scoreboard without Tab held (tests)
@@ -276,6 +278,9 @@ func (g *Game) Update() error {
 	case screenResults:
 		g.updateResults()
 	}
+	if g.ui.focus != g.typedIn {
+		g.typedAt, g.typedIn = g.opt.Now(), g.ui.focus
+	}
 	g.menu = g.menuFrame()
 	return nil
 }
@@ -338,7 +343,7 @@ func (g *Game) menuFrame() view.MenuFrame {
 	mx, my := ebiten.CursorPosition()
 	f := view.MenuFrame{Screen: uint8(g.screen), W: g.w, H: g.h, Lobby: view.HashLobby(g.lobby),
 		Focus: uint8(g.ui.focus), Fields: g.ui.name + "\x00" + g.ui.addr + "\x00" + g.ui.code + "\x00" + g.ui.lobbyChat,
-		CursorX: mx, CursorY: my, Blink: g.ui.focus != fieldNone && view.BlinkPhase(g.opt.Now())}
+		CursorX: mx, CursorY: my, Blink: g.ui.focus != fieldNone && view.CaretOn(g.opt.Now(), g.typedAt)}
 	if g.showNet {
 		f.Extra = view.FrameRateText(ebiten.ActualFPS(), ebiten.ActualTPS())
 	}

@@ -72,6 +72,9 @@ func (g *Game) editFocused() (enter bool) {
 	if d := inpututil.KeyPressDuration(ebiten.KeyBackspace); d == 1 || (d > 30 && d%3 == 0) {
 		back = 1
 	}
+	if len(g.runes) > 0 || back > 0 {
+		g.typedAt = g.opt.Now()
+	}
 	*v = view.EditLine(*v, g.runes, back, limit)
 	if g.ui.focus == fieldCode {
 		*v = strings.ToUpper(*v)

@@ -81,9 +81,16 @@ func TestMenuRedrawsOnlyOnChange(t *testing.T) {
 	g.ui.code = "K"
 	assert.True(t, g.menuChanged(g.menuFrame()), "typing")
 	g.ui.focus = fieldCode
+	g.typedAt = clk.t
 	g.menuChanged(g.menuFrame())
 	clk.t = clk.t.Add(500 * time.Millisecond)
-	assert.True(t, g.menuChanged(g.menuFrame()), "the text cursor blinks")
+	assert.True(t, g.menuChanged(g.menuFrame()), "the text cursor blinks after typing")
+	clk.t = clk.t.Add(view.CaretBlinkFor)
+	g.menuChanged(g.menuFrame())
+	for range 10 {
+		clk.t = clk.t.Add(250 * time.Millisecond)
+		assert.False(t, g.menuChanged(g.menuFrame()), "then it stays on: an idle menu draws nothing")
+	}
 	f := g.menuFrame()
 	f.W = 640
 	assert.True(t, g.menuChanged(f), "a resized window")

@@ -29,8 +29,17 @@ type MenuFrame struct {
 	Extra string
 }
 
-// BlinkPhase is the text cursor's phase at now: on for half a second, off for half.
-func BlinkPhase(now time.Time) bool { return now.UnixMilli()/500%2 == 0 }
+// CaretBlinkFor is how long after the last keystroke (or focus change) the text cursor
+// blinks; then it stays on, so an idle menu has nothing to redraw.
+const CaretBlinkFor = 5 * time.Second
+
+// CaretOn says whether the text cursor shows at now, the last keystroke having been at
+// typed: on for half a second, off for half, from the keystroke on, and steady after
+// CaretBlinkFor.
+func CaretOn(now, typed time.Time) bool {
+	d := now.Sub(typed)
+	return d < 0 || d >= CaretBlinkFor || d/(500*time.Millisecond)%2 == 0
+}
 
 // HashLobby hashes what the menus draw of a lobby view: a change that shows changes the
 // hash. The queue's wait counts in whole seconds (the clock shows seconds), and chat ages

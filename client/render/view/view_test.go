@@ -412,3 +412,13 @@ func TestDepartedTexts(t *testing.T) {
 	assert.Equal(t, "bo (left)", ScoreName(client.ScoreLine{Name: "bo", Left: true}))
 	assert.Equal(t, "bo", ScoreName(client.ScoreLine{Name: "bo"}))
 }
+
+func TestCaretOn(t *testing.T) {
+	t0 := time.Unix(100, 0)
+	assert.True(t, CaretOn(t0, t0))
+	assert.False(t, CaretOn(t0.Add(600*time.Millisecond), t0))
+	assert.True(t, CaretOn(t0.Add(1100*time.Millisecond), t0))
+	for d := CaretBlinkFor; d < CaretBlinkFor+3*time.Second; d += 100 * time.Millisecond {
+		assert.True(t, CaretOn(t0.Add(d), t0), "steady after %v", d)
+	}
+}
