@@ -184,15 +184,13 @@ func Run(g *Game) error {
 	ebiten.SetTPS(matchTPS)
 	ebiten.SetVsyncEnabled(true)
 	// Menus redraw only when what they show changes (see Game.menuChanged); the screen keeps
-	// its pixels in between, and Ebiten skips presenting an unchanged screen. A match draws
-	// every frame and fills the whole screen first.
+	// its pixels in between, and Ebiten skips presenting an unchanged screen (and sleeps to
+	// the next frame). A match draws every frame and fills the whole screen first.
+	// FPSModeVsyncOffMinimum would also stop the idle frame loop (1.0 % CPU instead of 4.5 %
+	// on the name screen under Xvfb) but turns GLFW's sticky mouse buttons off: a quick click
+	// (a touchpad tap, xdotool) is then lost between two frames.
 	ebiten.SetScreenClearedEveryFrame(false)
-	stop := make(chan struct{})
-	ticked := make(chan struct{})
-	go menuTicker(stop, ticked)
 	err := ebiten.RunGame(g)
-	close(stop)
-	<-ticked
 	if g.shotErr != nil {
 		return g.shotErr // Update ended the game with it
 	}
@@ -260,7 +258,6 @@ func (g *Game) Update() error {
 	if tps := g.tps(); ebiten.TPS() != tps {
 		ebiten.SetTPS(tps)
 	}
-	g.setFrameMode()
 	switch g.screen {
 	case screenConnect:
 		g.updateConnect()
@@ -283,43 +280,6 @@ func (g *Game) Update() error {
 	}
 	g.menu = g.menuFrame()
 	return nil
-}
-
-// menuWake is how often a menu wakes without input, to pick up the lobby's news (a room
-// list, a match found) and the queue clock.
-const menuWake = 100 * time.Millisecond
-
-// menuTicker schedules a frame every menuWake until stop closes, then closes done. In a
-// menu's frame mode (setFrameMode) Ebiten runs a frame only on input or ScheduleFrame;
-// elsewhere ScheduleFrame does nothing.
-func menuTicker(stop <-chan struct{}, done chan<- struct{}) {
-	defer close(done)
-	t := time.NewTicker(menuWake)
-	defer t.Stop()
-	for {
-		select {
-		case <-stop:
-			return
-		case <-t.C:
-			ebiten.ScheduleFrame() //nolint:staticcheck // see setFrameMode
-		}
-	}
-}
-
-// setFrameMode lets a menu sleep between frames: Ebiten then runs Update and Draw only on
-// input or a scheduled frame (menuTicker), instead of looping at the display's rate; a
-// match runs with vsync. FPSModeVsyncOffMinimum is deprecated in favour of
-// SetScreenClearedEveryFrame(false), which this client also uses, but that alone still runs
-// the frame loop (window queries, event polling) 60 times a second. While a screenshot is
-// awaited the loop runs as usual.
-func (g *Game) setFrameMode() {
-	want := ebiten.FPSModeVsyncOn //nolint:staticcheck // see above
-	if g.screen.isMenu() && g.opt.Screenshot == "" {
-		want = ebiten.FPSModeVsyncOffMinimum //nolint:staticcheck // see above
-	}
-	if ebiten.FPSMode() != want { //nolint:staticcheck // see above
-		ebiten.SetFPSMode(want) //nolint:staticcheck // see above
-	}
 }
 
 // isMenu reports whether the screen is a menu (redrawn only on change).

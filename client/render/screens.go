@@ -3,6 +3,7 @@ package render
 import (
 	"fmt"
 	"image/color"
+	"math"
 	"strings"
 
 	"github.com/hajimehoshi/ebiten/v2"
@@ -136,9 +137,9 @@ func (g *Game) drawConnect(dst *ebiten.Image) {
 		label = "Connecting…"
 	}
 	g.button(dst, l.Connect, label, true, !busy && strings.TrimSpace(g.ui.name) != "")
-	g.status(dst, l.Status, g.lobby.Status, g.lobby.Error, text.AlignCenter)
-	drawText(dst, "Tab switches fields · Enter connects · F3 net graph in a match", small,
-		float64(g.w)/2, float64(g.h)-22*s, text.AlignCenter, colDim, false)
+	g.status(dst, l.Status, g.lobby.Status, g.lobby.Error, text.AlignCenter, view.ConnectStatusLines)
+	hint := "Tab switches fields · Enter connects · F3 frame rate"
+	drawText(dst, fitText(hint, small, float64(g.w)-24*s), small, float64(g.w)/2, l.Hint.Y+l.Hint.H/2, text.AlignCenter, colDim, false)
 }
 
 func (g *Game) drawTitle(dst *ebiten.Image, r view.Rect) {
@@ -160,8 +161,9 @@ func (g *Game) drawTitle(dst *ebiten.Image, r view.Rect) {
 	drawText(dst, "fast arena fights over honest netcode", g.res.face(faceNormal, s), x, y+58*s, text.AlignCenter, colDim, false)
 }
 
-// status draws a status line, red for errors.
-func (g *Game) status(dst *ebiten.Image, r view.Rect, msg string, isErr bool, align text.Align) {
+// status draws a status line in r, red for errors, wrapped to at most lines lines (each
+// 22 px at UI scale 1, the first at r's top).
+func (g *Game) status(dst *ebiten.Image, r view.Rect, msg string, isErr bool, align text.Align, lines int) {
 	if msg == "" {
 		return
 	}
@@ -175,10 +177,11 @@ func (g *Game) status(dst *ebiten.Image, r view.Rect, msg string, isErr bool, al
 		w = float64(g.w) - 48*g.uiScale()
 		x = r.X + r.W/2
 	}
-	f := g.res.face(faceNormal, g.uiScale())
-	lines := wrapText(msg, f, w, 2)
-	for i, ln := range lines {
-		drawText(dst, ln, f, x, r.Y+r.H/2+float64(i)*22*g.uiScale(), align, c, false)
+	us := g.uiScale()
+	f := g.res.face(faceNormal, us)
+	lineH := math.Min(22*us, r.H)
+	for i, ln := range wrapText(msg, f, w, lines) {
+		drawText(dst, ln, f, x, r.Y+lineH/2+float64(i)*lineH, align, c, false)
 	}
 }
 
@@ -375,7 +378,7 @@ func (g *Game) drawLobby(dst *ebiten.Image) {
 		g.drawChatLines(dst, lv.Room.Chat, l.Chat.X+16*s, l.ChatField.Y-16*s, l.Chat.W-32*s, int((l.ChatField.Y-l.Chat.Y-56*s)/(22*s)), false)
 		g.field(dst, l.ChatField, g.ui.lobbyChat, "say something (Enter)", g.ui.focus == fieldChat)
 	}
-	g.status(dst, l.Status, lv.Status, lv.Error, text.AlignStart)
+	g.status(dst, l.Status, lv.Status, lv.Error, text.AlignStart, 1)
 }
 
 // drawChatLines draws the last n lines of chat upwards from baseline y.

@@ -36,25 +36,34 @@ func UIScale(w, h float64) float64 {
 	return math.Max(0.75, math.Min(2.5, math.Min(w/1280, h/720)))
 }
 
-// ConnectLayout is where the connect screen's parts go.
+// ConnectLayout is where the connect screen's parts go. Status holds two lines of text
+// (the second under the first); Hint is the key line at the bottom.
 type ConnectLayout struct {
-	Title, Panel, NameField, AddrField, Connect, Demo, Status Rect
+	Title, Panel, NameField, AddrField, Connect, Demo, Status, Hint Rect
 }
 
-// LayoutConnect places the connect screen on a w×h screen.
+// ConnectStatusLines is how many lines the connect screen's status may wrap to.
+const ConnectStatusLines = 2
+
+// LayoutConnect places the connect screen on a w×h screen: the panel a third of the way
+// down, but high enough that the status lines and the key hint fit under it.
 func LayoutConnect(w, h float64) ConnectLayout {
 	s := UIScale(w, h)
-	pw, ph := 520*s, 330*s
-	p := Rect{(w - pw) / 2, math.Max(h*0.32, 150*s), pw, ph}
+	pw, ph := math.Min(520*s, w-32*s), 290*s
+	lineH := 22 * s
+	below := 10*s + ConnectStatusLines*lineH + 6*s + 16*s + 4*s // gap, status, gap, hint, margin
+	p := Rect{(w - pw) / 2, math.Min(math.Max(h*0.32, 150*s), h-ph-below), pw, ph}
 	in := p.Inset(28 * s)
 	fh := 44 * s
+	status := Rect{p.X, p.Y + ph + 10*s, pw, ConnectStatusLines * lineH}
 	return ConnectLayout{
-		Title:     Rect{0, p.Y - 130*s, w, 100 * s},
+		Title:     Rect{0, math.Max(0, p.Y-130*s), w, math.Min(100*s, p.Y)},
 		Panel:     p,
 		NameField: Rect{in.X, in.Y + 26*s, in.W, fh},
 		AddrField: Rect{in.X, in.Y + 26*s + fh + 34*s, in.W, fh},
 		Connect:   Rect{in.X, in.Y + in.H - fh, in.W, fh},
-		Status:    Rect{p.X, p.Y + ph + 16*s, pw, 28 * s},
+		Status:    status,
+		Hint:      Rect{0, status.Y + status.H + 6*s, w, 16 * s},
 	}
 }
 

@@ -247,14 +247,17 @@ func overlap(a, b Rect) bool {
 }
 
 func TestLayoutsFitTheScreen(t *testing.T) {
-	for _, size := range [][2]float64{{1280, 720}, {1920, 1080}, {1024, 768}, {2560, 1440}} {
+	for _, size := range [][2]float64{{1280, 720}, {1920, 1080}, {1024, 768}, {2560, 1440}, {640, 400}, {800, 600}} {
 		w, h := size[0], size[1]
 		c := LayoutConnect(w, h)
-		for _, r := range []Rect{c.Title, c.Panel, c.NameField, c.AddrField, c.Connect, c.Status} {
+		for _, r := range []Rect{c.Title, c.Panel, c.NameField, c.AddrField, c.Connect, c.Status, c.Hint} {
 			assert.True(t, inside(r, w, h), "connect %v in %vx%v", r, w, h)
 		}
 		assert.False(t, overlap(c.NameField, c.AddrField))
 		assert.False(t, overlap(c.AddrField, c.Connect))
+		assert.False(t, overlap(c.Panel, c.Status), "status under the panel at %vx%v", w, h)
+		assert.False(t, overlap(c.Status, c.Hint), "status above the key hint at %vx%v", w, h)
+		assert.False(t, overlap(c.Title, c.Panel))
 
 		l := LayoutLobby(w, h, 3, 50)
 		require.Len(t, l.ModeButton, 3)
