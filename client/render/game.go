@@ -131,12 +131,10 @@ type Game struct {
 	menuDraws int // menu frames drawn (tests)
 }
 
-// Update rates: menus change when the player types or clicks or the lobby answers, so they
-// tick at menuTPS; a match ticks at matchTPS (the game's input rate).
-const (
-	menuTPS  = 30
-	matchTPS = 60
-)
+// tps is the Update rate, menus included: Ebiten reads the mouse once a frame and inpututil
+// once an Update, so at a lower rate a quick click (pressed and released within a frame) is
+// lost. Menus save their work in Draw instead (Game.menuChanged).
+const tps = 60
 
 // NewGame prepares a Game drawing b. It decodes the embedded art.
 func NewGame(b Backend, opt Options) (*Game, error) {
@@ -181,7 +179,7 @@ func Run(g *Game) error {
 	ebiten.SetWindowTitle("Skirmish")
 	ebiten.SetWindowSize(g.opt.WindowWidth, g.opt.WindowHeight)
 	ebiten.SetWindowResizingMode(ebiten.WindowResizingModeEnabled)
-	ebiten.SetTPS(matchTPS)
+	ebiten.SetTPS(tps)
 	ebiten.SetVsyncEnabled(true)
 	// Menus redraw only when what they show changes (see Game.menuChanged); the screen keeps
 	// its pixels in between, and Ebiten skips presenting an unchanged screen (and sleeps to
@@ -255,9 +253,6 @@ func (g *Game) Update() error {
 	if inpututil.IsKeyJustPressed(ebiten.KeyF3) {
 		g.showNet = !g.showNet
 	}
-	if tps := g.tps(); ebiten.TPS() != tps {
-		ebiten.SetTPS(tps)
-	}
 	switch g.screen {
 	case screenConnect:
 		g.updateConnect()
@@ -285,14 +280,6 @@ func (g *Game) Update() error {
 // isMenu reports whether the screen is a menu (redrawn only on change).
 func (k screenKind) isMenu() bool {
 	return k == screenConnect || k == screenLobby || k == screenJoining
-}
-
-// tps is the Update rate the current screen needs.
-func (g *Game) tps() int {
-	if g.screen.isMenu() {
-		return menuTPS
-	}
-	return matchTPS
 }
 
 // menuFrame is what the current menu screen shows (zero outside menus).

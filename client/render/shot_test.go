@@ -63,14 +63,13 @@ func TestScreenshotDue(t *testing.T) {
 }
 
 // TestMenuRedrawsOnlyOnChange: a menu is drawn again only when what it shows changes (the
-// lobby view, the fields, the text cursor's blink, the window), and menus update at menuTPS.
+// lobby view, the fields, the text cursor's blink, the window).
 func TestMenuRedrawsOnlyOnChange(t *testing.T) {
 	clk := &fakeClock{t: time.Unix(1_700_000_000, 0)}
 	opt := Options{Now: clk.now}
 	opt.defaults()
 	g := &Game{b: demo.New(demo.Config{}), opt: opt, w: 1280, h: 720, screen: screenLobby,
 		lobby: client.LobbyView{Stage: client.StageLobby, PlayerName: "ada", Modes: []string{"ffa"}}}
-	assert.Equal(t, menuTPS, g.tps())
 	assert.True(t, g.menuChanged(g.menuFrame()), "the first frame is drawn")
 	for range 10 {
 		assert.False(t, g.menuChanged(g.menuFrame()), "nothing changed: not drawn again")
@@ -95,6 +94,5 @@ func TestMenuRedrawsOnlyOnChange(t *testing.T) {
 	f.W = 640
 	assert.True(t, g.menuChanged(f), "a resized window")
 	g.screen = screenMatch
-	assert.Equal(t, matchTPS, g.tps())
 	assert.Equal(t, view.MenuFrame{}, g.menuFrame())
 }
