@@ -102,11 +102,12 @@ type Game struct {
 	aim     float64 // the local player's aim from the mouse this frame, if aimSet
 	aimSet  bool
 
-	typedAt time.Time          // last keystroke or focus change (the caret blinks a while after)
-	typedIn fieldID            // the field focused at typedAt
-	leave   view.LeaveDialog   // the match's Esc dialog
-	final   []client.ScoreLine // the results table, ranked (reused)
-	minimap *ebiten.Image      // the minimap's own layer (drawn faded over the player)
+	typedAt   time.Time          // last keystroke or focus change (the caret blinks a while after)
+	typedIn   fieldID            // the field focused at typedAt
+	wasInRoom bool               // in a room at the last lobby Update (entering one focuses its chat)
+	leave     view.LeaveDialog   // the match's Esc dialog
+	final     []client.ScoreLine // the results table, ranked (reused)
+	minimap   *ebiten.Image      // the minimap's own layer (drawn faded over the player)
 
 	showScores bool
 	pinScores  bool // show the scoreboard without Tab held (tests)

@@ -203,12 +203,13 @@ func (g *Game) updateLobby() {
 	}
 	// chat is a room's (the lobby relays no lobby-wide chat): outside one, typing goes to the
 	// room code field
-	if g.ui.focus != fieldCode && g.ui.focus != fieldChat || (!inRoom && g.ui.focus == fieldChat) {
+	if g.ui.focus != fieldCode && g.ui.focus != fieldChat || (!inRoom && g.ui.focus == fieldChat) || inRoom != g.wasInRoom {
 		g.ui.focus = fieldCode
 		if inRoom {
-			g.ui.focus = fieldChat
+			g.ui.focus = fieldChat // just in a room: its chat
 		}
 	}
+	g.wasInRoom = inRoom
 	enter := g.editFocused()
 	for i, r := range l.ModeButton {
 		if clicked(r) && !g.lobby.Queue.Queued && g.lobby.Room == nil {
@@ -315,7 +316,9 @@ func (g *Game) drawLobby(dst *ebiten.Image) {
 		drawText(dst, info, small, r.X+r.W-10*s, r.Y+r.H/2, text.AlignEnd, c, false)
 	}
 	if len(lv.Rooms) == 0 {
-		drawText(dst, "No public rooms yet — create one!", normal, l.Rooms.X+16*s, l.Rooms.Y+70*s, text.AlignStart, colDim, false)
+		for i, ln := range wrapText("No public rooms yet — create one!", normal, l.Rooms.W-32*s, 2) {
+			drawText(dst, ln, normal, l.Rooms.X+16*s, l.Rooms.Y+70*s+float64(i)*22*s, text.AlignStart, colDim, false)
+		}
 	}
 	free := lv.Room == nil
 	g.button(dst, l.CreatePub, "Create room", false, free)
@@ -331,7 +334,11 @@ func (g *Game) drawLobby(dst *ebiten.Image) {
 		}
 		g.panel(dst, l.Room, title)
 		in := l.Room.Inset(16 * s)
-		drawText(dst, fmt.Sprintf("%s · %s · %d/%d", r.Name, view.ModeName(r.Mode), len(r.Members), r.MaxPlayers), small,
+		info := fmt.Sprintf("%s · %d/%d", view.ModeName(r.Mode), len(r.Members), r.MaxPlayers)
+		if r.Name != "" {
+			info = r.Name + " · " + info
+		}
+		drawText(dst, fitText(info, small, in.W), small,
 			in.X, in.Y+36*s, text.AlignStart, colDim, false)
 		for i, m := range r.Members {
 			y := in.Y + 62*s + float64(i)*26*s
