@@ -58,6 +58,8 @@ func PlayerText(err error, peer string) string {
 			return peer + " refused to seat you"
 		}
 		return peer + " refused to seat you (" + why + ")"
+	case errors.Is(err, errNoLobbyLink):
+		return "Waiting for the lobby, which hands out the ticket back into the match"
 	case errors.Is(err, ErrDisconnected):
 		return "Lost the connection to " + peer
 	}

@@ -306,7 +306,7 @@ func (s *Session) reconnectLobby() {
 		}
 		s.mu.Lock()
 		if s.view.Stage != StageMatch {
-			s.view.Status, s.view.Error = fmt.Sprintf("%s · reconnecting (attempt %d)…", why, attempt+1), true
+			s.view.Status, s.view.Error = why+" · reconnecting…", true
 		}
 		s.mu.Unlock()
 		if !sleepCtx(s.ctx, wait) {
@@ -688,6 +688,10 @@ func (s *Session) readLobby(lc *lobbyclient.Client) {
 	}
 }
 
+// errNoLobbyLink is why a lost match cannot be rejoined while the lobby link is down too:
+// only the lobby hands out the fresh connect token.
+var errNoLobbyLink = errors.New("client: no lobby connection to get a new connect token from")
+
 // Reconnection to a running match after its game connection dropped.
 const (
 	// reconnectAttempts bounds the attempts in a row that fail to get back into the match.
@@ -769,7 +773,7 @@ func (s *Session) play(mf lobbyclient.MatchFound) {
 				return
 			}
 			if lc == nil {
-				err = errors.New("no lobby connection for a new token")
+				err = errNoLobbyLink
 				continue
 			}
 			rctx, rcancel := context.WithTimeout(ctx, 10*time.Second)

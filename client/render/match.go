@@ -443,7 +443,15 @@ func (g *Game) drawHUD(dst *ebiten.Image, s *client.Scene) {
 
 	// chat above the health panel (and above its input while typing)
 	hl := view.LayoutHUD(w, h, g.ui.focus == fieldMatchChat)
-	g.drawChatLines(dst, s.Chat, pad, hl.ChatBottom, hl.ChatField.W, view.ChatLines, true)
+	// faint over the local player, as the minimap is
+	chatAlpha := 1.0
+	if lp := view.Local(s); lp != nil && lp.Alive && g.ui.focus != fieldMatchChat {
+		x, y := g.cam.ToScreen(lp.Pos)
+		if hl.ChatRect(w, h, hl.ChatLines).Covers(x, y, (radius(lp)+12)*g.cam.Scale) {
+			chatAlpha = 0.3
+		}
+	}
+	g.drawChatLinesAlpha(dst, s.Chat, pad, hl.ChatBottom, hl.ChatField.W, hl.ChatLines, true, chatAlpha)
 	if g.ui.focus == fieldMatchChat {
 		g.field(dst, hl.ChatField, g.ui.matchChat, "", true)
 	}

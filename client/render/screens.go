@@ -390,6 +390,11 @@ func (g *Game) drawLobby(dst *ebiten.Image) {
 
 // drawChatLines draws the last n lines of chat upwards from baseline y.
 func (g *Game) drawChatLines(dst *ebiten.Image, lines []client.ChatLine, x, y, w float64, n int, fade bool) {
+	g.drawChatLinesAlpha(dst, lines, x, y, w, n, fade, 1)
+}
+
+// drawChatLinesAlpha is drawChatLines at opacity alpha.
+func (g *Game) drawChatLinesAlpha(dst *ebiten.Image, lines []client.ChatLine, x, y, w float64, n int, fade bool, alpha float64) {
 	s := g.uiScale()
 	f := g.res.face(faceSmall, s)
 	if n <= 0 {
@@ -399,9 +404,9 @@ func (g *Game) drawChatLines(dst *ebiten.Image, lines []client.ChatLine, x, y, w
 	row := 0
 	for i := len(lines) - 1; i >= start; i-- {
 		ln := lines[i]
-		a := 1.0
+		a := alpha
 		if fade {
-			a = view.FadeAlpha(ln.Age, view.ChatLife)
+			a *= view.FadeAlpha(ln.Age, view.ChatLife)
 			if a <= 0 {
 				continue
 			}

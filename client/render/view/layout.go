@@ -246,6 +246,9 @@ type HUDLayout struct {
 	// (chatOpen), else above the health panel.
 	Health, ChatField Rect
 	ChatBottom        float64
+	// ChatLines is how many chat lines show: fewer on a short screen, where they would
+	// cover much of the arena.
+	ChatLines int
 	// Minimap sits in the bottom-right corner over the key hint line (KeyHint, with a backdrop
 	// so walls under it do not swallow it).
 	Minimap, KeyHint Rect
@@ -259,6 +262,10 @@ func LayoutHUD(w, h float64, chatOpen bool) HUDLayout {
 	l.Health = Rect{pad, h - pad - 64*us, math.Min(280*us, w*0.4), 64 * us}
 	l.ChatField = Rect{pad, l.Health.Y - 12*us - 38*us, math.Min(420*us, w-2*pad), 38 * us}
 	l.ChatBottom = l.Health.Y - 8*us
+	l.ChatLines = ChatLines
+	if h < 600 {
+		l.ChatLines = 3
+	}
 	if chatOpen {
 		l.ChatBottom = l.ChatField.Y - 4*us
 	}
@@ -269,6 +276,14 @@ func LayoutHUD(w, h float64, chatOpen bool) HUDLayout {
 	l.KeyHint = Rect{w - pad - math.Min(240*us, w*0.45), h - pad - 20*us, math.Min(240*us, w*0.45), 20 * us}
 	l.Minimap = Rect{w - pad - mw, l.KeyHint.Y - 8*us - mh, mw, mh}
 	return l
+}
+
+// ChatRect is the screen area the chat lines take (n lines of 22 px at UI scale 1 above
+// ChatBottom).
+func (l HUDLayout) ChatRect(w, h float64, n int) Rect {
+	us := UIScale(w, h)
+	top := l.ChatBottom - float64(n)*22*us
+	return Rect{l.ChatField.X, top, l.ChatField.W, l.ChatBottom - top}
 }
 
 // Covers reports whether r hides any of a disc of radius rad at (x, y), in pixels.

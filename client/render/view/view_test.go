@@ -335,6 +335,12 @@ func TestLayoutHUD(t *testing.T) {
 				assert.LessOrEqual(t, l.ChatBottom, l.ChatField.Y, "chat lines above the open input at %vx%v", w, h)
 			}
 		}
+		cr := LayoutHUD(w, h, false).ChatRect(w, h, LayoutHUD(w, h, false).ChatLines)
+		assert.True(t, inside(cr, w, h))
+		assert.False(t, overlap(cr, l0(w, h).Health), "chat lines over the health panel at %vx%v", w, h)
+		if h < 600 {
+			assert.Equal(t, 3, LayoutHUD(w, h, false).ChatLines, "fewer chat lines on a short screen")
+		}
 		// The minimap is at most a fifth of the width: at the screen's centre (where the
 		// camera keeps the player unless it is clamped at the arena's edge) it hides nothing.
 		l := LayoutHUD(w, h, false)
@@ -425,3 +431,5 @@ func TestCaretOn(t *testing.T) {
 		assert.True(t, CaretOn(t0.Add(d), t0), "steady after %v", d)
 	}
 }
+
+func l0(w, h float64) HUDLayout { return LayoutHUD(w, h, false) }
