@@ -314,7 +314,9 @@ func (g *Game) Draw(screen *ebiten.Image) {
 	g.w, g.h = b.Dx(), b.Dy()
 	if g.screen.isMenu() {
 		g.menu.W, g.menu.H = g.w, g.h
-		if g.menuChanged(g.menu) {
+		// A skipped frame shows the last one only while the screen is kept (Run sets it so;
+		// a caller running the Game itself may not).
+		if g.menuChanged(g.menu) || ebiten.IsScreenClearedEveryFrame() {
 			g.menuDraws++
 			switch g.screen {
 			case screenConnect:
