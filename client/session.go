@@ -297,7 +297,7 @@ func (s *Session) reconnectLobby() {
 		if time.Now().Add(wait).After(deadline) {
 			s.mu.Lock()
 			s.view.Link, s.view.LinkAttempt = LinkUp, 0
-			s.lostWhy = "Lost the lobby: " + why + ". Connect again when it is back."
+			s.lostWhy = "Lost the lobby: " + sentence(why) + " Connect again when it is back."
 			if s.view.Stage != StageMatch {
 				s.view.Stage, s.view.Status, s.view.Error = StageOffline, s.lostWhy, true
 			}
@@ -314,6 +314,14 @@ func (s *Session) reconnectLobby() {
 		}
 		wait = min(2*wait, lobbyRetryMax)
 	}
+}
+
+// sentence ends s with a full stop unless it ends with punctuation already.
+func sentence(s string) string {
+	if strings.HasSuffix(s, ".") || strings.HasSuffix(s, "?") || strings.HasSuffix(s, "!") {
+		return s
+	}
+	return s + "."
 }
 
 // lobbyStageLocked is the stage a player leaving a match goes to: the lobby, or the name

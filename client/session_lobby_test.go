@@ -136,7 +136,7 @@ func TestSessionGivesUpOnLobby(t *testing.T) {
 	p.down()
 	v := waitView(t, s, "back to the name screen", func(v LobbyView) bool { return v.Stage == StageOffline })
 	assert.True(t, v.Error)
-	assert.Equal(t, "Lost the lobby: Can't reach the lobby at "+p.addr+" — is the server running?. Connect again when it is back.", v.Status)
+	assert.Equal(t, "Lost the lobby: Can't reach the lobby at "+p.addr+" — is the server running? Connect again when it is back.", v.Status)
 }
 
 // TestSessionPlayerErrors: a lobby that is not there is reported in the player's words.
