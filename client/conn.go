@@ -751,6 +751,9 @@ func (c *Conn) fillEvents(now time.Time, sc *Scene) {
 				Kills: s.Kills, Deaths: s.Deaths, Left: s.Left, Local: c.welcomed && s.Slot == c.welcome.Slot})
 		}
 		SortScores(sc.Final) // the server sends slot order; the results table shows rank order
+		if sc.Teams > 1 {
+			sc.TeamScores = teamTotals(sc.TeamScores[:0], sc.Teams, sc.Final)
+		}
 	}
 }
 
