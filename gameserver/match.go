@@ -107,6 +107,7 @@ type match struct {
 	packetsOut, bytesOut uint64
 
 	hist   history
+	rec    *recorder // the match's replay; nil when the server keeps none
 	enc    *snapshot.Encoder
 	inputs []PlayerInput
 	msg    []byte
@@ -114,6 +115,7 @@ type match struct {
 
 func newMatch(s *Server, t wire.Ticket, game Game) *match {
 	id := t.MatchIDString()
+	log := s.log.With("match", id, "mode", t.Mode)
 	return &match{
 		s:       s,
 		ticket:  t,
@@ -121,7 +123,8 @@ func newMatch(s *Server, t wire.Ticket, game Game) *match {
 		game:    game,
 		schema:  game.Schema(),
 		enc:     snapshot.NewEncoder(game.Schema()),
-		log:     s.log.With("match", id, "mode", t.Mode),
+		log:     log,
+		rec:     newRecorder(s, t, game, log),
 		inbox:   make(chan inPayload, s.cfg.InboxSize),
 		wake:    make(chan struct{}, 1),
 		seats:   make([]seat, t.Players),
@@ -289,8 +292,10 @@ func (m *match) step(now time.Time, catchingUp bool) {
 	if repeated > 0 {
 		m.s.metrics.repeatedInputs.Add(float64(repeated))
 	}
+	m.rec.inputs(m.tick, m.inputs)
 	events := m.game.Step(m.inputs)
 	m.tick++
+	m.rec.stepped(m.tick)
 	for _, ev := range events {
 		m.sendEvent(ev)
 	}
@@ -487,6 +492,7 @@ func (m *match) connect(now time.Time, ev ctlEvent) {
 			return
 		}
 		st.known, st.joined, st.player, st.id = true, true, p, t.PlayerID
+		m.rec.join(m.tick, p)
 	}
 	c := &clientConn{index: ev.index, connID: ev.connID, addr: ev.addr, ep: netcode.NewEndpoint(netcode.EndpointConfig{})}
 	c.send = func(p []byte) error {
@@ -525,6 +531,7 @@ func (m *match) disconnect(now time.Time, ev ctlEvent) {
 		}
 		if st.joined && m.state == stateRunning {
 			m.game.Leave(st.player.Slot)
+			m.rec.leave(m.tick, st.player.Slot)
 			st.joined = false
 		}
 		m.sendRoster()
@@ -649,6 +656,7 @@ func (m *match) finishGame(now time.Time, res Result, immediate bool) {
 	m.flushAll(now)
 	m.s.metrics.matchesEnded.WithLabelValues(res.Reason).Inc()
 	m.log.Info("match ended", "reason", res.Reason, "ticks", m.tick, "duration", now.Sub(m.startedAt))
+	m.rec.end(m.tick, res)
 	if sink := m.s.cfg.Results; sink != nil {
 		ids := make(map[uint8]uint64)
 		for i := range m.seats {

@@ -42,6 +42,7 @@ type options struct {
 	drainTimeout               time.Duration
 	logJSON                    bool
 	kcpFEC                     kcp.FEC
+	replays                    *stack.ReplayFlags
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -62,7 +63,11 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.Var(&o.kcpFEC, "kcp-fec", "with -transport kcp: forward error correction as `data,parity` shards (e.g. 10,3; clients must use the same); empty = off")
 	fs.DurationVar(&o.drainTimeout, "drain-timeout", 10*time.Minute, "on SIGTERM, how long running matches may take to end")
 	fs.BoolVar(&o.logJSON, "log-json", false, "log JSON lines instead of text")
+	o.replays = stack.AddReplayFlags(fs, "")
 	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if err := o.replays.Check(); err != nil {
 		return o, err
 	}
 	if fs.NArg() > 0 {
@@ -100,6 +105,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		Addr: o.addr, PublicAddr: o.publicAddr, HTTPAddr: o.httpAddr, Key: key,
 		Tick: o.tick, Snapshots: o.snapshotRate, Capacity: o.capacity, Region: o.region,
 		Name: o.name, Lobbies: lobbies, Transport: o.transport, DrainTimeout: o.drainTimeout,
+		ReplayDir: o.replays.Dir, ReplayKeep: o.replays.Keep, ReplayMaxBytes: o.replays.MaxBytes(),
 		KCP:    kcp.Options{FEC: o.kcpFEC},
 		Logger: log, Stdout: stdout,
 	})

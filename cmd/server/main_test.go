@@ -24,7 +24,8 @@ func TestRunServesTheWholeStack(t *testing.T) {
 	ready := make(chan addrs, 1)
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-game-addr", "127.0.0.1:0", "-http-addr", "127.0.0.1:0", "-log-level", "warn"},
+		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-game-addr", "127.0.0.1:0", "-http-addr", "127.0.0.1:0", "-log-level", "warn",
+			"-replay-dir", t.TempDir()},
 			func(string) string { return "" }, io.Discard, io.Discard,
 			func(l, g, h net.Addr) { ready <- addrs{l, g, h} })
 	}()
