@@ -3,6 +3,8 @@ package gameserver_test
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -16,6 +18,8 @@ import (
 
 	"github.com/skirmish-go/skirmish/gameserver"
 	"github.com/skirmish-go/skirmish/gameserver/replay"
+	"github.com/skirmish-go/skirmish/gameserver/replay/verify"
+	"github.com/skirmish-go/skirmish/gameserver/sim"
 	"github.com/skirmish-go/skirmish/gameserver/wire"
 	"github.com/skirmish-go/skirmish/netcode/netsim"
 )
@@ -149,4 +153,128 @@ func TestMatchRecordsReplay(t *testing.T) {
 		assert.Greater(t, inputs, seconds*60/2, "inputs records")
 		t.Logf("%d players, %d s: %d-byte replay, %d ticks, %+v", players, seconds, len(file), end.Tick, end.Result)
 	})
+}
+
+// arenaGames is the game registry of cmd/replay, for tests: Arena at any tick rate.
+func arenaGames(t testing.TB, seconds int) verify.Games {
+	return func(game string, tickRate int) (gameserver.GameFactory, error) {
+		if game != "" && game != "arena" {
+			return nil, fmt.Errorf("no game %q", game)
+		}
+		return shortArena(t, seconds), nil
+	}
+}
+
+// TestReplayVerifies: a match played over lossy links, with a player leaving, re-simulates
+// from its replay to the same checksums and result.
+func TestReplayVerifies(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		store := &memReplays{}
+		const seconds = 10
+		report := playArena(t, store, 4, seconds)
+		file := store.get(replay.Name(report.MatchID))
+		require.NotNil(t, file)
+		v, err := verify.Bytes(file, arenaGames(t, seconds))
+		require.NoError(t, err)
+		assert.True(t, v.OK(), "%+v", v)
+		assert.Equal(t, report.Ticks, v.Ticks)
+		assert.Equal(t, seconds, v.Checksums)
+		assert.InDelta(t, float64(seconds), v.DurationS, 0.01)
+	})
+}
+
+// viewInput is a bot input as a real client makes it: the aim turns a little every tick and
+// the view tick and fraction follow the interpolated server time, so nearly every input
+// differs from the one before.
+func viewInput(slot uint8, seq uint16) []byte {
+	b := botInput(slot, seq)
+	x := uint32(seq)*2654435761 ^ uint32(slot)*40503
+	binary.LittleEndian.PutUint16(b[3:], uint16(seq)*37+uint16(slot)*4099) // aim
+	binary.LittleEndian.PutUint16(b[5:], seq-6)                            // view tick: ~100 ms behind
+	b[7] = byte(x >> 13)                                                   // view fraction
+	return b
+}
+
+// recordBench plays an Arena match of players for seconds in-process (no sockets) on a server
+// that records it, and returns the replay and the result.
+func recordBench(t *testing.T, players, seconds int) ([]byte, gameserver.Result) {
+	store := &memReplays{}
+	mb := gameserver.NewRecordedMatchBench(t, shortArena(t, seconds), "ffa", players, viewInput, store)
+	for !mb.Over() {
+		mb.ClientWork()
+		mb.ServerTick()
+	}
+	res := mb.Finish("time_limit")
+	file := store.get(replay.Name(fmt.Sprintf("%032x", [16]byte{0xbe})))
+	require.NotNil(t, file)
+	return file, res
+}
+
+// TestReplaySize5Min16Players records a 5-minute 16-player Arena match and checks its replay
+// stays small (README states the size) and verifies.
+func TestReplaySize5Min16Players(t *testing.T) {
+	file, res := recordBench(t, 16, 300)
+	rep, err := replay.Read(bytes.NewReader(file))
+	require.NoError(t, err)
+	assert.Equal(t, res, rep.End().Result)
+	assert.Equal(t, uint32(300*60), rep.End().Tick)
+	kills := 0
+	for _, s := range res.Scores {
+		kills += s.Kills
+	}
+	t.Logf("5 min, 16 players, %d kills: %d-byte replay (%.1f KiB)", kills, len(file), float64(len(file))/1024)
+	assert.Less(t, len(file), 1<<20, "a 5-minute 16-player replay over 1 MiB")
+	v, err := verify.Bytes(file, arenaGames(t, 300))
+	require.NoError(t, err)
+	assert.True(t, v.OK(), "%+v", v)
+	assert.Equal(t, 300, v.Checksums)
+	t.Logf("verified in %.2f s: %+v", v.SimS, v)
+}
+
+// TestChangedInputsFailAtNextChecksum: changing the inputs of one tick makes verification
+// fail at the first checksum after that tick, and not before.
+func TestChangedInputsFailAtNextChecksum(t *testing.T) {
+	file, _ := recordBench(t, 8, 30)
+	rep, err := replay.Read(bytes.NewReader(file))
+	require.NoError(t, err)
+	const changeAt = 1000 // inputs of the Step from tick 1000; checksums every 60 ticks
+	changed := false
+	for i := range rep.Records {
+		r := &rep.Records[i]
+		if r.Kind != replay.KindInputs || r.Tick < changeAt {
+			continue
+		}
+		for j := range r.Inputs {
+			if d := r.Inputs[j].Data; len(d) == sim.InputSize {
+				d[1], d[2] = 127-d[1], 127-d[2] // move the other way
+				changed = true
+			}
+		}
+		require.Equal(t, uint32(changeAt), r.Tick)
+		break
+	}
+	require.True(t, changed)
+	var b bytes.Buffer
+	require.NoError(t, replay.Encode(&b, rep))
+	v, err := verify.Bytes(b.Bytes(), arenaGames(t, 30))
+	require.NoError(t, err)
+	assert.False(t, v.ChecksumsOK)
+	assert.False(t, v.OK())
+	assert.Equal(t, uint32(1020), v.FirstMismatch, "%+v", v) // the first multiple of 60 after 1000
+	t.Logf("%+v", v)
+
+	// The untouched file verifies, so the change is what failed.
+	v, err = verify.Bytes(file, arenaGames(t, 30))
+	require.NoError(t, err)
+	assert.True(t, v.OK(), "%+v", v)
+}
+
+// TestVerifyTruncated: a truncated replay is a clean error, whichever byte it ends at.
+func TestVerifyTruncated(t *testing.T) {
+	file, _ := recordBench(t, 2, 3)
+	for _, n := range []int{0, 5, 10, 11, len(file) / 3, len(file) - 1} {
+		_, err := verify.Bytes(file[:n], arenaGames(t, 3))
+		require.Error(t, err, "%d of %d bytes", n, len(file))
+		assert.True(t, errors.Is(err, replay.ErrTruncated) || errors.Is(err, replay.ErrCorrupt), "%d bytes: %v", n, err)
+	}
 }
