@@ -121,6 +121,6 @@ func (r *recorder) end(tick uint32, res Result) {
 	r.log.Info("replay saved", "replay", r.name, "body_bytes", r.enc.Len(), "took", time.Since(start))
 }
 
-// gameName is the name of the game the server hosts, as replays record it; "" is the default
-// game.
-func (s *Server) gameName() string { return "" }
+// gameName is the name of the game the server hosts (Config.Def.Name), as replays record it;
+// "" (a server given only a Config.Game factory) means the default game.
+func (s *Server) gameName() string { return s.cfg.Def.Name }

@@ -21,6 +21,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -48,6 +49,7 @@ type options struct {
 	logJSON                                   bool
 	logLevel                                  string
 	kcpFEC                                    kcp.FEC
+	game                                      string
 	replays                                   *stack.ReplayFlags
 }
 
@@ -64,6 +66,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.region, "region", "", "region of the game server")
 	fs.StringVar(&o.transport, "transport", "udp", "game transport: udp (netcode.io) or kcp (every message reliable; announced to clients by the lobby)")
 	fs.Var(&o.kcpFEC, "kcp-fec", "with -transport kcp: forward error correction as `data,parity` shards (e.g. 10,3; clients must use the same); empty = off")
+	fs.StringVar(&o.game, "game", stack.DefaultGame, "`game` to host: "+strings.Join(stack.GameNames(), ", "))
 	fs.IntVar(&o.tick, "tick", gameserver.DefaultTick, "simulation ticks per second")
 	fs.IntVar(&o.snapshotRate, "snapshot-rate", gameserver.DefaultSnapshotRate, "snapshots per second to each client")
 	fs.IntVar(&o.capacity, "capacity", 1024, "players the game server accepts")
@@ -86,6 +89,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	}
 	if o.transport != "udp" && o.transport != "kcp" {
 		return o, fmt.Errorf("-transport %q: want udp or kcp", o.transport)
+	}
+	if _, ok := stack.Games[o.game]; !ok {
+		return o, fmt.Errorf("-game %q: want one of %s", o.game, strings.Join(stack.GameNames(), ", "))
 	}
 	return o, nil
 }
@@ -136,7 +142,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}()
 	return stack.RunGameServer(gameCtx, stack.GameServerOptions{
 		Addr: o.gameAddr, PublicAddr: o.publicAddr, HTTPAddr: o.httpAddr, Key: key,
-		Tick: o.tick, Snapshots: o.snapshotRate, Capacity: o.capacity, Region: o.region,
+		GameName: o.game, Tick: o.tick, Snapshots: o.snapshotRate, Capacity: o.capacity, Region: o.region,
 		Lobbies: []string{lob.Addr.String()}, Transport: o.transport, DrainTimeout: o.drainTimeout,
 		ReplayDir: o.replays.Dir, ReplayKeep: o.replays.Keep, ReplayMaxBytes: o.replays.MaxBytes(),
 		KCP:    kcp.Options{FEC: o.kcpFEC},
