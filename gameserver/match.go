@@ -656,7 +656,7 @@ func (m *match) finishGame(now time.Time, res Result, immediate bool) {
 	m.flushAll(now)
 	m.s.metrics.matchesEnded.WithLabelValues(res.Reason).Inc()
 	m.log.Info("match ended", "reason", res.Reason, "ticks", m.tick, "duration", now.Sub(m.startedAt))
-	m.rec.end(m.tick, res)
+	replayName := m.rec.end(m.tick, res)
 	if sink := m.s.cfg.Results; sink != nil {
 		ids := make(map[uint8]uint64)
 		for i := range m.seats {
@@ -665,7 +665,7 @@ func (m *match) finishGame(now time.Time, res Result, immediate bool) {
 			}
 		}
 		sink.ReportResult(MatchReport{MatchID: m.id, Mode: m.ticket.Mode, PlayerIDs: ids, Region: m.s.cfg.Region,
-			Result: res, StartedAt: m.startedAt, EndedAt: now, Ticks: m.tick})
+			Result: res, StartedAt: m.startedAt, EndedAt: now, Ticks: m.tick, Replay: replayName})
 	}
 }
 

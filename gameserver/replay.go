@@ -105,20 +105,22 @@ func (r *recorder) stepped(tick uint32) {
 	r.failed(r.enc.Checksum(tick, r.sum.Checksum()))
 }
 
-// end records the result and saves the replay.
-func (r *recorder) end(tick uint32, res Result) {
+// end records the result and saves the replay; it returns the replay's name, or "" when
+// none was saved.
+func (r *recorder) end(tick uint32, res Result) string {
 	if r == nil || r.enc.Err() != nil {
-		return
+		return ""
 	}
 	if r.failed(r.enc.End(tick, res)) {
-		return
+		return ""
 	}
 	start := time.Now()
 	if err := r.store.Save(r.name, r.enc); err != nil {
 		r.log.Error("replay not saved", "err", err)
-		return
+		return ""
 	}
 	r.log.Info("replay saved", "replay", r.name, "body_bytes", r.enc.Len(), "took", time.Since(start))
+	return r.name
 }
 
 // gameName is the name of the game the server hosts (Config.Def.Name), as replays record it;

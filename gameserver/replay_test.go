@@ -116,6 +116,7 @@ func TestMatchRecordsReplay(t *testing.T) {
 		report := playArena(t, store, players, seconds)
 		file := store.get(replay.Name(report.MatchID))
 		require.NotNil(t, file, "no replay named after match %s", report.MatchID)
+		assert.Equal(t, replay.Name(report.MatchID), report.Replay, "the report names the replay")
 		rep, err := replay.Read(bytes.NewReader(file))
 		require.NoError(t, err)
 

@@ -73,6 +73,7 @@ type MatchReport struct {
 	StartedAt time.Time
 	EndedAt   time.Time
 	Ticks     uint32
+	Replay    string // the replay's file name in Config.Replays; "" when none was saved
 }
 
 // ResultSink receives match results: gameserver/lobbylink in production. ReportResult is called

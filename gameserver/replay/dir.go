@@ -63,7 +63,10 @@ func (d *Dir) Save(name string, src io.WriterTo) error {
 		return fmt.Errorf("replay: %w", err)
 	}
 	tmp := f.Name()
-	_, err = src.WriteTo(f)
+	err = f.Chmod(0o644) // CreateTemp makes it 0600; replays are for players and tools to read
+	if err == nil {
+		_, err = src.WriteTo(f)
+	}
 	if err == nil {
 		err = f.Sync()
 	}
