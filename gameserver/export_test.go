@@ -63,6 +63,7 @@ type MatchBench struct {
 	DeltaBytes, FullBytes int // Snapshot message bytes for client 0, summed
 	JSONBytes             int
 	lastCounted           uint32
+	noStats               bool // skip the byte counts above (recording runs measure the replay)
 }
 
 type benchClient struct {
@@ -87,7 +88,7 @@ func NewMatchBench(tb testing.TB, factory GameFactory, mode string, players int,
 
 // NewRecordedMatchBench is NewMatchBench on a server that keeps replays in store.
 func NewRecordedMatchBench(tb testing.TB, factory GameFactory, mode string, players int, input func(slot uint8, seq uint16) []byte, store ReplayStore) *MatchBench {
-	b := &MatchBench{input: input, now: time.Unix(1_700_000_000, 0)}
+	b := &MatchBench{input: input, now: time.Unix(1_700_000_000, 0), noStats: store != nil}
 	s, err := newServer(nil, Config{Game: factory, Key: testKey, Logger: quietLogger(), Now: func() time.Time { return b.now },
 		Replays: store},
 		func(_ net.PacketConn, _ *Config, _ handlers) (transport, error) { return benchTransport{b}, nil })
@@ -132,7 +133,7 @@ func (b *MatchBench) ClientWork() {
 		sc.in.add(b.seq, b.input(uint8(i), b.seq), m.tick)
 	}
 	b.seq++
-	if m.hist.count > 0 {
+	if m.hist.count > 0 && !b.noStats {
 		cur := &m.hist.snaps[(m.hist.count-1)%historySize]
 		if cur.Tick != b.lastCounted {
 			b.lastCounted = cur.Tick

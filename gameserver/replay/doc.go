@@ -51,7 +51,7 @@
 //	    Inputs   (3)  count uv 1..max players | count × entry, slots ascending
 //	    Checksum (4)  sum uint64
 //	    End      (5)  reason str | scores uv ≤ MaxPlayers | each: slot 1 | team 1 | name str |
-//	                  score, kills, deaths varints (zig-zag)
+//	                  score, kills, deaths varints (zig-zag, within int32)
 //	crc          uint32                  CRC-32 (IEEE) of every body byte before it
 //
 // The body ends right after the CRC, and the file right after the DEFLATE stream.

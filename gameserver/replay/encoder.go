@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"math"
 	"sync"
 
 	"github.com/skirmish-go/skirmish/gameserver/wire"
@@ -249,6 +250,13 @@ func (e *Encoder) Checksum(tick uint32, sum uint64) error {
 func (e *Encoder) End(tick uint32, res wire.Result) error {
 	if len(res.Scores) > MaxPlayers {
 		return e.fail(fmt.Errorf("%w: %d scores", ErrTooLarge, len(res.Scores)))
+	}
+	for _, s := range res.Scores {
+		for _, v := range [...]int{s.Score, s.Kills, s.Deaths} {
+			if v < math.MinInt32 || v > math.MaxInt32 {
+				return e.fail(fmt.Errorf("%w: score %d outside 32 bits", ErrTooLarge, v))
+			}
+		}
 	}
 	if err := e.begin(KindEnd, tick); err != nil {
 		return err

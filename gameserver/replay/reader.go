@@ -10,6 +10,7 @@ import (
 	"hash"
 	"hash/crc32"
 	"io"
+	"math"
 	"strings"
 	"time"
 
@@ -272,7 +273,7 @@ func (r *Reader) readResult() (wire.Result, error) {
 			if err != nil {
 				return res, r.wrap(err)
 			}
-			if x < -1<<31 || x >= 1<<31 {
+			if x < math.MinInt32 || x > math.MaxInt32 {
 				return res, fmt.Errorf("%w: score %d", ErrCorrupt, x)
 			}
 			*v = int(x)

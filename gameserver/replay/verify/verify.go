@@ -80,6 +80,7 @@ func Verify(r io.Reader, games Games) (Report, error) {
 	inputs := make([]gameserver.PlayerInput, 0, h.MaxPlayers)
 	var tick uint32
 	overAt := uint32(0) // tick at which the game said it was over (0: not yet)
+	refused := false    // a recorded Join the game refused: the simulation differs
 	fail := func(problem string) {
 		if rep.Problem == "" {
 			rep.Problem = problem
@@ -129,6 +130,7 @@ func Verify(r io.Reader, games Games) (Report, error) {
 		case replay.KindJoin:
 			p := rec.Player
 			if err := game.Join(gameserver.Player{Slot: p.Slot, Team: p.Team, Name: p.Name}); err != nil {
+				refused = true
 				fail(fmt.Sprintf("tick %d: join of slot %d refused: %v", tick, p.Slot, err))
 			}
 		case replay.KindLeave:
@@ -154,7 +156,7 @@ func Verify(r io.Reader, games Games) (Report, error) {
 			rep.Ticks = tick
 			rep.DurationS = float64(rec.Tick) / float64(h.TickRate)
 			got := result(game, rec.Result.Reason)
-			rep.ResultOK = overAt <= rec.Tick && equalResults(got, rec.Result)
+			rep.ResultOK = !refused && overAt <= rec.Tick && equalResults(got, rec.Result)
 			if !rep.ResultOK {
 				fail(fmt.Sprintf("result: simulated %+v, recorded %+v", got, rec.Result))
 			}

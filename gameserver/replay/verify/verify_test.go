@@ -159,3 +159,25 @@ func TestVerifyErrors(t *testing.T) {
 		t.Errorf("truncated: %v", err)
 	}
 }
+
+// TestRefusedJoinFails: a recorded join the game refuses means the simulation is not the
+// recorded one, even when the numbers happen to agree.
+func TestRefusedJoinFails(t *testing.T) {
+	rep, err := replay.Read(bytes.NewReader(record(t, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dup := replay.Record{Kind: replay.KindJoin, Tick: 0, Player: replay.Player{Slot: 1, Name: "again"}}
+	rep.Records = append([]replay.Record{dup}, rep.Records...)
+	var b bytes.Buffer
+	if err := replay.Encode(&b, rep); err != nil {
+		t.Fatal(err)
+	}
+	v, err := Bytes(b.Bytes(), games(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.OK() || v.ResultOK || v.Problem == "" {
+		t.Fatalf("%+v: want a failed verification naming the refused join", v)
+	}
+}
