@@ -40,8 +40,10 @@ type Mode struct {
 func DefaultModes() map[string]Mode {
 	return map[string]Mode{
 		"duel":  {MinPlayers: 2, MaxPlayers: 2, Teams: 2, FillTimeout: 10 * time.Second},
-		"ffa":   {MinPlayers: 2, MaxPlayers: 8, FillTimeout: 15 * time.Second},
+		"ffa":   {MinPlayers: 2, MaxPlayers: 16, FillTimeout: 15 * time.Second},
 		"quick": {MinPlayers: 2, MaxPlayers: 8, FillTimeout: 3 * time.Second},
+		"teams": {MinPlayers: 4, MaxPlayers: 16, Teams: 2, FillTimeout: 20 * time.Second},
+		"large": {MinPlayers: 16, MaxPlayers: 64, Teams: 2, FillTimeout: 30 * time.Second},
 	}
 }
 

@@ -20,11 +20,12 @@ import (
 	"github.com/skirmish-go/skirmish/gameserver/wire"
 )
 
-// recordQuick plays Arena's "quick" mode headless to its end with four random players, the
-// way a game server calls the game, records it, and writes the replay to a file.
-func recordQuick(t *testing.T) (path string, res wire.Result) {
+// recordMatch plays an Arena mode headless to its end with four random players (two teams
+// where the mode has teams), the way a game server calls the game, records it, and writes
+// the replay to a file.
+func recordMatch(t *testing.T, mode string) (path string, res wire.Result) {
 	const players, rate = 4, 60
-	h := replay.Header{Game: "arena", Mode: "quick", Seed: 42, MatchID: [16]byte{0x00, 0x11, 0x22, 0x33, 0x44, 0x55,
+	h := replay.Header{Game: "arena", Mode: mode, Seed: 42, MatchID: [16]byte{0x00, 0x11, 0x22, 0x33, 0x44, 0x55,
 		0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff}, TickRate: rate, MaxPlayers: players, ChecksumEvery: rate}
 	g, err := arenahost.NewGame(h.Mode, players, rate, h.Seed)
 	require.NoError(t, err)
@@ -32,7 +33,7 @@ func recordQuick(t *testing.T) (path string, res wire.Result) {
 	enc, err := replay.NewEncoder(h)
 	require.NoError(t, err)
 	for s := range uint8(players) {
-		p := gameserver.Player{Slot: s, Team: s, Name: "p" + string('0'+rune(s))}
+		p := gameserver.Player{Slot: s, Team: s % 2, Name: "p" + string('0'+rune(s))}
 		require.NoError(t, g.Join(p))
 		require.NoError(t, enc.Join(0, replay.Player{Slot: p.Slot, Team: p.Team, Name: p.Name}))
 	}
@@ -67,7 +68,7 @@ func recordQuick(t *testing.T) (path string, res wire.Result) {
 }
 
 func TestVerifyPrintsOneJSONLine(t *testing.T) {
-	path, _ := recordQuick(t)
+	path, _ := recordMatch(t, "quick")
 	var out, errOut bytes.Buffer
 	require.NoError(t, run([]string{"-verify", path}, &out, &errOut))
 	require.Equal(t, 1, strings.Count(out.String(), "\n"), out.String())
@@ -83,7 +84,7 @@ func TestVerifyPrintsOneJSONLine(t *testing.T) {
 }
 
 func TestVerifyMismatchExitsWithReport(t *testing.T) {
-	path, _ := recordQuick(t)
+	path, _ := recordMatch(t, "quick")
 	f, err := os.Open(path)
 	require.NoError(t, err)
 	rep, err := replay.Read(f)
@@ -107,7 +108,7 @@ func TestVerifyMismatchExitsWithReport(t *testing.T) {
 }
 
 func TestUnreadableFileIsAnError(t *testing.T) {
-	path, _ := recordQuick(t)
+	path, _ := recordMatch(t, "quick")
 	file, err := os.ReadFile(path)
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(path, file[:len(file)-7], 0o644))
@@ -124,7 +125,7 @@ func TestUnreadableFileIsAnError(t *testing.T) {
 }
 
 func TestInfo(t *testing.T) {
-	path, res := recordQuick(t)
+	path, res := recordMatch(t, "quick")
 	var out bytes.Buffer
 	require.NoError(t, run([]string{"-info", path}, &out, &out))
 	var got struct {
@@ -151,4 +152,16 @@ func TestInfo(t *testing.T) {
 	assert.Equal(t, uint32(3600), got.Ticks)
 	assert.Equal(t, 60, got.Checksums)
 	assert.Equal(t, res, got.Result)
+}
+
+// TestVerifyTeams: a team mode (teams kept balanced, no friendly fire) re-simulates exactly.
+func TestVerifyTeams(t *testing.T) {
+	path, res := recordMatch(t, "teams")
+	var out bytes.Buffer
+	require.NoError(t, run([]string{"-verify", path}, &out, &out), out.String())
+	var got map[string]any
+	require.NoError(t, json.Unmarshal(out.Bytes(), &got))
+	assert.Equal(t, true, got["checksums_ok"])
+	assert.Equal(t, true, got["result_ok"])
+	assert.NotEmpty(t, res.Scores)
 }
