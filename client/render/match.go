@@ -466,6 +466,9 @@ func (g *Game) drawHUD(dst *ebiten.Image, s *client.Scene) {
 	}
 	g.drawMinimap(dst, s, hl.Minimap, alpha)
 	hint := view.KeyHint(s)
+	if g.keyHint != "" {
+		hint = g.keyHint
+	}
 	hw := textWidth(hint, small) + 16*us
 	kr := view.Rect{X: w - pad - hw + 8*us, Y: hl.KeyHint.Y, W: hw, H: hl.KeyHint.H}
 	g.fillRound(dst, kr, 6*us, colHUDBack)
@@ -710,5 +713,9 @@ func (g *Game) drawResults(dst *ebiten.Image, s *client.Scene) {
 		lines = view.Standings(s)
 	}
 	g.drawScoreboard(dst, s, lines, 0.2, "FINAL SCORES")
-	g.button(dst, g.resultsButton(), "Back to lobby", true, true)
+	label := "Back to lobby"
+	if g.resultsLabel != "" {
+		label = g.resultsLabel
+	}
+	g.button(dst, g.resultsButton(), label, true, true)
 }

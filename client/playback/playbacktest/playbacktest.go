@@ -146,8 +146,8 @@ func Record(m Match) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-// brain is a bot: run at the nearest living opponent, aim at them, fire, and now and then
-// the rail; wander a little.
+// brain is a bot: run at the nearest living opponent and circle them, aim at them, fire,
+// and now and then the rail; wander a little.
 func brain(w *sim.World, slot uint8, rng *rand.Rand) sim.Input {
 	me, ok := w.Player(slot)
 	if !ok || !me.Alive {
@@ -170,8 +170,15 @@ func brain(w *sim.World, slot uint8, rng *rand.Rand) sim.Input {
 	dx, dy := float64(best.X-me.X), float64(best.Y-me.Y)
 	a := math.Atan2(dy, dx) / (2 * math.Pi)
 	in.Aim = uint16(int64(math.Round((a-math.Floor(a))*65536)) & 0xffff)
-	in.MoveX = int8(max(-sim.MaxMove, min(sim.MaxMove, int(dx/bestD*sim.MaxMove)+rng.IntN(41)-20)))
-	in.MoveY = int8(max(-sim.MaxMove, min(sim.MaxMove, int(dy/bestD*sim.MaxMove)+rng.IntN(41)-20)))
+	// Close in from afar; near, circle the target (each bot its own way round) so the bots
+	// do not end up stacked on one another.
+	ux, uy := dx/bestD, dy/bestD
+	if bestD < 220*sim.SubPixels {
+		turn := float64(1 - 2*int(slot%2))
+		ux, uy = -uy*turn, ux*turn
+	}
+	in.MoveX = int8(max(-sim.MaxMove, min(sim.MaxMove, int(ux*sim.MaxMove)+rng.IntN(41)-20)))
+	in.MoveY = int8(max(-sim.MaxMove, min(sim.MaxMove, int(uy*sim.MaxMove)+rng.IntN(41)-20)))
 	in.Fire = true
 	in.AltFire = rng.IntN(40) == 0
 	return in
