@@ -684,7 +684,11 @@ func (g *Game) updateResults() {
 
 func (g *Game) resultsButton() view.Rect {
 	us := g.uiScale()
-	return view.Rect{X: float64(g.w)/2 - 120*us, Y: float64(g.h) - 90*us, W: 240 * us, H: 48 * us}
+	r := view.Rect{X: float64(g.w)/2 - 120*us, Y: float64(g.h) - 90*us, W: 240 * us, H: 48 * us}
+	if g.overlay != nil {
+		r.Y -= 84 * us // above a replay's controls bar
+	}
+	return r
 }
 
 func (g *Game) drawResults(dst *ebiten.Image, s *client.Scene) {
