@@ -131,6 +131,8 @@ func TestMatchRecordsReplay(t *testing.T) {
 		assert.Equal(t, report.Ticks, end.Tick)
 		assert.Equal(t, report.Result, end.Result)
 		assert.Equal(t, "time_limit", end.Result.Reason)
+		require.Len(t, end.Result.Scores, players, "the player who left keeps a row")
+		assert.True(t, end.Result.Scores[players-1].Left, "slot %d left", players-1)
 
 		joins, leaves, sums, inputs := map[uint8]string{}, 0, 0, 0
 		for _, r := range rep.Records {

@@ -50,7 +50,8 @@
 //	    Leave    (2)  slot 1 byte
 //	    Inputs   (3)  count uv 1..max players | count × entry, slots ascending
 //	    Checksum (4)  sum uint64
-//	    End      (5)  reason str | scores uv ≤ MaxPlayers | each: slot 1 | team 1 | name str |
+//	    End      (5)  reason str | scores uv ≤ MaxPlayers | each: slot 1 | team 1 |
+//	                  flags 1 (bit 0: left before the end; other bits zero) | name str |
 //	                  score, kills, deaths varints (zig-zag, within int32)
 //	crc          uint32                  CRC-32 (IEEE) of every body byte before it
 //

@@ -264,7 +264,11 @@ func (e *Encoder) End(tick uint32, res wire.Result) error {
 	e.body = appendString(e.body, cut(res.Reason))
 	e.body = binary.AppendUvarint(e.body, uint64(len(res.Scores)))
 	for _, s := range res.Scores {
-		e.body = append(e.body, s.Slot, s.Team)
+		var flags byte
+		if s.Left {
+			flags |= scoreLeft
+		}
+		e.body = append(e.body, s.Slot, s.Team, flags)
 		e.body = appendString(e.body, cut(s.Name))
 		e.body = binary.AppendVarint(e.body, int64(s.Score))
 		e.body = binary.AppendVarint(e.body, int64(s.Kills))

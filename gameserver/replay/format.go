@@ -136,4 +136,6 @@ const (
 	flagAbsent   = 1 << 1
 	flagXOR      = 1 << 2
 	flagsKnown   = flagRepeated | flagAbsent | flagXOR
+
+	scoreLeft = 1 << 0 // a score row's flags: the player left before the end
 )

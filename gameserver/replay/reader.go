@@ -261,10 +261,13 @@ func (r *Reader) readResult() (wire.Result, error) {
 	}
 	for i := range res.Scores {
 		s := &res.Scores[i]
-		if err := r.full(r.buf[:2]); err != nil {
+		if err := r.full(r.buf[:3]); err != nil {
 			return res, err
 		}
-		s.Slot, s.Team = r.buf[0], r.buf[1]
+		s.Slot, s.Team, s.Left = r.buf[0], r.buf[1], r.buf[2]&scoreLeft != 0
+		if r.buf[2]&^scoreLeft != 0 {
+			return res, fmt.Errorf("%w: score row flags %#x", ErrCorrupt, r.buf[2])
+		}
 		if s.Name, err = r.str(); err != nil {
 			return res, err
 		}

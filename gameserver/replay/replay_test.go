@@ -63,7 +63,7 @@ func record(t testing.TB, ticks uint32) *Encoder {
 		}
 	}
 	must(e.End(ticks, wire.Result{Reason: "time_limit", Scores: []wire.PlayerScore{
-		{Slot: 0, Team: 1, Name: "ann", Score: 3, Kills: 3, Deaths: -1}, {Slot: 3, Name: "cy", Score: 1 << 30}}}))
+		{Slot: 0, Team: 1, Name: "ann", Score: 3, Kills: 3, Deaths: -1}, {Slot: 3, Name: "cy", Score: 1 << 30}, {Slot: 2, Team: 2, Name: "bob", Score: 2, Left: true}}}))
 	return e
 }
 
@@ -111,7 +111,7 @@ func TestRoundTrip(t *testing.T) {
 	}
 	end := rep.End()
 	if end.Tick != 200 || end.Result.Reason != "time_limit" || end.Result.Scores[1].Score != 1<<30 ||
-		end.Result.Scores[0].Deaths != -1 {
+		end.Result.Scores[0].Deaths != -1 || end.Result.Scores[0].Left || !end.Result.Scores[2].Left {
 		t.Fatalf("end %+v", end)
 	}
 	var kinds = map[Kind]int{}

@@ -7,7 +7,8 @@
 // and one Step with the inputs in effect (present slots in ascending order). A checksum is
 // compared after the Step that reaches its tick; the result at the End tick is the game's own
 // (Game.Over) if it says the match is over, else the recorded reason with the game's
-// scoreboard (gameserver.Scorer), as the server reports a match it ended (abandoned, drained).
+// scoreboard (gameserver.Scorer), as the server reports a match it ended (abandoned, drained),
+// plus the rows of the players who left, as they stood when each left.
 package verify
 
 import (
@@ -16,6 +17,7 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"slices"
 	"time"
 
 	"github.com/skirmish-go/skirmish/gameserver"
@@ -77,6 +79,9 @@ func Verify(r io.Reader, games Games) (Report, error) {
 
 	rep := Report{ChecksumsOK: true}
 	var slots [replay.MaxPlayers]slot
+	// left holds the scoreboard row of each player when they left (the game forgets them);
+	// the server adds these rows, marked Left, to the final result.
+	var left [replay.MaxPlayers]*wire.PlayerScore
 	inputs := make([]gameserver.PlayerInput, 0, h.MaxPlayers)
 	var tick uint32
 	overAt := uint32(0) // tick at which the game said it was over (0: not yet)
@@ -132,8 +137,11 @@ func Verify(r io.Reader, games Games) (Report, error) {
 			if err := game.Join(gameserver.Player{Slot: p.Slot, Team: p.Team, Name: p.Name}); err != nil {
 				refused = true
 				fail(fmt.Sprintf("tick %d: join of slot %d refused: %v", tick, p.Slot, err))
+			} else {
+				left[p.Slot] = nil
 			}
 		case replay.KindLeave:
+			left[rec.Player.Slot] = scoreOf(game, rec.Player.Slot)
 			game.Leave(rec.Player.Slot)
 		case replay.KindInputs:
 			for _, in := range rec.Inputs {
@@ -156,6 +164,7 @@ func Verify(r io.Reader, games Games) (Report, error) {
 			rep.Ticks = tick
 			rep.DurationS = float64(rec.Tick) / float64(h.TickRate)
 			got := result(game, rec.Result.Reason)
+			got.Scores = withDeparted(got.Scores, left[:])
 			rep.ResultOK = !refused && overAt <= rec.Tick && equalResults(got, rec.Result)
 			if !rep.ResultOK {
 				fail(fmt.Sprintf("result: simulated %+v, recorded %+v", got, rec.Result))
@@ -177,6 +186,35 @@ func result(g gameserver.Game, reason string) wire.Result {
 		res.Scores = sc.Scores()
 	}
 	return res
+}
+
+// scoreOf returns slot's row of the game's scoreboard, marked Left, or nil (as the server
+// keeps it when a player leaves).
+func scoreOf(g gameserver.Game, slot uint8) *wire.PlayerScore {
+	sc, ok := g.(gameserver.Scorer)
+	if !ok {
+		return nil
+	}
+	for _, row := range sc.Scores() {
+		if row.Slot == slot {
+			row.Left = true
+			return &row
+		}
+	}
+	return nil
+}
+
+// withDeparted adds the rows of the players who left and did not come back, in slot order,
+// as the server does to a final result.
+func withDeparted(scores []wire.PlayerScore, left []*wire.PlayerScore) []wire.PlayerScore {
+	scores = slices.Clip(scores)
+	for _, l := range left {
+		if l == nil || slices.ContainsFunc(scores, func(p wire.PlayerScore) bool { return p.Slot == l.Slot }) {
+			continue
+		}
+		scores = append(scores, *l)
+	}
+	return scores
 }
 
 // equalResults compares results as a replay stores them: no scores and an empty list are the
