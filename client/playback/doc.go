@@ -18,7 +18,7 @@
 //     the present slots applied as arena.Inputs says. Each world checksum in the replay is
 //     compared on the way ([Status].Mismatch is the first tick that differed), so a replay
 //     played here is the match that was recorded.
-//   - Keyframes: every [KeyframeEvery] ticks the first pass keeps a clone of the world
+//   - Keyframes: every [KeyframeEvery] seconds of the match the first pass keeps a clone of the world
 //     (sim.World.Clone) in memory. Seeking re-simulates from the newest keyframe at least
 //     the kill feed's lifetime before the target (so the feed and effects at the target are
 //     complete), never from the start; seeking forward past what was simulated runs on.

@@ -23,8 +23,8 @@ var ErrUnknownGame = errors.New("playback: replay of a game this client cannot p
 // Speeds are the playback speeds, slowest first; 1 is real time.
 var Speeds = []float64{0.25, 0.5, 1, 2, 4, 8}
 
-// KeyframeEvery is the number of ticks between keyframes, as a number of seconds of the
-// match's tick rate.
+// KeyframeEvery is the time between keyframes, in seconds of the match (so a number of
+// ticks at its tick rate).
 const KeyframeEvery = 5 // seconds
 
 // feedLife and effectLife match the live client's kill feed and effect lifetimes
