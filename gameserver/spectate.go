@@ -274,11 +274,17 @@ func (m *match) releaseEvents(tick uint32) {
 // spectatorsReliable queues msg on every spectator's reliable channel. A spectator whose
 // window is full has stopped acknowledging and is disconnected.
 func (m *match) spectatorsReliable(msg []byte) {
+	var gone []uint64
 	for _, sp := range m.specs {
 		if err := sp.ep.SendReliable(msg); err != nil {
 			m.log.Info("spectator reliable send failed; disconnecting", "addr", sp.addr, "err", err)
 			m.s.disconnect(sp.index, sp.connID)
+			gone = append(gone, sp.connID)
 		}
+	}
+	// The server forgot the connection, so no disconnect event will come: drop it here.
+	for _, id := range gone {
+		m.dropSpectator(id)
 	}
 }
 
