@@ -482,3 +482,8 @@ func (s *Server) LiveMatches() []LiveMatch {
 	}
 	return out
 }
+
+// SpectatorLimits returns the spectators one match admits (negative: none) and their delay.
+func (s *Server) SpectatorLimits() (perMatch int, delay time.Duration) {
+	return s.cfg.MaxSpectators, s.cfg.SpectatorDelay
+}

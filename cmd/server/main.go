@@ -47,6 +47,8 @@ type options struct {
 	drainTimeout                              time.Duration
 	logJSON                                   bool
 	logLevel                                  string
+	spectatorDelay                            time.Duration
+	maxSpectators                             int
 	kcpFEC                                    kcp.FEC
 	game                                      string
 }
@@ -68,6 +70,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.tick, "tick", gameserver.DefaultTick, "simulation ticks per second")
 	fs.IntVar(&o.snapshotRate, "snapshot-rate", gameserver.DefaultSnapshotRate, "snapshots per second to each client")
 	fs.IntVar(&o.capacity, "capacity", 1024, "players the game server accepts")
+	fs.DurationVar(&o.spectatorDelay, "spectator-delay", gameserver.DefaultSpectatorDelay, "how late spectators see a match")
+	fs.IntVar(&o.maxSpectators, "max-spectators", gameserver.DefaultMaxSpectators, "spectators one match admits (negative: none)")
 	// A load test runs its bots from one address; the lobby's own default (256) would turn
 	// away most of a 1,000-bot run against this all-in-one server.
 	fs.IntVar(&o.maxConnsPerIP, "max-conns-per-ip", 2048, "lobby connections accepted from one IP address (negative: no limit)")
@@ -138,7 +142,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		Addr: o.gameAddr, PublicAddr: o.publicAddr, HTTPAddr: o.httpAddr, Key: key,
 		GameName: o.game, Tick: o.tick, Snapshots: o.snapshotRate, Capacity: o.capacity, Region: o.region,
 		Lobbies: []string{lob.Addr.String()}, Transport: o.transport, DrainTimeout: o.drainTimeout,
-		KCP:    kcp.Options{FEC: o.kcpFEC},
+		KCP:            kcp.Options{FEC: o.kcpFEC},
+		SpectatorDelay: o.spectatorDelay, MaxSpectators: o.maxSpectators,
 		Logger: log.With("component", "gameserver"), Stdout: stdout,
 		HTTP: map[string]http.Handler{"/lobby/": http.StripPrefix("/lobby", lob.Server.Handler())},
 		Ready: func(game, httpAddr net.Addr) {

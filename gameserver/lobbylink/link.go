@@ -52,6 +52,7 @@ type Link struct {
 	mu       sync.Mutex
 	players  int
 	matches  int
+	live     []proto.LiveMatch // running matches' summaries (live.go)
 	unacked  []proto.MatchResult
 	kick     chan struct{} // a result was added
 	closed   chan struct{}
@@ -317,7 +318,8 @@ func (l *Link) session(ctx context.Context, addr string) (registered bool, err e
 
 	heartbeat := func() error {
 		l.mu.Lock()
-		hb := &proto.Message{Type: proto.TypeHeartbeat, Players: l.players, Matches: l.matches, Capacity: l.cfg.Capacity}
+		hb := &proto.Message{Type: proto.TypeHeartbeat, Players: l.players, Matches: l.matches, Capacity: l.cfg.Capacity,
+			Live: l.live}
 		l.mu.Unlock()
 		return send(hb)
 	}

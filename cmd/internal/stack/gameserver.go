@@ -36,11 +36,15 @@ type GameServerOptions struct {
 	Tick      int // default gameserver.DefaultTick
 	Snapshots int // snapshots per second; default gameserver.DefaultSnapshotRate
 	Capacity  int // players; default gameserver.DefaultCapacity
-	Region    string
-	Name      string      // name in the lobby's registry; default gameserver-<public addr>
-	Lobbies   []string    // lobby addresses to register with, tried in order; none: standalone
-	Transport string      // "udp" (default) or "kcp": the game port's protocol, announced to lobbies
-	KCP       kcp.Options // KCP tuning (FEC) with Transport "kcp"
+	// SpectatorDelay and MaxSpectators: how late spectators see a match and how many one match
+	// admits; defaults gameserver.DefaultSpectatorDelay and DefaultMaxSpectators.
+	SpectatorDelay time.Duration
+	MaxSpectators  int
+	Region         string
+	Name           string      // name in the lobby's registry; default gameserver-<public addr>
+	Lobbies        []string    // lobby addresses to register with, tried in order; none: standalone
+	Transport      string      // "udp" (default) or "kcp": the game port's protocol, announced to lobbies
+	KCP            kcp.Options // KCP tuning (FEC) with Transport "kcp"
 	// DrainTimeout bounds how long running matches may take to end after ctx is cancelled.
 	DrainTimeout time.Duration // default 10 min
 	Logger       *slog.Logger  // default slog.Default()
@@ -118,6 +122,7 @@ func RunGameServer(ctx context.Context, o GameServerOptions) error {
 		Tick: o.Tick, SnapshotRate: o.Snapshots, Capacity: o.Capacity, Region: o.Region,
 		Def: o.Game, Key: o.Key, PublicAddr: public, Logger: log,
 		Transport: o.Transport, KCP: o.KCP,
+		SpectatorDelay: o.SpectatorDelay, MaxSpectators: o.MaxSpectators,
 	}
 	if len(o.Lobbies) > 0 {
 		link = lobbylink.New(lobbylink.Config{
@@ -239,6 +244,8 @@ func reportLoad(ctx context.Context, srv *gameserver.Server, link *lobbylink.Lin
 			load = st.Capacity // a draining server takes no new match
 		}
 		link.SetLoad(load, st.Matches)
+		perMatch, _ := srv.SpectatorLimits()
+		link.SetLive(lobbylink.LiveMatches(srv.LiveMatches(), st.Region, perMatch))
 		select {
 		case <-ctx.Done():
 			return

@@ -1,0 +1,33 @@
+package lobbylink
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/skirmish-go/skirmish/gameserver"
+	"github.com/skirmish-go/skirmish/lobby/proto"
+)
+
+func TestLiveMatches(t *testing.T) {
+	var scores []gameserver.PlayerScore
+	for i := range 20 {
+		scores = append(scores, gameserver.PlayerScore{Slot: uint8(i), Team: uint8(i % 2), Name: string(rune('a' + i)), Score: i})
+	}
+	ms := []gameserver.LiveMatch{
+		{MatchID: "b", Mode: "ffa", Seats: 4, Players: 3, Spectators: 1, Elapsed: time.Second},
+		{MatchID: "a", Mode: "tdm", Seats: 20, Players: 20, Elapsed: time.Minute, Scores: scores},
+	}
+	got := LiveMatches(ms, "eu", 16)
+	require.Len(t, got, 2)
+	assert.Equal(t, "a", got[0].MatchID, "the longest running first")
+	assert.Len(t, got[0].Scores, proto.MaxLiveScores, "the scoreboard is cut")
+	assert.Equal(t, proto.LiveScore{Name: "t", Team: 1, Score: 19}, got[0].Scores[0], "best first")
+	assert.Equal(t, proto.LiveMatch{MatchID: "b", Mode: "ffa", Region: "eu", Players: 3, MaxPlayers: 4, Spectators: 1,
+		MaxSpectators: 16, ElapsedMS: 1000}, got[1])
+
+	many := make([]gameserver.LiveMatch, 100)
+	assert.Len(t, LiveMatches(many, "", 1), proto.MaxLivePerServer)
+}
