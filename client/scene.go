@@ -49,6 +49,9 @@ type Scene struct {
 
 	// Net is the live connection quality, shown by the net graph (F3).
 	Net NetStats
+
+	// Spectator: we watch the match (no Local player); the camera follows the Followed one.
+	Spectator bool
 }
 
 // Wall is a solid axis-aligned rectangle of the arena, in world units.
@@ -77,6 +80,8 @@ type ScenePlayer struct {
 	Ping time.Duration
 	// Local marks the player this client controls; the camera follows it.
 	Local bool
+	// Followed marks, for a spectator, the player the camera follows.
+	Followed bool
 }
 
 // SceneProjectile is one projectile in flight.
@@ -195,6 +200,20 @@ type LobbyView struct {
 	Queue QueueState
 	// Chat is the lobby-wide chat, newest last (room chat is in Room.Chat).
 	Chat []ChatLine
+	// Live is the list of running matches to watch (Session.RefreshLive), longest running first.
+	Live []LiveSummary
+}
+
+// LiveSummary is one running match in the Watch list.
+type LiveSummary struct {
+	MatchID    string
+	Mode       string
+	Players    int
+	MaxPlayers int
+	Spectators int
+	Elapsed    time.Duration
+	// Leaders is the top of its scoreboard, e.g. "ada 7 · bob 5".
+	Leaders string
 }
 
 // RoomSummary is one line of the public room list.

@@ -597,7 +597,7 @@ func (s *Session) play(mf lobbyclient.MatchFound) {
 				continue
 			}
 			rctx, rcancel := context.WithTimeout(ctx, 10*time.Second)
-			next, rerr := lc.Reconnect(rctx, mf.MatchID)
+			next, rerr := rejoin(rctx, lc, mf)
 			rcancel()
 			if ctx.Err() != nil {
 				return

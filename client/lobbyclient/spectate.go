@@ -20,5 +20,7 @@ func (c *Client) Spectate(ctx context.Context, matchID string) (MatchFound, erro
 	if err != nil {
 		return MatchFound{}, err
 	}
-	return MatchFoundOf(r), nil
+	mf := MatchFoundOf(r)
+	mf.Spectator = true
+	return mf, nil
 }
