@@ -12,8 +12,8 @@ import (
 )
 
 // Spectating bots (Config.Spectators): each opens its own lobby session, waits for running
-// matches to be listed (live_list), asks to spectate one (spread round-robin over the matches
-// listed), joins it with the spectator's token and watches until the players are done or
+// matches with players connected to be listed (live_list), asks to spectate one (spread
+// round-robin over those), joins it with the spectator's token and watches until the players are done or
 // Config.Duration has passed. Their snapshot rate is measured from their first snapshot (the
 // server sends a spectator the match some seconds late) to their last.
 
@@ -64,9 +64,18 @@ func runSpectator(ctx context.Context, cfg *Config, i int, hub *tickHub, dials *
 	}
 	var live []proto.LiveMatch
 	for {
-		if live, err = lc.LiveMatches(mctx, ""); err != nil {
+		all, err := lc.LiveMatches(mctx, "")
+		if err != nil {
 			res.err = fmt.Errorf("%s: live list: %w", name, err)
 			return res
+		}
+		// Matches with players connected: a match whose players all left (an earlier run's)
+		// runs on empty until the server's timeout.
+		live = live[:0]
+		for _, m := range all {
+			if m.Players > 0 {
+				live = append(live, m)
+			}
 		}
 		if len(live) > 0 {
 			break
