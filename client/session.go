@@ -29,6 +29,9 @@ type SessionConfig struct {
 	Autoplay func(c *Conn) InputSource
 	// AutoQueue queues for a quick match as soon as the lobby welcomes us (autoplay runs).
 	AutoQueue bool
+	// AutoWatch spectates the longest running match with players as soon as the lobby
+	// welcomes us (cmd/client -watch), waiting for one to start if none runs.
+	AutoWatch bool
 	Logger    *slog.Logger
 }
 
@@ -206,12 +209,17 @@ func (s *Session) Connect(addr, name string) {
 		s.mu.Unlock()
 		s.goDo(func() { s.readLobby(lc) })
 		s.RefreshRooms()
+		s.RefreshLive()
 		if running != "" {
 			if err := s.rejoin(ctx, lc, running); err == nil {
 				return // played it
 			} else if !isNoMatch(err) {
 				s.status(fmt.Sprintf("cannot rejoin your match: %v", err), true)
 			}
+		}
+		if s.cfg.AutoWatch {
+			s.autoWatch(lc)
+			return
 		}
 		if s.cfg.AutoQueue {
 			s.QuickMatch("")

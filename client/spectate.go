@@ -156,3 +156,29 @@ func (s *Session) FollowSlot(slot uint8) {
 }
 
 func shortID(id string) string { return id[:min(len(id), 8)] }
+
+// autoWatchPoll is how often AutoWatch asks for running matches while none has players.
+const autoWatchPoll = 500 * time.Millisecond
+
+// autoWatch spectates the longest running match with players connected (SessionConfig.
+// AutoWatch), polling until one runs or the session ends.
+func (s *Session) autoWatch(lc *lobbyclient.Client) {
+	s.status("waiting for a match to watch", false)
+	for {
+		ctx, cancel := context.WithTimeout(s.ctx, 10*time.Second)
+		live, err := lc.LiveMatches(ctx, "")
+		cancel()
+		if err != nil && s.ctx.Err() == nil {
+			s.status(fmt.Sprintf("match list: %v", err), true)
+		}
+		for _, m := range live {
+			if m.Players > 0 {
+				s.Spectate(m.MatchID)
+				return
+			}
+		}
+		if !sleepCtx(s.ctx, autoWatchPoll) {
+			return
+		}
+	}
+}

@@ -116,6 +116,7 @@ type Game struct {
 	queued       bool // AutoQuickMatch sent for this stay in the lobby
 	resultsTicks int  // Updates spent on the results screen
 	runes        []rune
+	watch        watchState // the lobby's Watch list (spectate.go)
 }
 
 // NewGame prepares a Game drawing b. It decodes the embedded art.

@@ -32,6 +32,9 @@ func (g *Game) updateCamera(s *client.Scene) {
 	if lp := view.Local(s); lp != nil {
 		focus = lp.Pos
 	}
+	if fp := followed(s); fp != nil {
+		focus = fp.Pos
+	}
 	if !g.camInit || focus.Sub(g.camPos).Len() > 400 {
 		g.camPos, g.camInit = focus, true
 	} else {
@@ -45,6 +48,10 @@ func (g *Game) updateMatch() {
 	g.aimSet = false
 	g.updateCamera(s)
 	g.showScores = ebiten.IsKeyPressed(ebiten.KeyTab) || g.pinScores
+	if s.Spectator {
+		g.updateSpectate(s)
+		return
+	}
 	// chat: Enter opens, Enter sends, Escape closes
 	if g.ui.focus == fieldMatchChat {
 		enter := g.editFocused()
@@ -100,13 +107,16 @@ func (g *Game) drawMatch(dst *ebiten.Image, s *client.Scene) {
 		return
 	}
 	g.drawHUD(dst, s)
+	if s.Spectator {
+		g.drawSpectator(dst, s)
+	}
 	if g.showScores {
 		g.drawScoreboard(dst, s, view.Standings(s), 0.16, "SCOREBOARD")
 	}
 	if g.showNet {
 		g.drawNetGraph(dst, s)
 	}
-	if !g.opt.Autoplay {
+	if !g.opt.Autoplay && !s.Spectator {
 		g.drawCrosshair(dst)
 	}
 }

@@ -206,6 +206,7 @@ func (g *Game) updateLobby() {
 		}
 	}
 	if g.lobby.Room == nil {
+		g.updateWatch(l.Room)
 		if clicked(l.CreatePub) {
 			g.b.CreateRoom(false)
 		}
@@ -338,11 +339,7 @@ func (g *Game) drawLobby(dst *ebiten.Image) {
 		g.button(dst, l.Ready, label, !g.selfReady(), true)
 		g.button(dst, l.Leave, "Leave", false, true)
 	} else {
-		g.panel(dst, l.Room, "NO ROOM")
-		in := l.Room.Inset(16 * s)
-		for i, line := range []string{"Play now with Quick Match,", "join a public room from the list,", "or enter a friend's room code."} {
-			drawText(dst, line, normal, in.X, in.Y+60*s+float64(i)*26*s, text.AlignStart, colDim, false)
-		}
+		g.drawWatch(dst, l.Room)
 	}
 
 	// chat

@@ -65,6 +65,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&cfg.Mode, "mode", "", "quick match `mode` (default: ffa; -demo: tdm)")
 	fs.StringVar(&cfg.Transport, "transport", "", "game transport to insist on: udp or kcp (empty: what the lobby announces for the match; a mismatch is an error)")
 	fs.Var(&cfg.KCPFEC, "kcp-fec", "KCP forward error correction as `data,parity` shards; must match the game server's -kcp-fec")
+	fs.BoolVar(&cfg.Watch, "watch", false, "spectate: connect and watch the longest running match (waits for one); ←/→ or a click switch the player followed")
 	fs.BoolVar(&cfg.Demo, "demo", false, "offline demo: no server, a match of bots starts at once")
 	fs.StringVar(&o.render.Screenshot, "screenshot", "", "save a frame as a PNG `file` and exit (see -after)")
 	fs.DurationVar(&o.render.After, "after", 3*time.Second, "when to take the -screenshot: from the first frame; with -autoplay or -demo from the first frame of the match, and then as soon as an opponent is in view too (at most 15 s later)")
@@ -89,6 +90,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	if cfg.Autoplay && cfg.Name == "" {
 		cfg.Name = "autoplay"
 	}
+	if cfg.Watch && cfg.Name == "" {
+		cfg.Name = "watcher"
+	}
 	cfg.TLS = cfg.TLS || cfg.TLSCA != ""
 	r := &o.render
 	r.Name, r.Lobby = cfg.Name, cfg.Lobby
@@ -99,7 +103,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	r.Autoplay = cfg.Autoplay
 	r.AutoQuickMatch = cfg.Autoplay && cfg.Demo
 	r.QuickMatchMode = cfg.Mode
-	r.AfterMatch = cfg.Autoplay || cfg.Demo
+	r.AfterMatch = cfg.Autoplay || cfg.Demo || cfg.Watch
 	r.ActionShot = r.AfterMatch
 	if r.Screenshot != "" {
 		r.ScreenshotTimeout = o.screenshotTimeout
