@@ -39,6 +39,13 @@ type watchState struct {
 	refreshed time.Time
 }
 
+// watchPanel is the Watch list's panel: the room column (room and chat) while in no room.
+func watchPanel(l view.LobbyLayout) view.Rect {
+	r := l.Room
+	r.H = l.Chat.Y + l.Chat.H - r.Y
+	return r
+}
+
 // followed returns the player a spectator's camera follows, or nil.
 func followed(s *client.Scene) *client.ScenePlayer {
 	for i := range s.Players {
@@ -91,8 +98,8 @@ func (g *Game) drawWatch(dst *ebiten.Image, panel view.Rect) {
 	live := g.lobby.Live
 	if _, ok := g.b.(Watcher); !ok || len(live) == 0 {
 		for i, line := range []string{"Play now with Quick Match,", "join a public room from the list,",
-			"or enter a friend's room code.", "Running matches show up here to watch."} {
-			drawText(dst, line, normal, in.X, in.Y+60*s+float64(i)*26*s, text.AlignStart, colDim, false)
+			"or enter a friend's room code.", "", "Rooms have their own chat;", "running matches show here to watch."} {
+			drawText(dst, fitText(line, normal, in.W), normal, in.X, in.Y+60*s+float64(i)*26*s, text.AlignStart, colDim, false)
 		}
 		return
 	}
@@ -117,12 +124,8 @@ func (g *Game) drawWatch(dst *ebiten.Image, panel view.Rect) {
 }
 
 // updateSpectate handles a spectator's keys and clicks: ←/→ (or Q/E, Space) switch the
-// followed player, a click on a player follows them, Escape returns to the lobby.
+// followed player, a click on a player follows them (Escape leaves, as for a player).
 func (g *Game) updateSpectate(s *client.Scene) {
-	if inpututil.IsKeyJustPressed(ebiten.KeyEscape) {
-		g.b.LeaveMatch()
-		return
-	}
 	w, ok := g.b.(Watcher)
 	if !ok {
 		return
