@@ -44,4 +44,3 @@ func LiveMatches(ms []gameserver.LiveMatch, region string, maxSpectators int) []
 	}
 	return out
 }
-
