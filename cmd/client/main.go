@@ -62,7 +62,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs := flag.NewFlagSet("client", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&cfg.Lobby, "lobby", "127.0.0.1:7000", "lobby `address` (TCP)")
-	fs.StringVar(&cfg.Name, "name", "", "player `name`: connect at once as it (default: ask on the name entry screen; \"autoplay\" with -autoplay)")
+	fs.StringVar(&cfg.Name, "name", "", "player `name`: connect at once as it (default: ask on the name entry screen; \"autoplay\" with -autoplay, \"watcher\" with -watch)")
 	fs.BoolVar(&cfg.TLS, "tls", false, "connect to the lobby over TLS")
 	fs.StringVar(&cfg.TLSCA, "tls-ca", "", "PEM `file` of the CA that signed the lobby's certificate (implies -tls; default: the system's roots)")
 	fs.BoolVar(&cfg.Autoplay, "autoplay", false, "let the bot brain play: connect, quick match, fight, queue again")
