@@ -352,6 +352,7 @@ func (l *Link) session(ctx context.Context, addr string) (registered bool, err e
 		l.mu.Lock()
 		hb := &proto.Message{Type: proto.TypeHeartbeat, Players: l.players, Matches: l.matches, Capacity: l.cfg.Capacity,
 			Live: l.live}
+		hb.Live = fitLive(hb)
 		l.mu.Unlock()
 		return send(hb)
 	}

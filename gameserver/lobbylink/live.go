@@ -44,3 +44,19 @@ func LiveMatches(ms []gameserver.LiveMatch, region string, maxSpectators int) []
 	}
 	return out
 }
+
+// fitLive returns hb's live summaries, the longest prefix with which hb encodes within the
+// lobby's line limit (names of '<' escape to six bytes each, so a count bound alone is not
+// enough): a heartbeat too long would be refused and end the link.
+func fitLive(hb *proto.Message) []proto.LiveMatch {
+	live := hb.Live
+	for len(live) > 0 {
+		m := *hb
+		m.Live = live
+		if _, err := proto.Append(nil, &m); err == nil {
+			return live
+		}
+		live = live[:len(live)/2]
+	}
+	return nil
+}

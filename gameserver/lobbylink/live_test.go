@@ -1,6 +1,7 @@
 package lobbylink
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -30,4 +31,28 @@ func TestLiveMatches(t *testing.T) {
 
 	many := make([]gameserver.LiveMatch, 100)
 	assert.Len(t, LiveMatches(many, "", 1), proto.MaxLivePerServer)
+}
+
+// TestFitLive: a heartbeat whose summaries would exceed the line limit sends fewer of them.
+func TestFitLive(t *testing.T) {
+	long := strings.Repeat("<", proto.MaxNameLen) // six bytes each in JSON
+	var ms []proto.LiveMatch
+	for range proto.MaxLivePerServer {
+		m := proto.LiveMatch{MatchID: strings.Repeat("f", 32), Mode: "large", Players: 64, MaxPlayers: 64}
+		for range proto.MaxLiveScores {
+			m.Scores = append(m.Scores, proto.LiveScore{Name: long, Team: 1, Score: 99999})
+		}
+		ms = append(ms, m)
+	}
+	hb := &proto.Message{Type: proto.TypeHeartbeat, Players: 1, Live: ms}
+	_, err := proto.Append(nil, hb)
+	require.ErrorIs(t, err, proto.ErrLineTooLong, "the test's summaries are too long")
+	hb.Live = fitLive(hb)
+	require.NotEmpty(t, hb.Live)
+	assert.Less(t, len(hb.Live), len(ms))
+	_, err = proto.Append(nil, hb)
+	require.NoError(t, err)
+
+	small := &proto.Message{Type: proto.TypeHeartbeat, Live: ms[:2]}
+	assert.Len(t, fitLive(small), 2, "what fits is sent whole")
 }
