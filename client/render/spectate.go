@@ -63,7 +63,7 @@ func (g *Game) watchRows(r view.Rect, n int) []view.Rect {
 	top := view.Rect{X: in.X, Y: in.Y + 44*s, W: in.W, H: in.H - 44*s}
 	var rows []view.Rect
 	for i := range min(n, maxWatchRows) {
-		row := top.Row(i, 40*s, 6*s)
+		row := top.Row(i, 48*s, 6*s)
 		if row.Y+row.H > in.Y+in.H {
 			break
 		}
@@ -119,7 +119,7 @@ func (g *Game) drawWatch(dst *ebiten.Image, panel view.Rect) {
 			lead = "no score yet"
 		}
 		drawText(dst, fitText(lead, small, r.W*0.7), small, r.X+10*s, r.Y+r.H*0.74, text.AlignStart, colDim, false)
-		drawText(dst, "▶ Watch", small, r.X+r.W-10*s, r.Y+r.H/2, text.AlignEnd, colAccent, false)
+		drawText(dst, "Watch", small, r.X+r.W-10*s, r.Y+r.H/2, text.AlignEnd, colAccent, false)
 	}
 }
 
