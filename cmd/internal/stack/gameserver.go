@@ -21,6 +21,7 @@ import (
 
 	"github.com/skirmish-go/skirmish/gameserver"
 	"github.com/skirmish-go/skirmish/gameserver/lobbylink"
+	"github.com/skirmish-go/skirmish/gameserver/replay"
 	"github.com/skirmish-go/skirmish/netcode/kcp"
 	"github.com/skirmish-go/skirmish/netcode/secure"
 )
@@ -50,6 +51,12 @@ type GameServerOptions struct {
 	// admits; defaults gameserver.DefaultSpectatorDelay and DefaultMaxSpectators.
 	SpectatorDelay time.Duration
 	MaxSpectators  int
+	// ReplayDir is the directory where a replay of every match is written (see
+	// gameserver/replay); empty: no replays. ReplayKeep and ReplayMaxBytes bound it (0: no
+	// bound): the oldest replays are deleted first.
+	ReplayDir      string
+	ReplayKeep     int
+	ReplayMaxBytes int64
 	// DrainTimeout bounds how long running matches may take to end after ctx is cancelled.
 	DrainTimeout time.Duration // default 10 min
 	Logger       *slog.Logger  // default slog.Default()
@@ -128,6 +135,14 @@ func RunGameServer(ctx context.Context, o GameServerOptions) error {
 		Def: o.Game, Key: o.Key, PublicAddr: public, Logger: log,
 		Transport: o.Transport, KCP: o.KCP,
 		SpectatorDelay: o.SpectatorDelay, MaxSpectators: o.MaxSpectators,
+	}
+	if o.ReplayDir != "" {
+		dir, err := replay.NewDir(o.ReplayDir, o.ReplayKeep, o.ReplayMaxBytes)
+		if err != nil {
+			return err
+		}
+		cfg.Replays = dir
+		fmt.Fprintf(o.Stdout, "gameserver: replays in %s\n", o.ReplayDir)
 	}
 	if len(o.Lobbies) > 0 {
 		link = lobbylink.New(lobbylink.Config{
