@@ -123,6 +123,7 @@ type Game struct {
 	queued       bool // AutoQuickMatch sent for this stay in the lobby
 	resultsTicks int  // Updates spent on the results screen
 	runes        []rune
+	watch        watchState // the lobby's Watch list (spectate.go)
 
 	// menu is what this frame's menu screen shows; drawn is the one last drawn. Equal, the
 	// menu is not drawn again (the screen keeps its pixels: SetScreenClearedEveryFrame(false)).

@@ -32,6 +32,9 @@ func (g *Game) updateCamera(s *client.Scene) {
 	if lp := view.Local(s); lp != nil {
 		focus = lp.Pos
 	}
+	if fp := followed(s); fp != nil {
+		focus = fp.Pos
+	}
 	if !g.camInit || focus.Sub(g.camPos).Len() > 400 {
 		g.camPos, g.camInit = focus, true
 	} else {
@@ -60,6 +63,10 @@ func (g *Game) updateMatch() {
 			g.b.SetControls(client.Controls{}) // no fighting behind the dialog
 			return
 		}
+	}
+	if s.Spectator {
+		g.updateSpectate(s)
+		return
 	}
 	if g.ui.focus == fieldMatchChat {
 		enter := g.editFocused()
@@ -115,6 +122,9 @@ func (g *Game) drawMatch(dst *ebiten.Image, s *client.Scene) {
 		return
 	}
 	g.drawHUD(dst, s)
+	if s.Spectator {
+		g.drawSpectator(dst, s)
+	}
 	if g.showScores {
 		g.drawScoreboard(dst, s, view.Standings(s), 0.16, "SCOREBOARD")
 	}
@@ -125,7 +135,7 @@ func (g *Game) drawMatch(dst *ebiten.Image, s *client.Scene) {
 	if g.leave.Open {
 		g.drawLeaveDialog(dst)
 	}
-	if !g.opt.Autoplay && !g.leave.Open {
+	if !g.opt.Autoplay && !g.leave.Open && !s.Spectator {
 		g.drawCrosshair(dst)
 	}
 }

@@ -71,7 +71,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs := flag.NewFlagSet("client", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&cfg.Lobby, "lobby", "127.0.0.1:7000", "lobby `address` (TCP)")
-	fs.StringVar(&cfg.Name, "name", "", "player `name`: connect at once as it (default: ask on the name entry screen; \"autoplay\" with -autoplay)")
+	fs.StringVar(&cfg.Name, "name", "", "player `name`: connect at once as it (default: ask on the name entry screen; \"autoplay\" with -autoplay, \"watcher\" with -watch)")
 	fs.BoolVar(&cfg.TLS, "tls", false, "connect to the lobby over TLS")
 	fs.StringVar(&cfg.TLSCA, "tls-ca", "", "PEM `file` of the CA that signed the lobby's certificate (implies -tls; default: the system's roots)")
 	fs.BoolVar(&cfg.Autoplay, "autoplay", false, "let the bot brain play: connect, quick match, fight, queue again")
@@ -79,6 +79,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&cfg.Mode, "mode", "", "quick match `mode` (default: ffa; -demo: teams)")
 	fs.StringVar(&cfg.Transport, "transport", "", "game transport to insist on: udp or kcp (empty: what the lobby announces for the match; a mismatch is an error)")
 	fs.Var(&cfg.KCPFEC, "kcp-fec", "KCP forward error correction as `data,parity` shards; must match the game server's -kcp-fec")
+	fs.BoolVar(&cfg.Watch, "watch", false, "spectate: connect and watch the longest running match (waits for one); ←/→ or a click switch the player followed")
 	fs.BoolVar(&cfg.Demo, "demo", false, "offline demo: no server, a match of bots starts at once")
 	fs.StringVar(&o.replay, "replay", "", "play the replay `file` of a recorded match (no lobby, no server)")
 	fs.StringVar(&o.render.Screenshot, "screenshot", "", "save a frame as a PNG `file` and exit (see -after)")
@@ -108,6 +109,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	if cfg.Autoplay && cfg.Name == "" {
 		cfg.Name = "autoplay"
 	}
+	if cfg.Watch && cfg.Name == "" {
+		cfg.Name = "watcher"
+	}
 	cfg.TLS = cfg.TLS || cfg.TLSCA != ""
 	r := &o.render
 	r.Name, r.Lobby = cfg.Name, cfg.Lobby
@@ -118,7 +122,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	r.Autoplay = cfg.Autoplay
 	r.AutoQuickMatch = cfg.Autoplay && cfg.Demo
 	r.QuickMatchMode = cfg.Mode
-	r.AfterMatch = cfg.Autoplay || cfg.Demo || o.replay != ""
+	r.AfterMatch = cfg.Autoplay || cfg.Demo || cfg.Watch || o.replay != ""
 	r.ActionShot = r.AfterMatch
 	if r.Screenshot != "" {
 		r.ScreenshotTimeout = o.screenshotTimeout
