@@ -130,7 +130,7 @@ type Conn struct {
 	// was queued).
 	flushNow bool
 	// watch is set for a game with no input (the rules are WatchOnly): Update then sends a
-	// wire.Ack every AckInterval instead of inputs, and flushes when reliable messages
+	// wire.SpectatorAck every AckInterval instead of inputs, and flushes when reliable messages
 	// arrived (reliableIn) so their acknowledgement does not wait for the next Ack.
 	watch      bool
 	lastAck    time.Time
@@ -177,6 +177,12 @@ type Conn struct {
 	msgBuf   []byte
 	inputs   [][]byte
 	sendErr  error
+
+	// spectating (spectate.go): the newest snapshot tick acknowledged, and the followed player
+	ackSent     uint32
+	follow      uint8
+	followSet   bool
+	followDelta int
 }
 
 // NewConn returns a connection over tr, which must already be connected (see [DialGame]).
@@ -212,6 +218,10 @@ func (c *Conn) Update(now time.Time, ctl Controls) {
 	defer c.mu.Unlock()
 	c.reconcile()
 	c.lastCtl = ctl
+	if c.spectating() {
+		c.updateSpectator(now)
+		return
+	}
 	if c.next.IsZero() {
 		c.next = now
 	}
@@ -253,7 +263,8 @@ func (c *Conn) Update(now time.Time, ctl Controls) {
 }
 
 // watchUpdate is Update for a game with no input: it measures the state age and, every
-// AckInterval once a snapshot has arrived, queues a wire.Ack of the newest one. It reports
+// AckInterval once a snapshot has arrived, queues a wire.SpectatorAck of the newest one (a
+// player who only watches acknowledges as a spectator does). It reports
 // whether it queued one.
 func (c *Conn) watchUpdate(now time.Time) bool {
 	if s := c.interp.Sample(now); s.OK {
@@ -264,8 +275,8 @@ func (c *Conn) watchUpdate(now time.Time) bool {
 		return false
 	}
 	c.lastAck = now
-	a := wire.Ack{AckTick: c.newest}
-	c.msgBuf = a.Append(c.msgBuf[:0])
+	a := wire.SpectatorAck{AckTick: c.newest}
+	c.msgBuf, _ = a.Append(c.msgBuf[:0])
 	if err := c.ep.SendUnreliable(c.msgBuf); err != nil {
 		c.log.Error("client: send ack", "err", err)
 		return false
@@ -736,11 +747,15 @@ func (c *Conn) World(now time.Time, sc *Scene) {
 
 func (c *Conn) fillWorld(now time.Time, sc *Scene) {
 	c.reconcile()
-	sc.Mode, sc.Teams = c.welcome.Mode, 0
+	sc.Mode, sc.Teams, sc.Spectator = c.welcome.Mode, 0, false
 	sc.Players, sc.Projectiles, sc.Effects = sc.Players[:0], sc.Projectiles[:0], sc.Effects[:0]
 	if c.rules != nil {
 		if s := c.interp.Sample(now); s.OK {
 			c.rules.FillScene(sc, s.From, s.To, s.Alpha, &c.names)
+		}
+		if c.spectating() {
+			c.markFollowed(sc)
+			return
 		}
 		st, predicted := c.pred.State()
 		for i := range sc.Players {

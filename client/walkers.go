@@ -11,7 +11,7 @@ import (
 
 // WatchOnly is implemented by the [Rules] of a game whose players send no input (walkers:
 // they only watch). A [Conn] with such rules makes no inputs and predicts nothing; it
-// acknowledges snapshots with a wire.Ack every [AckInterval] (which also stands in for
+// acknowledges snapshots with a wire.SpectatorAck every [AckInterval] (which also stands in for
 // netcode.io's keep-alives) and flushes at once when reliable messages arrive, so the server
 // frees them promptly.
 type WatchOnly interface {

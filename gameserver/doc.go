@@ -16,7 +16,7 @@
 //     the first player of a match ID starts the match, later players join it. A second
 //     connection for the same match and slot replaces the first (a reconnect).
 //   - Inside a connection, a netcode.Endpoint carries two channels: unreliable-sequenced for
-//     [wire.Input] or [wire.Ack] (up) and [wire.Snapshot] (down), reliable-ordered for [wire.Welcome],
+//     [wire.Input] or [wire.SpectatorAck] (up) and [wire.Snapshot] (down), reliable-ordered for [wire.Welcome],
 //     [wire.Roster], [wire.GameEvent], [wire.Chat] and [wire.MatchEnd].
 //
 // # Threading
@@ -76,7 +76,7 @@
 //	  |<-------- Denied, disconnect ------|  refused (unknown mode, capacity, ...): logged, counted
 //	  |<-------- Welcome, Roster --------|  reliable
 //	  |--- Input (ack tick, inputs) ---->|  unreliable, at the snapshot rate (lossy: every tick)
-//	  |--- or Ack (ack tick) ----------->|  unreliable, 10 Hz, from a client with no input
+//	  |--- or SpectatorAck (ack tick) -->|  unreliable, 10 Hz, from a player with no input
 //	  |<-- Snapshot (last input, delta) -|  unreliable, SnapshotRate
 //	  |<------ GameEvent, Chat ----------|  reliable
 //	  |<---------- MatchEnd -------------|  reliable, then disconnect after EndGrace
@@ -91,6 +91,14 @@
 // Since every snapshot arrives, the match deltas each one against the previous snapshot it
 // sent to that client (acknowledged by construction) instead of the client's acknowledgement,
 // and never repeats one. Config.KCP sets FEC and windows; clients must use the same FEC.
+//
+// # Spectators
+//
+// A connection whose ticket has the spectator flag watches a running match: no seat, no input,
+// the match's snapshots and events Config.SpectatorDelay late, at most Config.MaxSpectators per
+// match ("spectators_full" beyond). The delayed stream replays the match's own snapshots and
+// reuses the players' encodings; see spectate.go. [Server.LiveMatches] summarises the running
+// matches for the lobby's list of matches to watch (lobbylink heartbeats it).
 //
 // # Operations
 //
@@ -110,7 +118,7 @@
 //	repeated_inputs_total       ticks a connected player's input was missing
 //	dropped_inputs_total        inputs discarded to bound input latency
 //	slipped_ticks_total         ticks skipped past maxCatchUpTicks
-//	snapshots_total, snapshot_bytes_total   by kind: full, delta, repeat
+//	snapshots_total, snapshot_bytes_total   by kind: full, delta, repeat, spectator
 //
 // plus the Go runtime and process collectors.
 package gameserver

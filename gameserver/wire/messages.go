@@ -15,8 +15,8 @@ import (
 //     travel on the unreliable channel, everything else on the reliable one.
 //   - After connecting, the client receives Welcome (its slot, the tick and snapshot rates, the
 //     server tick) and Roster, reliably. Snapshots may arrive before Welcome.
-//   - A game with no input (walkers: players only watch) sends Ack instead of Input: the
-//     newest snapshot tick decoded, at 10 Hz.
+//   - A player of a game with no input (walkers: players only watch) sends SpectatorAck
+//     instead of Input, as a spectator does: the newest snapshot tick decoded, at 10 Hz.
 //   - It makes one input per tick and sends an Input message at the snapshot rate (every tick
 //     on a lossy link): AckTick is the newest snapshot tick it has decoded, and Inputs are all
 //     its inputs newer than the last Snapshot.LastInputSeq it saw, oldest first, at most
@@ -45,10 +45,10 @@ const ProtocolVersion = 3
 type MsgType uint8
 
 // Message types. The comment names the direction and the Endpoint channel each travels on.
+// MsgSpectatorAck (0x03, client → server, unreliable) is in spectator.go.
 const (
 	MsgInput     = MsgType(0x01) // client → server, unreliable: snapshot ack + unacknowledged inputs
 	MsgSnapshot  = MsgType(0x02) // server → client, unreliable: last input processed + snapshot delta
-	MsgAck       = MsgType(0x03) // client → server, unreliable: snapshot ack of a client with no input
 	MsgWelcome   = MsgType(0x10) // server → client, reliable: your seat and the match's rates
 	MsgRoster    = MsgType(0x11) // server → client, reliable: who sits where
 	MsgGameEvent = MsgType(0x12) // server → client, reliable: the game's own event bytes
@@ -63,8 +63,6 @@ func (t MsgType) String() string {
 		return "input"
 	case MsgSnapshot:
 		return "snapshot"
-	case MsgAck:
-		return "ack"
 	case MsgWelcome:
 		return "welcome"
 	case MsgRoster:
@@ -77,6 +75,8 @@ func (t MsgType) String() string {
 		return "match_end"
 	case MsgDenied:
 		return "denied"
+	case MsgSpectatorAck:
+		return "spectator_ack"
 	}
 	return fmt.Sprintf("msg(0x%02x)", uint8(t))
 }
@@ -342,46 +342,6 @@ func parseUvarint32(b []byte) (uint32, int, error) {
 		return 0, 0, ErrMalformed
 	}
 	return uint32(v), n, nil
-}
-
-// ---------------------------------------------------------------------------------------------
-// Ack
-
-// Ack is what a client that sends no input (a watch-only game, such as walkers) sends instead
-// of [Input], on the unreliable channel: the newest snapshot tick it decoded, which the server
-// deltas against. It needs sending no more often than the baselines should advance (clients
-// send it at 10 Hz, replacing netcode.io's keep-alives).
-//
-// Layout:
-//
-//	0      type (MsgAck)
-//	…      ack tick, unsigned varint (encoding/binary, shortest form), ≤ 2^32−1; 0 = none yet
-type Ack struct {
-	AckTick uint32
-}
-
-// Len is the encoded size in bytes.
-func (m *Ack) Len() int { return 1 + uvarintLen(uint64(m.AckTick)) }
-
-// Append encodes m after b.
-func (m *Ack) Append(b []byte) []byte {
-	b = append(b, byte(MsgAck))
-	return binary.AppendUvarint(b, uint64(m.AckTick))
-}
-
-// ParseAck decodes an Ack message.
-func ParseAck(b []byte) (Ack, int, error) {
-	if len(b) < 2 {
-		return Ack{}, 0, io.ErrUnexpectedEOF
-	}
-	if MsgType(b[0]) != MsgAck {
-		return Ack{}, 0, fmt.Errorf("wire: ack: type 0x%02x: %w", b[0], ErrWrongType)
-	}
-	v, n, err := parseUvarint32(b[1:])
-	if err != nil {
-		return Ack{}, 0, fmt.Errorf("wire: ack: tick: %w", err)
-	}
-	return Ack{AckTick: v}, 1 + n, nil
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -33,7 +33,6 @@ func TestRoundTrip(t *testing.T) {
 	chat := Chat{From: 2, Text: "gg"}
 	end := MatchEnd{Result: Result{Reason: "time_limit", Scores: []PlayerScore{{Slot: 1, Name: "bo", Score: 3}}}}
 	den := Denied{Reason: `unknown mode "team"`}
-	ack := Ack{AckTick: 70000}
 
 	type codec struct {
 		name   string
@@ -50,7 +49,6 @@ func TestRoundTrip(t *testing.T) {
 	cases := []codec{
 		{"input", MsgInput, wrap(in.Append), func(b []byte) (any, int, error) { return ParseInput(b) }, in, in.Len(), 0},
 		{"snapshot", MsgSnapshot, snap.Append, func(b []byte) (any, int, error) { return ParseSnapshot(b) }, snap, snap.Len(), snap.Len() - len(snap.Delta)},
-		{"ack", MsgAck, wrap(func(b []byte) ([]byte, error) { return ack.Append(b), nil }), func(b []byte) (any, int, error) { return ParseAck(b) }, ack, ack.Len(), 0},
 		{"welcome", MsgWelcome, wel.Append, func(b []byte) (any, int, error) { return ParseWelcome(b) }, wel, wel.Len(), 0},
 		{"roster", MsgRoster, ros.Append, func(b []byte) (any, int, error) { return ParseRoster(b) }, ros, ros.Len(), 0},
 		{"event", MsgGameEvent, ev.Append, func(b []byte) (any, int, error) { return ParseGameEvent(b) }, ev, ev.Len(), 0},
@@ -137,8 +135,6 @@ func TestLimits(t *testing.T) {
 	require.ErrorIs(t, err, ErrMalformed, "counters flagged but zero")
 	_, _, err = ParseSnapshot([]byte{byte(MsgSnapshot), snapFlagCounters, 0x81, 0x00, 1, 9})
 	require.ErrorIs(t, err, ErrMalformed, "a varint not in shortest form")
-	_, _, err = ParseAck([]byte{byte(MsgAck), 0x80, 0x80, 0x80, 0x80, 0x10})
-	require.ErrorIs(t, err, ErrMalformed, "a tick above 32 bits")
 	// A client with no input pays two bytes of header.
 	require.Equal(t, 2, (&Snapshot{}).Len())
 	_, _, err = ParseDenied([]byte{byte(MsgDenied), MaxReasonBytes + 1})
@@ -176,10 +172,8 @@ func fuzzSeeds(f *testing.F) {
 	chat := Chat{Text: "hi"}
 	end := MatchEnd{Result: Result{Reason: "x"}}
 	den := Denied{Reason: "full"}
-	ack := Ack{AckTick: 300}
 	watch := Snapshot{Delta: []byte{1, 2}}
-	ackApp := func(b []byte) ([]byte, error) { return ack.Append(b), nil }
-	for _, app := range []func([]byte) ([]byte, error){in.Append, snap.Append, wel.Append, ros.Append, ev.Append, chat.Append, end.Append, den.Append, ackApp, watch.Append} {
+	for _, app := range []func([]byte) ([]byte, error){in.Append, snap.Append, wel.Append, ros.Append, ev.Append, chat.Append, end.Append, den.Append, watch.Append} {
 		b, err := app(nil)
 		if err != nil {
 			f.Fatal(err)
@@ -213,17 +207,6 @@ func FuzzParseSnapshot(f *testing.F) {
 		out, err := m.Append(nil)
 		require.NoError(t, err)
 		require.Equal(t, b[:n], out)
-	})
-}
-
-func FuzzParseAck(f *testing.F) {
-	fuzzSeeds(f)
-	f.Fuzz(func(t *testing.T, b []byte) {
-		m, n, err := ParseAck(b)
-		if err != nil {
-			return
-		}
-		require.Equal(t, b[:n], m.Append(nil))
 	})
 }
 
@@ -312,6 +295,11 @@ func FuzzParseTicket(f *testing.F) {
 	tk := Ticket{MatchID: [16]byte{7}, Slot: 1, Team: 1, Players: 4, Mode: "ffa", Name: "zed", PlayerID: 42}
 	ud, err := tk.Marshal()
 	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(ud[:])
+	tk.Spectator, tk.Slot = true, 0
+	if ud, err = tk.Marshal(); err != nil {
 		f.Fatal(err)
 	}
 	f.Add(ud[:])
