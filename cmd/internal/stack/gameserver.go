@@ -120,7 +120,9 @@ func RunGameServer(ctx context.Context, o GameServerOptions) error {
 		Transport: o.Transport, KCP: o.KCP,
 	}
 	if len(o.Lobbies) > 0 {
+		game, modes := lobbylink.Modes(o.Game)
 		link = lobbylink.New(lobbylink.Config{
+			Game: game, Modes: modes,
 			Lobbies: o.Lobbies, Key: o.Key, Name: o.Name, Region: o.Region,
 			Addr: public.String(), Transport: o.Transport, Capacity: o.Capacity, Logger: log,
 			OnResultAcked: func(string) {
@@ -166,7 +168,7 @@ func RunGameServer(ctx context.Context, o GameServerOptions) error {
 	linkDone := make(chan struct{})
 	loadDone := make(chan struct{})
 	if link != nil {
-		fmt.Fprintf(o.Stdout, "gameserver: registering with lobby %v as %q\n", o.Lobbies, o.Name)
+		fmt.Fprintf(o.Stdout, "gameserver: registering with lobby %v as %q, game %s\n", o.Lobbies, o.Name, o.Game.Name)
 		go func() {
 			defer close(linkDone)
 			if err := link.Run(linkCtx); err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, lobbylink.ErrClosed) {
