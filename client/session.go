@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/skirmish-go/skirmish/client/lobbyclient"
-	"github.com/skirmish-go/skirmish/gameserver/arena"
 	"github.com/skirmish-go/skirmish/lobby/proto"
 	"github.com/skirmish-go/skirmish/netcode/secure"
 )
@@ -20,7 +19,9 @@ import (
 type SessionConfig struct {
 	// TLS, if set, secures the lobby connection.
 	TLS *tls.Config
-	// Modes are the quick match modes offered; default Arena's (arena.Modes).
+	// Modes are the preferred quick match modes, first the default (cmd/client -mode). The
+	// modes offered are those the lobby lists (its live game servers' modes), these first
+	// in this order; a preferred mode the lobby does not list is left out.
 	Modes []string
 	// Dial configures the game connections.
 	Dial DialConfig
@@ -75,19 +76,12 @@ type Session struct {
 
 // NewSession returns an offline session.
 func NewSession(cfg SessionConfig) *Session {
-	if len(cfg.Modes) == 0 {
-		for _, m := range arena.Modes() {
-			cfg.Modes = append(cfg.Modes, m.Name)
-		}
-	}
 	log := cfg.Logger
 	if log == nil {
 		log = slog.Default()
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &Session{cfg: cfg, log: log, ctx: ctx, cancel: cancel}
-	s.view.Modes = cfg.Modes
-	return s
+	return &Session{cfg: cfg, log: log, ctx: ctx, cancel: cancel}
 }
 
 // Close leaves the match and the lobby and waits for the session's goroutines. Safe twice.
@@ -204,6 +198,7 @@ func (s *Session) Connect(addr, name string) {
 		s.lobby = lc
 		s.view.Stage, s.view.PlayerName, s.view.Status, s.view.Error = StageLobby, name, "connected as "+name, false
 		s.mu.Unlock()
+		s.refreshModes(ctx, lc)
 		s.goDo(func() { s.readLobby(lc) })
 		s.RefreshRooms()
 		if running != "" {
@@ -332,7 +327,10 @@ func (s *Session) rejoin(ctx context.Context, lc *lobbyclient.Client, id string)
 // QuickMatch joins the matchmaking queue for mode ("" = the first offered).
 func (s *Session) QuickMatch(mode string) {
 	if mode == "" {
-		mode = s.cfg.Modes[0]
+		if mode = s.defaultMode(); mode == "" {
+			s.status("the lobby offers no mode (no game server is registered)", true)
+			return
+		}
 	}
 	s.request("quick match", func(ctx context.Context, lc *lobbyclient.Client) error {
 		if err := lc.QuickMatch(ctx, mode, ""); err != nil {
@@ -396,8 +394,13 @@ func (s *Session) setRoom(r proto.Room) {
 
 // CreateRoom creates a room and joins it.
 func (s *Session) CreateRoom(private bool) {
+	mode := s.defaultMode()
+	if mode == "" {
+		s.status("the lobby offers no mode (no game server is registered)", true)
+		return
+	}
 	s.request("create room", func(ctx context.Context, lc *lobbyclient.Client) error {
-		r, err := lc.CreateRoom(ctx, lobbyclient.RoomOptions{Mode: s.cfg.Modes[0], Private: private})
+		r, err := lc.CreateRoom(ctx, lobbyclient.RoomOptions{Mode: mode, Private: private})
 		if err == nil {
 			s.setRoom(r)
 		}

@@ -52,8 +52,11 @@ func TestRequestsAndErrors(t *testing.T) {
 	require.ErrorAs(t, err, &pe)
 	assert.Equal(t, proto.CodeNotQueued, pe.Code)
 	require.ErrorIs(t, err, &proto.Error{Code: proto.CodeNotQueued})
-	require.NoError(t, c.QuickMatch(ctx, "duel", ""))
-	require.NoError(t, c.CancelQueue(ctx))
+	// No game server is registered: the lobby offers no mode.
+	modes, err := c.Modes(ctx)
+	require.NoError(t, err)
+	assert.Empty(t, modes)
+	require.ErrorIs(t, c.QuickMatch(ctx, "duel", ""), &proto.Error{Code: proto.CodeNoMode})
 
 	// Concurrent requests each get their own reply.
 	var wg sync.WaitGroup
