@@ -7,6 +7,9 @@
 //	go run ./cmd/server
 //	go run ./cmd/bots -n 16 -duration 30s -json
 //
+// -game picks the game the game server hosts (arena by default); the lobby offers the modes
+// that game declares, narrowed by -mode-limits or -mode-limits-file if given.
+//
 // SIGINT or SIGTERM drains the game server (running matches end or -drain-timeout passes, and
 // their results reach the lobby), then shuts the lobby down, and exits 0.
 package main
