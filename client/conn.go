@@ -691,6 +691,9 @@ func (c *Conn) fillEvents(now time.Time, sc *Scene) {
 			sc.Final = append(sc.Final, ScoreLine{Slot: s.Slot, Team: s.Team, Name: s.Name, Score: s.Score,
 				Kills: s.Kills, Deaths: s.Deaths, Local: c.welcomed && s.Slot == c.welcome.Slot})
 		}
+		if sc.Teams > 1 {
+			sc.TeamScores = teamTotals(sc.TeamScores[:0], sc.Teams, sc.Final)
+		}
 	}
 }
 

@@ -55,6 +55,21 @@ type Scene struct {
 	Net NetStats
 }
 
+// teamTotals appends each of teams teams' total score in lines to dst: the team scores of a
+// final scoreboard, which the game server's result decides rather than the last snapshot.
+func teamTotals(dst []int, teams int, lines []ScoreLine) []int {
+	start := len(dst)
+	for range teams {
+		dst = append(dst, 0)
+	}
+	for _, l := range lines {
+		if int(l.Team) < teams {
+			dst[start+int(l.Team)] += l.Score
+		}
+	}
+	return dst
+}
+
 // Wall is a solid axis-aligned rectangle of the arena, in world units.
 type Wall struct{ X, Y, W, H float64 }
 

@@ -601,7 +601,7 @@ func (g *Game) drawResults(dst *ebiten.Image, s *client.Scene) {
 		tc = lighten(palette.Team(best), 0.1)
 	}
 	g.drawCentered(dst, title, g.res.face(faceHuge, us*1.3), w/2, h*0.08, tc)
-	g.drawCentered(dst, view.EndReasonText(s.EndReason)+" · "+view.ModeName(s.Mode), g.res.face(faceNormal, us), w/2, h*0.08+44*us, colDim)
+	g.drawCentered(dst, view.ResultSubtitle(s), g.res.face(faceNormal, us), w/2, h*0.08+44*us, colDim)
 	lines := s.Final
 	if len(lines) == 0 {
 		lines = view.Standings(s)

@@ -62,7 +62,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&cfg.TLSCA, "tls-ca", "", "PEM `file` of the CA that signed the lobby's certificate (implies -tls; default: the system's roots)")
 	fs.BoolVar(&cfg.Autoplay, "autoplay", false, "let the bot brain play: connect, quick match, fight, queue again")
 	fs.Uint64Var(&cfg.Seed, "seed", 1, "seed of the -autoplay brain")
-	fs.StringVar(&cfg.Mode, "mode", "", "quick match `mode` (default: ffa; -demo: tdm)")
+	fs.StringVar(&cfg.Mode, "mode", "", "quick match `mode` (default: ffa; -demo: teams)")
 	fs.StringVar(&cfg.Transport, "transport", "", "game transport to insist on: udp or kcp (empty: what the lobby announces for the match; a mismatch is an error)")
 	fs.Var(&cfg.KCPFEC, "kcp-fec", "KCP forward error correction as `data,parity` shards; must match the game server's -kcp-fec")
 	fs.BoolVar(&cfg.Demo, "demo", false, "offline demo: no server, a match of bots starts at once")

@@ -204,10 +204,16 @@ func ModeName(mode string) string {
 	switch mode {
 	case "ffa":
 		return "Free for all"
+	case "teams":
+		return "Team battle"
 	case "tdm":
 		return "Team deathmatch"
 	case "duel":
 		return "Duel"
+	case "quick":
+		return "Quick match"
+	case "large":
+		return "Large battle"
 	case "":
 		return "Match"
 	}
