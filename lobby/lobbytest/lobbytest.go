@@ -136,18 +136,25 @@ func Register(addr string, key [32]byte, s Server) (stop func(), err error) {
 		return fail(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
+	done, read := make(chan struct{}), make(chan struct{})
+	// Drain what the lobby sends (result acks, pongs) so it never blocks on us; on its
+	// shutdown or end of stream, hang up as a game server does.
+	go func() {
+		defer close(read)
+		defer cancel()
+		defer nc.Close()
+		for {
+			line, err := lr.ReadLine()
+			if err != nil {
+				return
+			}
+			if m, err := proto.Decode(line); err == nil && m.Type == proto.TypeShutdown {
+				return
+			}
+		}
+	}()
 	go func() {
 		defer close(done)
-		// Drain what the lobby sends (result acks, pongs) so it never blocks on us.
-		go func() {
-			for {
-				if _, err := lr.ReadLine(); err != nil {
-					cancel()
-					return
-				}
-			}
-		}()
 		tk := time.NewTicker(250 * time.Millisecond)
 		defer tk.Stop()
 		for {
@@ -166,5 +173,6 @@ func Register(addr string, key [32]byte, s Server) (stop func(), err error) {
 		cancel()
 		nc.Close()
 		<-done
+		<-read
 	}, nil
 }
