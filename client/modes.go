@@ -9,6 +9,9 @@ import (
 	"github.com/skirmish-go/skirmish/lobby/proto"
 )
 
+// noModes is what a player reads when the lobby lists no mode.
+const noModes = "the lobby offers no game mode (no game server is registered)"
+
 // orderModes puts the preferred modes (that the lobby lists) first, in their order, then the
 // rest of the lobby's list in its order.
 func orderModes(listed []proto.ModeInfo, preferred []string) []proto.ModeInfo {
@@ -31,7 +34,8 @@ func orderModes(listed []proto.ModeInfo, preferred []string) []proto.ModeInfo {
 func (s *Session) refreshModes(ctx context.Context, lc *lobbyclient.Client) {
 	listed, err := lc.Modes(ctx)
 	if err != nil {
-		s.status(fmt.Sprintf("cannot list the modes: %v", err), true)
+		s.log.Info("client: modes", "err", err)
+		s.status("Cannot list the modes: "+PlayerText(err, "the lobby"), true)
 		return
 	}
 	modes := orderModes(listed, s.cfg.Modes)
@@ -41,9 +45,6 @@ func (s *Session) refreshModes(ctx context.Context, lc *lobbyclient.Client) {
 	s.view.Modes = s.view.Modes[:0]
 	for _, m := range modes {
 		s.view.Modes = append(s.view.Modes, m.Name)
-	}
-	if len(modes) == 0 {
-		s.view.Status, s.view.Error = "the lobby offers no mode: no game server is registered", true
 	}
 }
 

@@ -9,6 +9,8 @@ import (
 
 	"github.com/skirmish-go/skirmish/gameserver"
 	"github.com/skirmish-go/skirmish/internal/stacktest"
+	"github.com/skirmish-go/skirmish/lobby"
+	"github.com/skirmish-go/skirmish/lobby/lobbytest"
 	"github.com/skirmish-go/skirmish/lobby/proto"
 )
 
@@ -44,4 +46,22 @@ func TestOrderModes(t *testing.T) {
 	assert.Equal(t, []string{"a", "b", "c"}, names(orderModes(listed, nil)))
 	assert.Equal(t, []string{"c", "a", "b"}, names(orderModes(listed, []string{"c", "x", "c"})))
 	assert.Empty(t, orderModes(nil, []string{"a"}))
+}
+
+// With no game server registered the lobby lists no mode: the session says so when it
+// connects and when asked to play, instead of queueing for a mode nobody serves.
+func TestSessionWithoutModes(t *testing.T) {
+	_, addr := lobbytest.StartLobby(t, lobby.Config{})
+	s := newTestSession(SessionConfig{AutoQueue: true})
+	defer s.Close()
+	s.Connect(addr, "ada")
+	v := waitView(t, s, "connected", func(v LobbyView) bool { return v.Stage == StageLobby && v.Status != "" })
+	assert.Contains(t, v.Status, noModes)
+	assert.Empty(t, v.Modes)
+	s.QuickMatch("")
+	v = waitView(t, s, "refused", func(v LobbyView) bool { return v.Error })
+	assert.Equal(t, "Cannot play: "+noModes, v.Status)
+	assert.False(t, v.Queue.Queued)
+	assert.Equal(t, "No game server offers that mode right now",
+		PlayerText(&proto.Error{Code: proto.CodeNoMode, Message: "x"}, "the lobby"))
 }

@@ -26,6 +26,7 @@ const (
 	DefaultCapacity     = 256
 	DefaultInboxSize    = 512
 	DefaultEmptyTimeout = 30 * time.Second
+	DefaultAloneTimeout = 20 * time.Second
 	DefaultEndGrace     = 2 * time.Second
 )
 
@@ -120,6 +121,10 @@ type Config struct {
 
 	InboxSize    int           // payloads queued per match before drops; default 512
 	EmptyTimeout time.Duration // a match with no connected player ends after this; default 30 s
+	// AloneTimeout: a match whose other players all left ends ("players_left") after one
+	// player has been alone in it this long; default 20 s, longer than a dropped player
+	// needs to reconnect.
+	AloneTimeout time.Duration
 	EndGrace     time.Duration // after MatchEnd, how long clients stay connected; default 2 s
 }
 
@@ -167,6 +172,9 @@ func (c *Config) populate() error {
 	}
 	if c.EmptyTimeout <= 0 {
 		c.EmptyTimeout = DefaultEmptyTimeout
+	}
+	if c.AloneTimeout <= 0 {
+		c.AloneTimeout = DefaultAloneTimeout
 	}
 	if c.EndGrace <= 0 {
 		c.EndGrace = DefaultEndGrace

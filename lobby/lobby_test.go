@@ -114,8 +114,8 @@ func TestErrorCodesPlayer(t *testing.T) {
 	require.Equal(t, proto.TypeRoom, room.Type)
 	r.expectErr(map[string]any{"type": "room_create", "mode": "duel"}, proto.CodeInRoom)
 	r.expectErr(map[string]any{"type": "queue", "mode": "duel"}, proto.CodeInRoom)
-	r.expectErr(map[string]any{"type": "chat", "text": ""}, proto.CodeBadRequest)
-	r.expectErr(map[string]any{"type": "chat", "text": strings.Repeat("x", proto.MaxChatLen+1)}, proto.CodeBadRequest)
+	r.expectErr(map[string]any{"type": "chat", "text": ""}, proto.CodeBadText)
+	r.expectErr(map[string]any{"type": "chat", "text": strings.Repeat("x", proto.MaxChatLen+1)}, proto.CodeBadText)
 	r.expectErr(map[string]any{"type": "room_start"}, proto.CodeNotEnough)
 
 	other := helloRaw(t, addr, "other")

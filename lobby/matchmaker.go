@@ -121,9 +121,13 @@ func (s *Server) newAllocator(ctx context.Context) (*allocator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list matches: %w", err)
 	}
+	// A new match's seats count until its players had time to redeem their tokens; after
+	// that the server's heartbeat says what is taken (a match nobody joined holds nothing).
 	seats := map[string]int{}
 	for _, m := range matches {
-		seats[m.Server] += len(m.Players)
+		if now.Sub(m.Start) < s.cfg.SeatReservation {
+			seats[m.Server] += len(m.Players)
+		}
 	}
 	for _, si := range servers {
 		if !s.live(&si, now) {

@@ -12,7 +12,8 @@
 // In a match: the mouse aims, WASD or the arrows move, left click (Space) fires, right click
 // (Shift) alt-fires, Tab shows the scoreboard, F3 the net graph, Enter chats.
 //
-// Ebiten needs a display: on a headless machine run it under xvfb-run -a.
+// Ebiten needs a display: on a headless machine run it under xvfb-run -a. Without one the
+// client says so in one line and exits 1 (-h still prints the usage).
 package main
 
 import (
@@ -25,6 +26,10 @@ import (
 	"time"
 
 	"github.com/skirmish-go/skirmish/client/render"
+	// First of all: without a display Ebiten panics in its package initialiser, so this
+	// package's init (which runs before it) says so in one line and exits, or prints the
+	// usage for -h.
+	_ "github.com/skirmish-go/skirmish/cmd/client/internal/needdisplay"
 )
 
 func main() {

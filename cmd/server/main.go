@@ -76,7 +76,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.capacity, "capacity", 1024, "players the game server accepts")
 	// A load test runs its bots from one address; the lobby's own default (256) would turn
 	// away most of a 1,000-bot run against this all-in-one server.
-	fs.IntVar(&o.maxConnsPerIP, "max-conns-per-ip", 2048, "lobby connections accepted from one IP address (negative: no limit)")
+	fs.IntVar(&o.maxConnsPerIP, "max-conns-per-ip", 2048, "lobby connections accepted from one IP address or IPv6 /64 (negative: no limit); above cmd/lobby's 256 so a load test's bots, all from one address, fit")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to `file`")
 	fs.DurationVar(&o.drainTimeout, "drain-timeout", 30*time.Second, "on SIGTERM, how long running matches may take to end")
 	fs.BoolVar(&o.logJSON, "log-json", false, "log JSON lines instead of text")

@@ -1,9 +1,3 @@
-// Package lobbytest helps tests that need a lobby and the modes of registered game servers but
-// no game server: StartLobby serves a lobby on loopback, and RegisterServer registers a game
-// server that exists only as its registration (game, modes, capacity, heartbeats), speaking
-// the protocol of lobby/PROTOCOL.md as a real one does. Matches it is given are never played.
-//
-// It imports nothing of the game server; tests that need a real one use internal/stacktest.
 package lobbytest
 
 import (

@@ -7,6 +7,8 @@ package stack
 import (
 	"cmp"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +16,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"os"
 	"time"
 
 	"github.com/skirmish-go/skirmish/gameserver"
@@ -39,6 +42,7 @@ type GameServerOptions struct {
 	Region    string
 	Name      string      // name in the lobby's registry; default gameserver-<public addr>
 	Lobbies   []string    // lobby addresses to register with, tried in order; none: standalone
+	LobbyTLS  *tls.Config // TLS for the lobby link (LobbyClientTLS); nil: plain TCP
 	Transport string      // "udp" (default) or "kcp": the game port's protocol, announced to lobbies
 	KCP       kcp.Options // KCP tuning (FEC) with Transport "kcp"
 	// DrainTimeout bounds how long running matches may take to end after ctx is cancelled.
@@ -123,7 +127,7 @@ func RunGameServer(ctx context.Context, o GameServerOptions) error {
 		game, modes := lobbylink.Modes(o.Game)
 		link = lobbylink.New(lobbylink.Config{
 			Game: game, Modes: modes,
-			Lobbies: o.Lobbies, Key: o.Key, Name: o.Name, Region: o.Region,
+			Lobbies: o.Lobbies, Key: o.Key, TLSConfig: o.LobbyTLS, Name: o.Name, Region: o.Region,
 			Addr: public.String(), Transport: o.Transport, Capacity: o.Capacity, Logger: log,
 			OnResultAcked: func(string) {
 				select {
@@ -167,12 +171,14 @@ func RunGameServer(ctx context.Context, o GameServerOptions) error {
 	linkCtx, stopLink := context.WithCancel(context.WithoutCancel(ctx))
 	linkDone := make(chan struct{})
 	loadDone := make(chan struct{})
+	linkFailed := make(chan error, 1) // the link gave up (a TLS mismatch): the server stops
 	if link != nil {
 		fmt.Fprintf(o.Stdout, "gameserver: registering with lobby %v as %q, game %s\n", o.Lobbies, o.Name, o.Game.Name)
 		go func() {
 			defer close(linkDone)
 			if err := link.Run(linkCtx); err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, lobbylink.ErrClosed) {
 				log.Error("lobby link", "err", err)
+				linkFailed <- err
 			}
 		}()
 		go func() {
@@ -188,10 +194,13 @@ func RunGameServer(ctx context.Context, o GameServerOptions) error {
 	}
 
 	var runErr error
+	servedDone := false
 	select {
 	case <-ctx.Done():
 	case err := <-served:
-		runErr = err
+		runErr, servedDone = err, true
+	case err := <-linkFailed:
+		runErr = fmt.Errorf("lobby link: %w", err)
 	}
 
 	// Drain: no new matches; running ones end or time out; their results are reported. The
@@ -209,7 +218,7 @@ func RunGameServer(ctx context.Context, o GameServerOptions) error {
 		waitResultsAcked(link, acked, 10*time.Second)
 	}
 	srv.Close()
-	if runErr == nil {
+	if !servedDone {
 		<-served
 	}
 	stopLink()
@@ -226,6 +235,30 @@ func RunGameServer(ctx context.Context, o GameServerOptions) error {
 	}
 	log.Info("game server stopped")
 	return runErr
+}
+
+// LobbyClientTLS is the game server's TLS config for its lobby link, from its flags: nil
+// (plain TCP) unless enabled, caFile or insecure is set. caFile is a PEM file of the CA (or
+// the self-signed certificate) the lobby's certificate must chain to (default: the system's
+// roots); insecure skips verifying the lobby's certificate (tests only: anyone between the
+// two can then read and change the registration, heartbeats and results).
+func LobbyClientTLS(enabled bool, caFile string, insecure bool) (*tls.Config, error) {
+	if !enabled && caFile == "" && !insecure {
+		return nil, nil
+	}
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: insecure}
+	if caFile != "" {
+		b, err := os.ReadFile(caFile)
+		if err != nil {
+			return nil, fmt.Errorf("lobby TLS CA: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(b) {
+			return nil, fmt.Errorf("lobby TLS CA %s: no PEM certificate in it", caFile)
+		}
+		cfg.RootCAs = pool
+	}
+	return cfg, nil
 }
 
 // reportLoad copies the server's load into the lobby heartbeat every second. The load is the
