@@ -112,6 +112,7 @@ type match struct {
 	packetsOut, bytesOut uint64
 
 	hist   history
+	rec    *recorder // the match's replay; nil when the server keeps none
 	enc    *snapshot.Encoder
 	inputs []PlayerInput
 	msg    []byte
@@ -119,6 +120,7 @@ type match struct {
 
 func newMatch(s *Server, t wire.Ticket, game Game) *match {
 	id := t.MatchIDString()
+	log := s.log.With("match", id, "mode", t.Mode)
 	return &match{
 		s:       s,
 		ticket:  t,
@@ -126,7 +128,8 @@ func newMatch(s *Server, t wire.Ticket, game Game) *match {
 		game:    game,
 		schema:  game.Schema(),
 		enc:     snapshot.NewEncoder(game.Schema()),
-		log:     s.log.With("match", id, "mode", t.Mode),
+		log:     log,
+		rec:     newRecorder(s, t, game, log),
 		inbox:   make(chan inPayload, s.cfg.InboxSize),
 		wake:    make(chan struct{}, 1),
 		seats:   make([]seat, t.Players),
@@ -297,8 +300,10 @@ func (m *match) step(now time.Time, catchingUp bool) {
 	if repeated > 0 {
 		m.s.metrics.repeatedInputs.Add(float64(repeated))
 	}
+	m.rec.inputs(m.tick, m.inputs)
 	events := m.game.Step(m.inputs)
 	m.tick++
+	m.rec.stepped(m.tick)
 	for _, ev := range events {
 		m.sendEvent(ev)
 	}
@@ -495,6 +500,7 @@ func (m *match) connect(now time.Time, ev ctlEvent) {
 			return
 		}
 		st.known, st.joined, st.player, st.id, st.left = true, true, p, t.PlayerID, nil
+		m.rec.join(m.tick, p)
 	}
 	c := &clientConn{index: ev.index, connID: ev.connID, addr: ev.addr, ep: netcode.NewEndpoint(netcode.EndpointConfig{})}
 	c.send = func(p []byte) error {
@@ -535,6 +541,7 @@ func (m *match) disconnect(now time.Time, ev ctlEvent) {
 		if st.joined && m.state == stateRunning {
 			st.left = m.scoreOf(st.player.Slot)
 			m.game.Leave(st.player.Slot)
+			m.rec.leave(m.tick, st.player.Slot)
 			st.joined = false
 		}
 		m.updateAlone(now)
@@ -709,6 +716,7 @@ func (m *match) finishGame(now time.Time, res Result, immediate bool) {
 	m.flushAll(now)
 	m.s.metrics.matchesEnded.WithLabelValues(res.Reason).Inc()
 	m.log.Info("match ended", "reason", res.Reason, "ticks", m.tick, "duration", now.Sub(m.startedAt))
+	replayName := m.rec.end(m.tick, res)
 	if sink := m.s.cfg.Results; sink != nil {
 		ids := make(map[uint8]uint64)
 		for i := range m.seats {
@@ -717,7 +725,7 @@ func (m *match) finishGame(now time.Time, res Result, immediate bool) {
 			}
 		}
 		sink.ReportResult(MatchReport{MatchID: m.id, Mode: m.ticket.Mode, PlayerIDs: ids, Region: m.s.cfg.Region,
-			Result: res, StartedAt: m.startedAt, EndedAt: now, Ticks: m.tick})
+			Result: res, StartedAt: m.startedAt, EndedAt: now, Ticks: m.tick, Replay: replayName})
 	}
 }
 

@@ -74,6 +74,7 @@ type MatchReport struct {
 	StartedAt time.Time
 	EndedAt   time.Time
 	Ticks     uint32
+	Replay    string // the replay's file name in Config.Replays; "" when none was saved
 }
 
 // ResultSink receives match results: gameserver/lobbylink in production. ReportResult is called
@@ -109,6 +110,9 @@ type Config struct {
 	Logger     *slog.Logger     // default slog.Default()
 	Now        func() time.Time // default time.Now; timers use package time (use synctest in tests)
 	Results    ResultSink       // default: results are only logged
+	// Replays, if set, keeps a replay of every match (replay.Dir writes them to a directory;
+	// see package gameserver/replay). Default: no replays.
+	Replays ReplayStore
 
 	// SnapshotRedundancy says when a snapshot is sent a second time, on the tick after it (only
 	// when SnapshotRate < Tick, so there is a tick between snapshots). Default RedundancyAuto.

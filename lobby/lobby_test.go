@@ -248,7 +248,8 @@ func TestQuickMatchResultAndHistory(t *testing.T) {
 	require.ErrorIs(t, err, &proto.Error{Code: proto.CodeNoMatch})
 
 	gs.link.ReportResult(proto.MatchResult{MatchID: ma.MatchID, Players: []proto.PlayerResult{
-		{PlayerID: ta.PlayerID, Rank: 1, Score: 10}, {PlayerID: tb.PlayerID, Rank: 2, Score: 3}}})
+		{PlayerID: ta.PlayerID, Rank: 1, Score: 10}, {PlayerID: tb.PlayerID, Rank: 2, Score: 3}},
+		Replay: ma.MatchID + ".replay"})
 	select {
 	case id := <-gs.acked:
 		assert.Equal(t, ma.MatchID, id)
@@ -263,6 +264,7 @@ func TestQuickMatchResultAndHistory(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, hist, 1)
 	assert.Equal(t, ma.MatchID, hist[0].MatchID)
+	assert.Equal(t, ma.MatchID+".replay", hist[0].Replay, "the history links the result to its replay")
 	assert.Equal(t, ea.Rating.Rating, rating.Rating)
 	assert.Equal(t, 0, gs.link.Unacked())
 

@@ -405,6 +405,7 @@ func (s *Server) endMatch(ctx context.Context, id, reason string, res *proto.Mat
 	}
 	ranks := map[uint64]proto.PlayerResult{}
 	if res != nil {
+		rec.Replay = res.Replay
 		for _, pr := range res.Players {
 			ranks[pr.PlayerID] = pr
 		}

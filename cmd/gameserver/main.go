@@ -50,6 +50,7 @@ type options struct {
 	logJSON                    bool
 	kcpFEC                     kcp.FEC
 	game                       string
+	replays                    *stack.ReplayFlags
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -74,7 +75,11 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.Var(&o.kcpFEC, "kcp-fec", "with -transport kcp: forward error correction as `data,parity` shards (e.g. 10,3; clients must use the same); empty = off")
 	fs.DurationVar(&o.drainTimeout, "drain-timeout", 10*time.Minute, "on SIGTERM, how long running matches may take to end")
 	fs.BoolVar(&o.logJSON, "log-json", false, "log JSON lines instead of text")
+	o.replays = stack.AddReplayFlags(fs, "")
 	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if err := o.replays.Check(); err != nil {
 		return o, err
 	}
 	if fs.NArg() > 0 {
@@ -122,6 +127,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		Addr: o.addr, PublicAddr: o.publicAddr, HTTPAddr: o.httpAddr, Key: key,
 		GameName: o.game, Tick: o.tick, Snapshots: o.snapshotRate, Capacity: o.capacity, Region: o.region,
 		Name: o.name, Lobbies: lobbies, LobbyTLS: lobbyTLS, Transport: o.transport, DrainTimeout: o.drainTimeout,
+		ReplayDir: o.replays.Dir, ReplayKeep: o.replays.Keep, ReplayMaxBytes: o.replays.MaxBytes(),
 		KCP:    kcp.Options{FEC: o.kcpFEC},
 		Logger: log, Stdout: stdout,
 	})

@@ -2,7 +2,8 @@
 // lobby (TCP 127.0.0.1:7000), one game server registered with it (UDP 127.0.0.1:7001) and the
 // operations endpoints (HTTP 127.0.0.1:7002: /healthz, /metrics and /status of the game
 // server, the lobby's under /lobby/). The key they share is generated at start unless -key or
-// SKIRMISH_KEY gives one.
+// SKIRMISH_KEY gives one. A replay of every match is written to ./replays (-replay-dir; empty:
+// off), the oldest deleted beyond -replay-keep files or -replay-max-mb megabytes.
 //
 //	go run ./cmd/server
 //	go run ./cmd/bots -n 16 -duration 30s -json
@@ -53,6 +54,7 @@ type options struct {
 	kcpFEC                                    kcp.FEC
 	game                                      string
 	modeLimits, modeLimitsFile                string
+	replays                                   *stack.ReplayFlags
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -81,7 +83,11 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.drainTimeout, "drain-timeout", 30*time.Second, "on SIGTERM, how long running matches may take to end")
 	fs.BoolVar(&o.logJSON, "log-json", false, "log JSON lines instead of text")
 	fs.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	o.replays = stack.AddReplayFlags(fs, "replays")
 	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if err := o.replays.Check(); err != nil {
 		return o, err
 	}
 	if fs.NArg() > 0 {
@@ -148,6 +154,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		Addr: o.gameAddr, PublicAddr: o.publicAddr, HTTPAddr: o.httpAddr, Key: key,
 		GameName: o.game, Tick: o.tick, Snapshots: o.snapshotRate, Capacity: o.capacity, Region: o.region,
 		Lobbies: []string{lob.Addr.String()}, Transport: o.transport, DrainTimeout: o.drainTimeout,
+		ReplayDir: o.replays.Dir, ReplayKeep: o.replays.Keep, ReplayMaxBytes: o.replays.MaxBytes(),
 		KCP:    kcp.Options{FEC: o.kcpFEC},
 		Logger: log.With("component", "gameserver"), Stdout: stdout,
 		HTTP: map[string]http.Handler{"/lobby/": http.StripPrefix("/lobby", lob.Server.Handler())},

@@ -267,6 +267,9 @@ type Rating struct {
 type MatchResult struct {
 	MatchID string         `json:"match_id"`
 	Players []PlayerResult `json:"players"`
+	// Replay is the file name of the match's replay on the game server (gameserver/replay),
+	// absent when the server keeps none. Records carry it into the history.
+	Replay string `json:"replay,omitempty"`
 }
 
 // PlayerResult is one player's line of a match result or record.
@@ -289,6 +292,7 @@ type MatchRecord struct {
 	EndMS   int64          `json:"end_ms"`
 	Reason  string         `json:"reason"`
 	Players []PlayerResult `json:"players"`
+	Replay  string         `json:"replay,omitempty"` // the game server's replay file, if it kept one
 }
 
 // Errors of the codec.

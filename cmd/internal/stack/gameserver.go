@@ -21,6 +21,7 @@ import (
 
 	"github.com/skirmish-go/skirmish/gameserver"
 	"github.com/skirmish-go/skirmish/gameserver/lobbylink"
+	"github.com/skirmish-go/skirmish/gameserver/replay"
 	"github.com/skirmish-go/skirmish/netcode/kcp"
 	"github.com/skirmish-go/skirmish/netcode/secure"
 )
@@ -45,6 +46,12 @@ type GameServerOptions struct {
 	LobbyTLS  *tls.Config // TLS for the lobby link (LobbyClientTLS); nil: plain TCP
 	Transport string      // "udp" (default) or "kcp": the game port's protocol, announced to lobbies
 	KCP       kcp.Options // KCP tuning (FEC) with Transport "kcp"
+	// ReplayDir is the directory where a replay of every match is written (see
+	// gameserver/replay); empty: no replays. ReplayKeep and ReplayMaxBytes bound it (0: no
+	// bound): the oldest replays are deleted first.
+	ReplayDir      string
+	ReplayKeep     int
+	ReplayMaxBytes int64
 	// DrainTimeout bounds how long running matches may take to end after ctx is cancelled.
 	DrainTimeout time.Duration // default 10 min
 	Logger       *slog.Logger  // default slog.Default()
@@ -122,6 +129,14 @@ func RunGameServer(ctx context.Context, o GameServerOptions) error {
 		Tick: o.Tick, SnapshotRate: o.Snapshots, Capacity: o.Capacity, Region: o.Region,
 		Def: o.Game, Key: o.Key, PublicAddr: public, Logger: log,
 		Transport: o.Transport, KCP: o.KCP,
+	}
+	if o.ReplayDir != "" {
+		dir, err := replay.NewDir(o.ReplayDir, o.ReplayKeep, o.ReplayMaxBytes)
+		if err != nil {
+			return err
+		}
+		cfg.Replays = dir
+		fmt.Fprintf(o.Stdout, "gameserver: replays in %s\n", o.ReplayDir)
 	}
 	if len(o.Lobbies) > 0 {
 		game, modes := lobbylink.Modes(o.Game)
