@@ -116,6 +116,15 @@ type match struct {
 	enc    *snapshot.Encoder
 	inputs []PlayerInput
 	msg    []byte
+
+	// Spectators (spectate.go): specs and feed are the match goroutine's; specCount, closed
+	// and live are guarded by s.mu.
+	specs     []*spectatorConn
+	feed      *spectatorFeed
+	specCount int
+	closed    bool
+	live      LiveMatch
+	liveAt    time.Time
 }
 
 func newMatch(s *Server, t wire.Ticket, game Game) *match {
@@ -266,6 +275,7 @@ func (m *match) advance(now time.Time) bool {
 		}
 		if !now.Before(m.nextFlush) {
 			m.flushAll(now)
+			m.flushSpectators(now)
 			m.nextFlush = now.Add(m.tickDur)
 		}
 	}
@@ -306,11 +316,14 @@ func (m *match) step(now time.Time, catchingUp bool) {
 	m.rec.stepped(m.tick)
 	for _, ev := range events {
 		m.sendEvent(ev)
+		m.feedEvent(ev)
 	}
 	rate, tick := uint64(m.s.cfg.SnapshotRate), uint64(m.s.cfg.Tick)
 	if n := uint64(m.tick); n*rate/tick > (n-1)*rate/tick {
 		m.sendSnapshots()
 		m.flushAll(now)
+		m.serveSpectators(now)
+		m.publishLive(now)
 	} else {
 		if m.s.cfg.SnapshotRedundancy != RedundancyOff && !catchingUp {
 			m.repeatSnapshots()
@@ -325,6 +338,7 @@ func (m *match) step(now time.Time, catchingUp bool) {
 func (m *match) sendSnapshots() {
 	cur := m.hist.next(m.tick)
 	cur.Entities = m.game.AppendEntities(cur.Entities)
+	m.feedSnapshot(cur)
 	// Clients that acknowledged the same snapshot get the same bytes: one encoding per
 	// distinct baseline, not per client.
 	m.enc.Reset(cur)
@@ -340,6 +354,7 @@ func (m *match) sendSnapshots() {
 			m.log.Error("snapshot encode", "err", err)
 			return
 		}
+		m.feedEncoding(base, delta)
 		snap := wire.Snapshot{HasInput: c.in.applied, LastInputSeq: c.in.lastSeq,
 			InputsApplied: c.in.real, RepeatedInputs: c.in.repeated, Delta: delta}
 		if c.lastSnap, err = snap.Append(c.lastSnap[:0]); err != nil {
@@ -477,6 +492,10 @@ func (m *match) handleControl(now time.Time) {
 
 func (m *match) connect(now time.Time, ev ctlEvent) {
 	t := ev.ticket
+	if t.Spectator {
+		m.connectSpectator(now, ev)
+		return
+	}
 	if m.state != stateRunning || int(t.Slot) >= len(m.seats) {
 		m.s.disconnect(ev.index, ev.connID)
 		return
@@ -548,6 +567,7 @@ func (m *match) disconnect(now time.Time, ev ctlEvent) {
 		m.sendRoster()
 		return
 	}
+	m.dropSpectator(ev.connID)
 }
 
 // updateAlone notes when the match is down to one connected player after others have sat
@@ -599,6 +619,14 @@ func (m *match) withDeparted(scores []PlayerScore) []PlayerScore {
 }
 
 func (m *match) sendRoster() {
+	var err error
+	if m.msg, err = m.roster().Append(m.msg[:0]); err == nil {
+		m.broadcast(m.msg)
+		m.spectatorsReliable(m.msg)
+	}
+}
+
+func (m *match) roster() *wire.Roster {
 	var r wire.Roster
 	for i := range m.seats {
 		st := &m.seats[i]
@@ -607,10 +635,7 @@ func (m *match) sendRoster() {
 				Connected: st.conn != nil, Name: st.player.Name})
 		}
 	}
-	var err error
-	if m.msg, err = r.Append(m.msg[:0]); err == nil {
-		m.broadcast(m.msg)
-	}
+	return &r
 }
 
 func (m *match) handlePayload(now time.Time, p inPayload) {
@@ -623,6 +648,7 @@ func (m *match) handlePayload(now time.Time, p inPayload) {
 		}
 	}
 	if c == nil {
+		m.handleSpectatorPayload(now, p.connID, *p.data)
 		return
 	}
 	if err := c.ep.Receive(now, *p.data); err != nil {
@@ -712,8 +738,10 @@ func (m *match) finishGame(now time.Time, res Result, immediate bool) {
 		m.log.Error("match end", "err", err)
 	} else {
 		m.broadcast(m.msg)
+		m.spectatorsReliable(m.msg)
 	}
 	m.flushAll(now)
+	m.flushSpectators(now)
 	m.s.metrics.matchesEnded.WithLabelValues(res.Reason).Inc()
 	m.log.Info("match ended", "reason", res.Reason, "ticks", m.tick, "duration", now.Sub(m.startedAt))
 	replayName := m.rec.end(m.tick, res)
@@ -731,6 +759,7 @@ func (m *match) finishGame(now time.Time, res Result, immediate bool) {
 
 // close releases the match's players; removeMatch (deferred in run) disconnects them.
 func (m *match) close() {
+	m.closeSpectators()
 	if m.connected > 0 {
 		m.s.addPlayers(-m.connected)
 		m.connected = 0

@@ -48,6 +48,8 @@ type options struct {
 	transport                  string
 	drainTimeout               time.Duration
 	logJSON                    bool
+	spectatorDelay             time.Duration
+	maxSpectators              int
 	kcpFEC                     kcp.FEC
 	game                       string
 	replays                    *stack.ReplayFlags
@@ -65,6 +67,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.tick, "tick", gameserver.DefaultTick, "simulation ticks per second")
 	fs.IntVar(&o.snapshotRate, "snapshot-rate", gameserver.DefaultSnapshotRate, "snapshots per second to each client")
 	fs.IntVar(&o.capacity, "capacity", gameserver.DefaultCapacity, "players this server accepts")
+	fs.DurationVar(&o.spectatorDelay, "spectator-delay", gameserver.DefaultSpectatorDelay, "how late spectators see a match")
+	fs.IntVar(&o.maxSpectators, "max-spectators", gameserver.DefaultMaxSpectators, "spectators one match admits (negative: none)")
 	fs.StringVar(&o.region, "region", "", "region this server reports to the lobby")
 	fs.StringVar(&o.name, "name", "", "unique server name for the lobby (default gameserver-<public-addr>)")
 	fs.StringVar(&o.lobbies, "lobby", "", "lobby `host:port[,host:port...]` to register with, failing over in order")
@@ -128,7 +132,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		GameName: o.game, Tick: o.tick, Snapshots: o.snapshotRate, Capacity: o.capacity, Region: o.region,
 		Name: o.name, Lobbies: lobbies, LobbyTLS: lobbyTLS, Transport: o.transport, DrainTimeout: o.drainTimeout,
 		ReplayDir: o.replays.Dir, ReplayKeep: o.replays.Keep, ReplayMaxBytes: o.replays.MaxBytes(),
-		KCP:    kcp.Options{FEC: o.kcpFEC},
+		KCP:            kcp.Options{FEC: o.kcpFEC},
+		SpectatorDelay: o.spectatorDelay, MaxSpectators: o.maxSpectators,
 		Logger: log, Stdout: stdout,
 	})
 }

@@ -201,6 +201,9 @@ type Message struct {
 	Result   *MatchResult `json:"result,omitempty"`
 
 	History []MatchRecord `json:"history,omitempty"`
+
+	// heartbeat (game server → lobby) and live_matches (lobby → player); spectate.go
+	Live []LiveMatch `json:"live,omitempty"`
 }
 
 // ModeInfo is one mode of a game: in a game server's auth, the modes it offers (Game is
@@ -379,6 +382,7 @@ func Decode(line []byte) (Message, error) {
 	if len(m.History) == 0 {
 		m.History = nil
 	}
+	canonicalLive(&m)
 	return m, nil
 }
 
