@@ -96,6 +96,8 @@ func lobbyErrorText(pe *proto.Error) string {
 		return "This client is too old or too new for the lobby: " + pe.Message
 	case proto.CodeBadMode:
 		return "The lobby does not offer that mode"
+	case proto.CodeNoMode:
+		return "No game server offers that mode right now"
 	}
 	if pe.Message == "" {
 		return "The lobby said " + pe.Code

@@ -1,6 +1,10 @@
 package client
 
-import "time"
+import (
+	"time"
+
+	"github.com/skirmish-go/skirmish/lobby/proto"
+)
 
 // This file is the view model: plain data the client core fills and the Ebiten front end
 // (package client/render) draws, once per frame. Nothing here has behaviour beyond trivial
@@ -215,8 +219,12 @@ type LobbyView struct {
 	Error bool
 	// PlayerName is the name the lobby knows us by (empty before connecting).
 	PlayerName string
-	// Modes are the quick match modes offered, e.g. "ffa", "tdm"; first is the default.
+	// Modes are the quick match modes offered, e.g. "ffa", "duel": what the lobby lists,
+	// SessionConfig.Modes first; the first is the default.
 	Modes []string
+	// ModeInfo is the lobby's listing of each of Modes (same order): title, game, player
+	// counts, teams. See ModeLabel.
+	ModeInfo []proto.ModeInfo
 	// Rooms is the public room list.
 	Rooms []RoomSummary
 	// Room is the room we are in, or nil.

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/skirmish-go/skirmish/client/lobbyclient"
-	"github.com/skirmish-go/skirmish/gameserver/arena"
 	"github.com/skirmish-go/skirmish/lobby/proto"
 	"github.com/skirmish-go/skirmish/netcode/secure"
 )
@@ -20,7 +19,9 @@ import (
 type SessionConfig struct {
 	// TLS, if set, secures the lobby connection.
 	TLS *tls.Config
-	// Modes are the quick match modes offered; default Arena's (arena.Modes).
+	// Modes are the preferred quick match modes, first the default (cmd/client -mode). The
+	// modes offered are those the lobby lists (its live game servers' modes), these first
+	// in this order; a preferred mode the lobby does not list is left out.
 	Modes []string
 	// Dial configures the game connections.
 	Dial DialConfig
@@ -95,11 +96,6 @@ type Session struct {
 
 // NewSession returns an offline session.
 func NewSession(cfg SessionConfig) *Session {
-	if len(cfg.Modes) == 0 {
-		for _, m := range arena.Modes() {
-			cfg.Modes = append(cfg.Modes, m.Name)
-		}
-	}
 	if cfg.LobbyReconnectFor <= 0 {
 		cfg.LobbyReconnectFor = lobbyReconnect
 	}
@@ -108,9 +104,7 @@ func NewSession(cfg SessionConfig) *Session {
 		log = slog.Default()
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &Session{cfg: cfg, log: log, ctx: ctx, cancel: cancel}
-	s.view.Modes = cfg.Modes
-	return s
+	return &Session{cfg: cfg, log: log, ctx: ctx, cancel: cancel}
 }
 
 // Close leaves the match and the lobby and waits for the session's goroutines. Safe twice.
@@ -241,6 +235,10 @@ func (s *Session) dialLobby(addr, name string) (*lobbyclient.Client, lobbyclient
 // unless a match is on; then the rooms, a rejoin of the match the welcome names, and the
 // automatic queue.
 func (s *Session) attachLobby(lc *lobbyclient.Client, w lobbyclient.Welcome, status string) {
+	// The modes the lobby's game servers offer now, listed before the lobby screen shows.
+	mctx, mcancel := context.WithTimeout(s.ctx, 10*time.Second)
+	s.refreshModes(mctx, lc)
+	mcancel()
 	s.mu.Lock()
 	if s.ctx.Err() != nil {
 		s.mu.Unlock()
@@ -250,6 +248,9 @@ func (s *Session) attachLobby(lc *lobbyclient.Client, w lobbyclient.Welcome, sta
 	s.lobby, s.name, s.lostWhy = lc, w.Name, ""
 	if s.view.Stage != StageMatch {
 		s.view.Stage, s.view.Status, s.view.Error = StageLobby, status, false
+		if len(s.view.Modes) == 0 {
+			s.view.Status += ": " + noModes
+		}
 	}
 	s.view.PlayerName, s.view.Link, s.view.LinkAttempt = w.Name, LinkUp, 0
 	// our match, still running (we left it, lost it, or the lobby link was down): rejoin it,
@@ -459,7 +460,10 @@ func (s *Session) rejoin(ctx context.Context, lc *lobbyclient.Client, id string)
 // QuickMatch joins the matchmaking queue for mode ("" = the first offered).
 func (s *Session) QuickMatch(mode string) {
 	if mode == "" {
-		mode = s.cfg.Modes[0]
+		if mode = s.defaultMode(); mode == "" {
+			s.status("Cannot play: "+noModes, true)
+			return
+		}
 	}
 	s.request("quick match", func(ctx context.Context, lc *lobbyclient.Client) error {
 		if err := lc.QuickMatch(ctx, mode, ""); err != nil {
@@ -545,11 +549,16 @@ func roomCode(r proto.Room) string {
 // CreateRoom creates a room and joins it. A search under way is cancelled first: a player
 // is in a room or in the queue, not both.
 func (s *Session) CreateRoom(private bool) {
+	mode := s.defaultMode()
+	if mode == "" {
+		s.status("Cannot play: "+noModes, true)
+		return
+	}
 	s.request("create room", func(ctx context.Context, lc *lobbyclient.Client) error {
 		if err := s.leaveQueue(ctx, lc); err != nil {
 			return err
 		}
-		r, err := lc.CreateRoom(ctx, lobbyclient.RoomOptions{Mode: s.cfg.Modes[0], Private: private})
+		r, err := lc.CreateRoom(ctx, lobbyclient.RoomOptions{Mode: mode, Private: private})
 		if err != nil {
 			return err
 		}

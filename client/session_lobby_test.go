@@ -12,8 +12,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/skirmish-go/skirmish/lobby"
-	"github.com/skirmish-go/skirmish/lobby/lobbytest"
+	"github.com/skirmish-go/skirmish/gameserver"
+	"github.com/skirmish-go/skirmish/internal/stacktest"
 )
 
 // lobbyProxy stands between a session and the lobby on a fixed loopback address, so a test
@@ -160,8 +160,8 @@ func TestSessionPlayerErrors(t *testing.T) {
 // fails); a public room's code, shown in capitals, joins it typed in either case; chat
 // outside a room is not sent into the void.
 func TestSessionQueueAndRooms(t *testing.T) {
-	addr := lobbytest.StartStack(t, lobbytest.Options{
-		Modes: map[string]lobby.Mode{"ffa": {MinPlayers: 4, MaxPlayers: 4, FillTimeout: time.Minute}},
+	addr := stacktest.StartStack(t, stacktest.Options{
+		Modes: []gameserver.ModeSpec{{Name: "ffa", Title: "Free for all", MinPlayers: 4, MaxPlayers: 4, FillTimeout: time.Minute}},
 	}).LobbyAddr
 	a := newTestSession(SessionConfig{Modes: []string{"ffa"}})
 	defer a.Close()

@@ -11,8 +11,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/skirmish-go/skirmish/lobby"
-	"github.com/skirmish-go/skirmish/lobby/lobbytest"
+	"github.com/skirmish-go/skirmish/gameserver"
+	"github.com/skirmish-go/skirmish/internal/stacktest"
 )
 
 // tokenTimeout is the connection timeout written into the test lobby's connect tokens: a
@@ -25,8 +25,9 @@ const tokenTimeout = 2
 // when the test ends.
 func startLobbyAndServer(t *testing.T) string {
 	t.Helper()
-	return lobbytest.StartStack(t, lobbytest.Options{
-		Modes:        map[string]lobby.Mode{"ffa": {MinPlayers: 1, MaxPlayers: 4, FillTimeout: 100 * time.Millisecond}},
+	return stacktest.StartStack(t, stacktest.Options{
+		Modes: []gameserver.ModeSpec{{Name: "ffa", Title: "Free for all", MinPlayers: 1, MaxPlayers: 4,
+			FillTimeout: 100 * time.Millisecond}},
 		TokenTimeout: tokenTimeout,
 		Capacity:     16,
 	}).LobbyAddr

@@ -22,8 +22,7 @@ import (
 	"github.com/skirmish-go/skirmish/client/flood"
 	"github.com/skirmish-go/skirmish/gameserver"
 	"github.com/skirmish-go/skirmish/gameserver/wire"
-	"github.com/skirmish-go/skirmish/lobby"
-	"github.com/skirmish-go/skirmish/lobby/lobbytest"
+	"github.com/skirmish-go/skirmish/internal/stacktest"
 	"github.com/skirmish-go/skirmish/netcode/secure"
 )
 
@@ -37,8 +36,9 @@ type hostileStack struct {
 
 func startHostileStack(t *testing.T) *hostileStack {
 	t.Helper()
-	st := lobbytest.StartStack(t, lobbytest.Options{
-		Modes: map[string]lobby.Mode{"ffa": {MinPlayers: 2, MaxPlayers: 8, FillTimeout: 500 * time.Millisecond}},
+	st := stacktest.StartStack(t, stacktest.Options{
+		Modes: []gameserver.ModeSpec{{Name: "ffa", Title: "Free for all", MinPlayers: 2, MaxPlayers: 8,
+			FillTimeout: 500 * time.Millisecond}},
 	})
 	return &hostileStack{key: st.Key, lobbyAddr: st.LobbyAddr, gameAddr: st.GameAddr, gs: st.Game}
 }

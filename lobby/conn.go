@@ -386,8 +386,8 @@ func (c *conn) handle(m *proto.Message) bool {
 }
 
 func (c *conn) hello(ctx context.Context, m *proto.Message) bool {
-	if m.Version != proto.ProtocolVersion {
-		c.replyErr(m.ID, proto.CodeBadVersion, "this lobby speaks version "+strconv.Itoa(proto.ProtocolVersion))
+	if err := proto.CheckVersion(m.Role, m.Version); err != nil {
+		c.replyErr(m.ID, proto.CodeBadVersion, err.Error())
 		return false
 	}
 	switch m.Role {

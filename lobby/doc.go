@@ -18,13 +18,18 @@
 //     and region by Glicko-2 rating (package glicko): the oldest ticket anchors a group and takes
 //     the nearest ratings within a window that widens with its wait; a group starts at once when
 //     full, or with the mode's minimum after the fill timeout.
-//   - Allocation picks the least loaded registered game server of the region with free seats.
-//     A server's load is what its heartbeat reports, or more while a new match's seats are
-//     reserved ([Config.SeatReservation], the token's lifetime plus a margin): after that a
-//     match nobody joined holds no seat. The lobby then seals one netcode.io connect token per
-//     player with [Config.SealToken] (user data is a gameserver/wire.Ticket) and sends
-//     match_found. While the match runs, a player can ask for a fresh token to the same seat
-//     (reconnect).
+//   - Modes belong to the games: the lobby keeps no mode table. Game servers register their
+//     game and its modes ([Mode]: players, teams, fill timeout); players queue for, make rooms
+//     of and list (the modes request) exactly what live servers offer, narrowed by the
+//     operator's [Config.ModeLimits]. A mode no live server offers is refused with
+//     mode_unavailable; a mode name that two games claim, with mode_conflict.
+//   - Allocation picks the least loaded registered game server of the region that offers the
+//     mode and has free seats. A server's load is what its heartbeat reports, or more while a
+//     new match's seats are reserved ([Config.SeatReservation], the token's lifetime plus a
+//     margin): after that a match nobody joined holds no seat. The lobby then seals one
+//     netcode.io connect token per player with [Config.SealToken] (user data is a
+//     gameserver/wire.Ticket) and sends match_found. While the match runs, a player can ask for
+//     a fresh token to the same seat (reconnect).
 //   - Game servers say hello as role "server", answer an HMAC-SHA256 challenge under the shared
 //     key, heartbeat their load, and report results, which update ratings and history. A server
 //     silent for [Config.HeartbeatTimeout] is dropped by the sweeper: its matches end and their

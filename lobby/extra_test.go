@@ -126,6 +126,7 @@ func TestNoEbitenImport(t *testing.T) {
 
 func TestNicknameFreedOnDisconnect(t *testing.T) {
 	srv, addr := startLobby(t, testConfig())
+	startGameServer(t, []string{addr}, "gs", "eu", 8).waitRegistered(t)
 	r := helloRaw(t, addr, "ada")
 	require.Equal(t, proto.TypeQueued, r.req(map[string]any{"type": "queue", "mode": "duel"}).Type)
 	r.nc.Close()

@@ -95,13 +95,23 @@ func (c *conn) auth(ctx context.Context, m *proto.Message) bool {
 		c.replyErr(m.ID, proto.CodeBadRequest, "transport must be udp or kcp")
 		return false
 	}
+	modes, code, err := s.registeredModes(ctx, m)
+	if err != nil {
+		if code == proto.CodeInternal {
+			return c.internal(m.ID, "register", err)
+		}
+		s.log.Warn("lobby: game server refused", "name", m.Name, "game", m.Game, "code", code, "err", err)
+		c.replyErr(m.ID, code, err.Error())
+		return false
+	}
 	c.server = &ServerInfo{Name: m.Name, Region: m.Region, Addr: m.Addr, Transport: transport, Capacity: m.Capacity,
-		LastSeen: s.cfg.Now(), Instance: s.cfg.Instance}
+		Game: m.Game, Modes: modes, LastSeen: s.cfg.Now(), Instance: s.cfg.Instance}
 	if err := s.store.PutServer(ctx, *c.server); err != nil {
 		c.server = nil
 		return c.internal(m.ID, "register", err)
 	}
-	s.log.Info("lobby: game server registered", "name", m.Name, "region", m.Region, "addr", m.Addr, "capacity", m.Capacity)
+	s.log.Info("lobby: game server registered", "name", m.Name, "game", m.Game, "modes", len(modes), "region", m.Region,
+		"addr", m.Addr, "capacity", m.Capacity)
 	c.send(&proto.Message{Type: proto.TypeWelcome, ID: m.ID, Version: proto.ProtocolVersion, Role: proto.RoleServer, Name: m.Name})
 	return false
 }

@@ -43,10 +43,16 @@ func testConfig() Config {
 		Key: testKey, SealToken: fakeSeal, Logger: slog.New(slog.DiscardHandler),
 		HeartbeatTimeout: 400 * time.Millisecond, SweepInterval: 50 * time.Millisecond,
 		MatchInterval: 20 * time.Millisecond,
-		Modes: map[string]Mode{
-			"duel": {MinPlayers: 2, MaxPlayers: 2, Teams: 2, FillTimeout: time.Second},
-			"ffa":  {MinPlayers: 2, MaxPlayers: 4, FillTimeout: 300 * time.Millisecond},
-		},
+	}
+}
+
+// testGame and testModes are what startGameServer's servers offer.
+const testGame = "testgame"
+
+func testModes() []proto.ModeInfo {
+	return []proto.ModeInfo{
+		{Name: "duel", Title: "Duel", MinPlayers: 2, MaxPlayers: 2, Teams: 2, FillMS: 1000},
+		{Name: "ffa", Title: "Free for all", MinPlayers: 2, MaxPlayers: 4, FillMS: 300},
 	}
 }
 
@@ -199,15 +205,19 @@ type gameServer struct {
 	once  sync.Once
 }
 
-func startGameServer(t testing.TB, lobbies []string, name, region string, capacity int) *gameServer {
+func startGameServer(t testing.TB, lobbies []string, name, region string, capacity int, opts ...func(*lobbylink.Config)) *gameServer {
 	t.Helper()
 	g := &gameServer{reg: make(chan string, 16), acked: make(chan string, 16), done: make(chan error, 1)}
 	g.cfg = lobbylink.Config{
 		Lobbies: lobbies, Key: testKey, Name: name, Region: region, Addr: "127.0.0.1:7001", Capacity: capacity,
+		Game: testGame, Modes: testModes(),
 		HeartbeatInterval: 50 * time.Millisecond, BackoffMin: 10 * time.Millisecond, BackoffMax: 100 * time.Millisecond,
 		Logger:        slog.New(slog.DiscardHandler),
 		OnRegistered:  func(l string) { g.reg <- l },
 		OnResultAcked: func(id string) { g.acked <- id },
+	}
+	for _, o := range opts {
+		o(&g.cfg)
 	}
 	g.link = lobbylink.New(g.cfg)
 	ctx, cancel := context.WithCancel(context.Background())

@@ -41,7 +41,6 @@ func hostileConfig() lobby.Config {
 		Key: hostileKey, SealToken: hostileSeal, Logger: slog.New(slog.DiscardHandler),
 		HeartbeatTimeout: 2 * time.Second, SweepInterval: 100 * time.Millisecond, MatchInterval: 20 * time.Millisecond,
 		HandshakeTimeout: time.Second, IdleTimeout: 2 * time.Second,
-		Modes: map[string]lobby.Mode{"duel": {MinPlayers: 2, MaxPlayers: 2, Teams: 2, FillTimeout: time.Second}},
 	}
 }
 
@@ -66,6 +65,7 @@ func startHostileGameServer(t *testing.T, addr string, capacity int) {
 	reg := make(chan string, 4)
 	link := lobbylink.New(lobbylink.Config{
 		Lobbies: []string{addr}, Key: hostileKey, Name: "gs-hostile", Addr: "127.0.0.1:7001", Capacity: capacity,
+		Game: "testgame", Modes: []proto.ModeInfo{{Name: "duel", MinPlayers: 2, MaxPlayers: 2, Teams: 2, FillMS: 1000}},
 		HeartbeatInterval: 100 * time.Millisecond, BackoffMin: 10 * time.Millisecond, BackoffMax: 100 * time.Millisecond,
 		Logger: slog.New(slog.DiscardHandler), OnRegistered: func(l string) {
 			select {

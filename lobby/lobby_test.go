@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -89,7 +90,13 @@ func TestErrorCodesPlayer(t *testing.T) {
 	r.write(`{"id":7}` + "\n")
 	assert.Equal(t, proto.CodeBadRequest, r.read().Code)
 
-	r.expectErr(map[string]any{"type": "queue", "mode": "chess"}, proto.CodeBadMode)
+	// No game server yet: no mode is offered.
+	r.expectErr(map[string]any{"type": "queue", "mode": "duel"}, proto.CodeNoMode)
+	// One too small for any match of its modes: they are offered, but no match can start.
+	startGameServer(t, []string{addr}, "gs", "eu", 1).waitRegistered(t)
+	r.expectErr(map[string]any{"type": "queue", "mode": "chess"}, proto.CodeNoMode)
+	r.expectErr(map[string]any{"type": "queue", "mode": ""}, proto.CodeBadMode)
+	r.expectErr(map[string]any{"type": "queue", "mode": strings.Repeat("m", proto.MaxModeLen+1)}, proto.CodeBadMode)
 	r.expectErr(map[string]any{"type": "cancel_queue"}, proto.CodeNotQueued)
 	require.Equal(t, proto.TypeQueued, r.req(map[string]any{"type": "queue", "mode": "duel", "region": "eu"}).Type)
 	r.expectErr(map[string]any{"type": "queue", "mode": "duel", "region": "eu"}, proto.CodeAlreadyQueued)
@@ -102,7 +109,7 @@ func TestErrorCodesPlayer(t *testing.T) {
 	r.expectErr(map[string]any{"type": "room_join", "room_id": "nope"}, proto.CodeRoomNotFound)
 	r.expectErr(map[string]any{"type": "room_join", "join_code": "ZZZZZZ"}, proto.CodeRoomNotFound)
 	r.expectErr(map[string]any{"type": "room_join"}, proto.CodeBadRequest)
-	r.expectErr(map[string]any{"type": "room_create", "mode": "chess"}, proto.CodeBadMode)
+	r.expectErr(map[string]any{"type": "room_create", "mode": "chess"}, proto.CodeNoMode)
 	room := r.req(map[string]any{"type": "room_create", "mode": "duel"})
 	require.Equal(t, proto.TypeRoom, room.Type)
 	r.expectErr(map[string]any{"type": "room_create", "mode": "duel"}, proto.CodeInRoom)
@@ -116,7 +123,7 @@ func TestErrorCodesPlayer(t *testing.T) {
 	other.expectErr(map[string]any{"type": "room_start"}, proto.CodeNotHost)
 	third := helloRaw(t, addr, "third")
 	third.expectErr(map[string]any{"type": "room_join", "room_id": room.Room.ID}, proto.CodeRoomFull)
-	r.expectErr(map[string]any{"type": "room_start"}, proto.CodeNoServer) // no game server yet
+	r.expectErr(map[string]any{"type": "room_start"}, proto.CodeNoServer) // no game server with 2 free seats
 
 	r.expectErr(map[string]any{"type": "reconnect", "match_id": "00"}, proto.CodeNoMatch)
 }
@@ -313,6 +320,9 @@ func TestFFAFillTimeout(t *testing.T) {
 func TestRooms(t *testing.T) {
 	srv, addr := startLobby(t, testConfig())
 	ctx := context.Background()
+	gs := startGameServer(t, []string{addr}, "gs", "eu", 8)
+	gs.waitRegistered(t)
+	waitServers(t, srv, 1)
 	host, guest, stranger := player(t, addr, "host"), player(t, addr, "guest"), player(t, addr, "stranger")
 
 	priv, err := host.CreateRoom(ctx, lobbyclient.RoomOptions{Name: "secret", Mode: "ffa", Private: true})
@@ -350,9 +360,6 @@ func TestRooms(t *testing.T) {
 	assert.Empty(t, rooms[0].JoinCode)
 	_, err = host.JoinRoom(ctx, pub.ID)
 	require.NoError(t, err)
-	gs := startGameServer(t, []string{addr}, "gs", "eu", 8)
-	gs.waitRegistered(t)
-	waitServers(t, srv, 1)
 	require.NoError(t, stranger.Ready(ctx, true))
 	require.NoError(t, host.Ready(ctx, true))
 	m1, m2 := event(t, stranger, proto.TypeMatchFound), event(t, host, proto.TypeMatchFound)
@@ -394,6 +401,9 @@ func TestGameServerLost(t *testing.T) {
 	assert.Equal(t, proto.ReasonServerLost, event(t, b, proto.TypeMatchEnded).Reason)
 	_, err := a.Reconnect(ctx, m.MatchID)
 	require.ErrorIs(t, err, &proto.Error{Code: proto.CodeNoMatch})
+	require.ErrorIs(t, a.QuickMatch(ctx, "duel", "eu"), &proto.Error{Code: proto.CodeNoMode},
+		"the lost server's modes are no longer offered")
+	startGameServer(t, []string{addr}, "gs2", "eu", 8).waitRegistered(t)
 	require.NoError(t, a.QuickMatch(ctx, "duel", "eu"), "players may requeue")
 	hist, _, err := a.History(ctx)
 	require.NoError(t, err)
@@ -404,32 +414,49 @@ func TestGameServerLost(t *testing.T) {
 func TestGameServerAuth(t *testing.T) {
 	_, addr := startLobby(t, testConfig())
 	r := dialRaw(t, addr)
-	ch := r.req(map[string]any{"type": "hello", "version": 1, "role": "server"})
+	// A game server of protocol version 1 registered no modes: it is told to upgrade.
+	old := r.expectErr(map[string]any{"type": "hello", "version": 1, "role": "server"}, proto.CodeBadVersion)
+	assert.Contains(t, old.Message, "game servers must speak version 2")
+	ch := r.req(map[string]any{"type": "hello", "version": proto.ProtocolVersion, "role": "server"})
 	require.Equal(t, proto.TypeChallenge, ch.Type)
 	require.Len(t, ch.Nonce, 32)
 	r.expectErr(map[string]any{"type": "heartbeat"}, proto.CodeHelloFirst)
-	auth := &proto.Message{Type: proto.TypeAuth, Name: "gs", Region: "eu", Addr: "127.0.0.1:7001", Transport: "udp", Capacity: 4}
+	auth := &proto.Message{Type: proto.TypeAuth, Name: "gs", Region: "eu", Addr: "127.0.0.1:7001", Transport: "udp", Capacity: 4,
+		Game: testGame, Modes: testModes()}
+	send := func(r *raw, m *proto.Message, key [32]byte, nonce []byte) proto.Message {
+		r.t.Helper()
+		m.MAC = proto.ServerMAC(key, nonce, m)
+		return r.req(map[string]any{"type": "auth", "name": m.Name, "region": m.Region, "addr": m.Addr, "transport": m.Transport,
+			"capacity": m.Capacity, "game": m.Game, "modes": m.Modes, "mac": m.MAC})
+	}
 	var wrong [32]byte
-	r.expectErr(map[string]any{"type": "auth", "name": "gs", "region": "eu", "addr": "127.0.0.1:7001",
-		"transport": "udp", "capacity": 4, "mac": proto.ServerMAC(wrong, ch.Nonce, auth)}, proto.CodeAuthFailed)
+	assert.Equal(t, proto.CodeAuthFailed, send(r, auth, wrong, ch.Nonce).Code)
 	r.expectClosed()
 
 	// The right MAC registers; bad fields are refused.
 	r = dialRaw(t, addr)
-	ch = r.req(map[string]any{"type": "hello", "version": 1, "role": "server"})
-	bad := *auth
-	bad.Addr = "example.com:1"
-	r.expectErr(map[string]any{"type": "auth", "name": "gs", "region": "eu", "addr": bad.Addr, "transport": "udp",
-		"capacity": 4, "mac": proto.ServerMAC(testKey, ch.Nonce, &bad)}, proto.CodeBadRequest)
-	w := r.req(map[string]any{"type": "auth", "name": "gs", "region": "eu", "addr": auth.Addr, "transport": "udp",
-		"capacity": 4, "mac": proto.ServerMAC(testKey, ch.Nonce, auth)})
+	ch = r.req(map[string]any{"type": "hello", "version": proto.ProtocolVersion, "role": "server"})
+	for name, edit := range map[string]func(m *proto.Message){
+		"addr":         func(m *proto.Message) { m.Addr = "example.com:1" },
+		"no game":      func(m *proto.Message) { m.Game = "" },
+		"no modes":     func(m *proto.Message) { m.Modes = nil },
+		"bad mode":     func(m *proto.Message) { m.Modes[0].MaxPlayers = 65 },
+		"mode twice":   func(m *proto.Message) { m.Modes[1].Name = m.Modes[0].Name },
+		"title length": func(m *proto.Message) { m.Modes[0].Title = strings.Repeat("t", proto.MaxTitleLen+1) },
+	} {
+		bad := *auth
+		bad.Modes = slices.Clone(auth.Modes)
+		edit(&bad)
+		assert.Equal(t, proto.CodeBadRequest, send(r, &bad, testKey, ch.Nonce).Code, name)
+	}
+	w := send(r, auth, testKey, ch.Nonce)
 	require.Equal(t, proto.TypeWelcome, w.Type, "%+v", w)
 	r.write(`{"type":"heartbeat","players":1,"matches":0}` + "\n")
 	r.expectErr(map[string]any{"type": "match_result"}, proto.CodeBadRequest)
 	ack := r.req(map[string]any{"type": "match_result", "result": map[string]any{"match_id": "unknown", "players": []any{}}})
 	assert.Equal(t, proto.TypeResultAck, ack.Type)
 	r.expectErr(map[string]any{"type": "queue", "mode": "duel"}, proto.CodeUnknownType)
-	r.expectErr(map[string]any{"type": "hello", "version": 1, "role": "server"}, proto.CodeAlreadyHello)
+	r.expectErr(map[string]any{"type": "hello", "version": proto.ProtocolVersion, "role": "server"}, proto.CodeAlreadyHello)
 }
 
 func TestLobbyLinkFailoverAndResend(t *testing.T) {

@@ -95,9 +95,10 @@ func formGroups(ts []QueueTicket, m Mode, now time.Time, base, widen, maxWin flo
 	return groups
 }
 
-// allocator tracks free seats of live game servers during one pass.
+// allocator tracks free seats of live game servers during one pass, and the modes they offer.
 type allocator struct {
 	servers []*serverLoad
+	modes   []Mode
 }
 
 type serverLoad struct {
@@ -107,12 +108,14 @@ type serverLoad struct {
 
 func (s *Server) newAllocator(ctx context.Context) (*allocator, error) {
 	a := &allocator{}
-	if s.cfg.SealToken == nil {
-		return a, nil
-	}
 	servers, err := s.store.Servers(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("list servers: %w", err)
+	}
+	now := s.cfg.Now()
+	a.modes = s.offered(servers, now)
+	if s.cfg.SealToken == nil {
+		return a, nil // no tokens, no matches: the modes are still listed
 	}
 	matches, err := s.store.Matches(ctx)
 	if err != nil {
@@ -120,7 +123,6 @@ func (s *Server) newAllocator(ctx context.Context) (*allocator, error) {
 	}
 	// A new match's seats count until its players had time to redeem their tokens; after
 	// that the server's heartbeat says what is taken (a match nobody joined holds nothing).
-	now := s.cfg.Now()
 	seats := map[string]int{}
 	for _, m := range matches {
 		if now.Sub(m.Start) < s.cfg.SeatReservation {
@@ -128,7 +130,7 @@ func (s *Server) newAllocator(ctx context.Context) (*allocator, error) {
 		}
 	}
 	for _, si := range servers {
-		if now.Sub(si.LastSeen) > s.cfg.HeartbeatTimeout || !si.Disconnected.IsZero() {
+		if !s.live(&si, now) {
 			continue
 		}
 		a.servers = append(a.servers, &serverLoad{info: si, used: max(si.Players, seats[si.Name])})
@@ -136,11 +138,21 @@ func (s *Server) newAllocator(ctx context.Context) (*allocator, error) {
 	return a, nil
 }
 
-// pick reserves n seats on the least loaded server of region ("" = any) with room for them.
-func (a *allocator) pick(region string, n int) *ServerInfo {
+// mode returns the named mode if a live server offers it.
+func (a *allocator) mode(name string) (Mode, bool) {
+	i := slices.IndexFunc(a.modes, func(m Mode) bool { return m.Name == name })
+	if i < 0 {
+		return Mode{}, false
+	}
+	return a.modes[i], true
+}
+
+// pick reserves n seats for a match of mode on the least loaded server of region ("" = any)
+// that offers the mode for n players and has room for them.
+func (a *allocator) pick(region, mode string, n int) *ServerInfo {
 	var best *serverLoad
 	for _, sl := range a.servers {
-		if region != "" && sl.info.Region != region || sl.info.Capacity-sl.used < n {
+		if region != "" && sl.info.Region != region || sl.info.Capacity-sl.used < n || !sl.info.offers(mode, n) {
 			continue
 		}
 		if best == nil || sl.used*best.info.Capacity < best.used*sl.info.Capacity {
@@ -173,9 +185,9 @@ func (s *Server) matchOnce(ctx context.Context) {
 	now := s.cfg.Now()
 	total := 0
 	for _, key := range keys {
-		mode, ok := s.cfg.Modes[key.Mode]
+		mode, ok := alloc.mode(key.Mode)
 		if !ok {
-			continue
+			continue // no live server offers it (now): the tickets wait
 		}
 		tickets, err := s.store.Queued(ctx, key)
 		if err != nil {
@@ -184,7 +196,7 @@ func (s *Server) matchOnce(ctx context.Context) {
 		}
 		total += len(tickets)
 		for _, g := range formGroups(tickets, mode, now, s.cfg.SkillWindow, s.cfg.SkillWiden, s.cfg.SkillWindowMax) {
-			srv := alloc.pick(key.Region, len(g))
+			srv := alloc.pick(key.Region, key.Mode, len(g))
 			if srv == nil {
 				s.log.Debug("lobby: no game server with free seats", "mode", key.Mode, "region", key.Region)
 				break
@@ -224,20 +236,22 @@ func (s *Server) startRoom(ctx context.Context, roomID string, by uint64) (strin
 	if err != nil {
 		return "", err
 	}
-	mode := s.cfg.Modes[r.Mode]
+	alloc, err := s.newAllocator(ctx)
+	if err != nil {
+		return "", err
+	}
+	mode, offered := alloc.mode(r.Mode)
 	switch {
 	case by != 0 && r.Host != by:
 		return proto.CodeNotHost, errors.New("only the host starts the room")
 	case r.MatchID != "":
 		return proto.CodeRoomStarted, errors.New("the room's match is running")
+	case !offered:
+		return proto.CodeNoMode, fmt.Errorf("no live game server offers mode %q", r.Mode)
 	case len(r.Members) < mode.MinPlayers:
 		return proto.CodeNotEnough, fmt.Errorf("%s needs %d players", r.Mode, mode.MinPlayers)
 	}
-	alloc, err := s.newAllocator(ctx)
-	if err != nil {
-		return "", err
-	}
-	srv := alloc.pick(r.Region, len(r.Members))
+	srv := alloc.pick(r.Region, r.Mode, len(r.Members))
 	if srv == nil {
 		return proto.CodeNoServer, errors.New("no game server with free seats")
 	}

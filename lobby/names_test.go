@@ -46,6 +46,7 @@ func TestNamesRejectBadBytes(t *testing.T) {
 // them to every member's terminal; ordinary text still goes through.
 func TestChatRejectsControlCharacters(t *testing.T) {
 	_, addr := startLobby(t, testConfig())
+	startGameServer(t, []string{addr}, "gs", "eu", 8).waitRegistered(t)
 	host := helloRaw(t, addr, "host")
 	guest := helloRaw(t, addr, "guest")
 	room := host.req(map[string]any{"type": "room_create", "mode": "ffa", "private": true})

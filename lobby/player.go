@@ -139,6 +139,8 @@ func (c *conn) handlePlayer(ctx context.Context, m *proto.Message) bool {
 		}
 		c.send(&proto.Message{Type: proto.TypePresence, ID: m.ID, Online: p.Online, Queued: p.Queued,
 			Matches: p.Matches, Servers: p.Servers})
+	case proto.TypeModes:
+		return c.listModes(ctx, m)
 	case proto.TypeQueue:
 		return c.queue(ctx, m)
 	case proto.TypeCancelQueue:
@@ -222,9 +224,8 @@ func (c *conn) busy(ctx context.Context, id uint64, checkRoom bool) bool {
 
 func (c *conn) queue(ctx context.Context, m *proto.Message) bool {
 	s := c.s
-	if _, ok := s.cfg.Modes[m.Mode]; !ok {
-		c.replyErr(m.ID, proto.CodeBadMode, fmt.Sprintf("no mode %q", m.Mode))
-		return false
+	if _, code, err := s.findMode(ctx, m.Mode); err != nil {
+		return c.modeErr(m.ID, code, err)
 	}
 	if len(m.Region) > proto.MaxModeLen {
 		c.replyErr(m.ID, proto.CodeBadRequest, "region too long")
@@ -260,10 +261,9 @@ func joinCode() string {
 
 func (c *conn) roomCreate(ctx context.Context, m *proto.Message) bool {
 	s := c.s
-	mode, ok := s.cfg.Modes[m.Mode]
-	if !ok {
-		c.replyErr(m.ID, proto.CodeBadMode, fmt.Sprintf("no mode %q", m.Mode))
-		return false
+	mode, code, err := s.findMode(ctx, m.Mode)
+	if err != nil {
+		return c.modeErr(m.ID, code, err)
 	}
 	if len(m.Name) > proto.MaxNameLen || len(m.Region) > proto.MaxModeLen || (m.Name != "" && !validName(m.Name, proto.MaxNameLen)) {
 		c.replyErr(m.ID, proto.CodeBadRequest, "room name or region invalid")
@@ -284,7 +284,6 @@ func (c *conn) roomCreate(ctx context.Context, m *proto.Message) bool {
 	}
 	r := Room{ID: randomHex(4), Name: m.Name, Mode: m.Mode, Region: m.Region, Host: c.playerID, Private: m.Private,
 		MaxPlayers: maxP, Created: s.cfg.Now(), Members: []RoomMember{{PlayerID: c.playerID, Name: c.name}}}
-	var err error
 	for range 5 {
 		if r.Private {
 			r.JoinCode = joinCode()
@@ -424,8 +423,8 @@ func (c *conn) roomReady(ctx context.Context, m *proto.Message) bool {
 	}
 	c.ok(m.ID)
 	s.publish(ctx, Event{Room: r.ID, Msg: proto.Message{Type: proto.TypeRoom, Room: r.Wire(true)}})
-	mode := s.cfg.Modes[r.Mode]
-	all := len(r.Members) >= mode.MinPlayers
+	mode, _, err := s.findMode(ctx, r.Mode)
+	all := err == nil && len(r.Members) >= mode.MinPlayers
 	for _, mem := range r.Members {
 		all = all && mem.Ready
 	}

@@ -26,27 +26,6 @@ var ErrServerClosed = errors.New("lobby: server closed")
 // lobby/tokens builds one from netcode/secure.GenerateConnectToken.
 type TokenSealer func(clientID uint64, addr netip.AddrPort, userData [256]byte) ([]byte, error)
 
-// Mode is one game mode players can queue for or make rooms of.
-type Mode struct {
-	MinPlayers  int
-	MaxPlayers  int
-	Teams       int           // 0: free for all (every player its own team)
-	FillTimeout time.Duration // after it a group of at least MinPlayers starts
-}
-
-// DefaultModes are the modes of a Config without Modes. They are the modes the default game
-// (gameserver/arena: arena.Modes) plays, so every match the lobby forms can start; a game
-// server refuses a ticket for a mode its game does not have.
-func DefaultModes() map[string]Mode {
-	return map[string]Mode{
-		"duel":  {MinPlayers: 2, MaxPlayers: 2, Teams: 2, FillTimeout: 10 * time.Second},
-		"ffa":   {MinPlayers: 2, MaxPlayers: 16, FillTimeout: 15 * time.Second},
-		"quick": {MinPlayers: 2, MaxPlayers: 8, FillTimeout: 3 * time.Second},
-		"teams": {MinPlayers: 4, MaxPlayers: 16, Teams: 2, FillTimeout: 20 * time.Second},
-		"large": {MinPlayers: 16, MaxPlayers: 64, Teams: 2, FillTimeout: 30 * time.Second},
-	}
-}
-
 // Config configures a Server. Zero fields mean the defaults in the comments; for limits a
 // negative value means "no limit".
 type Config struct {
@@ -56,11 +35,13 @@ type Config struct {
 	Key [32]byte
 	// SealToken seals connect tokens; without it no match can start (no_server).
 	SealToken TokenSealer
-	Store     Store           // default NewMemoryStore()
-	Modes     map[string]Mode // default DefaultModes()
-	Instance  string          // this process's name in the Store; default random
-	Logger    *slog.Logger    // default slog.Default()
-	Now       func() time.Time
+	Store     Store // default NewMemoryStore()
+	// ModeLimits overrides the player counts of the modes game servers offer, by mode name
+	// (cmd/lobby -mode-limits, -mode-limits-file); nil: as the games declare them.
+	ModeLimits map[string]ModeLimit
+	Instance   string       // this process's name in the Store; default random
+	Logger     *slog.Logger // default slog.Default()
+	Now        func() time.Time
 
 	MaxConns      int // default DefaultMaxConns; refused with server_full beyond
 	MaxConnsPerIP int // default 256; refused with too_many_conns beyond
@@ -107,9 +88,6 @@ func (c *Config) fill() {
 	}
 	if c.Store == nil {
 		c.Store = NewMemoryStore()
-	}
-	if c.Modes == nil {
-		c.Modes = DefaultModes()
 	}
 	if c.Instance == "" {
 		c.Instance = randomHex(6)

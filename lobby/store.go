@@ -198,8 +198,10 @@ type ServerInfo struct {
 	Addr      string
 	Transport string
 	Capacity  int // players
-	Players   int // connected, from the last heartbeat
-	Matches   int // running, from the last heartbeat
+	Game      string
+	Modes     []Mode // what it offers, as registered (Mode.Game is Game)
+	Players   int    // connected, from the last heartbeat
+	Matches   int    // running, from the last heartbeat
 	LastSeen  time.Time
 	Instance  string // lobby instance holding its connection
 	// Disconnected is when its connection to Instance ended (zero while connected); unless it

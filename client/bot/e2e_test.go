@@ -13,7 +13,7 @@ import (
 
 	"github.com/skirmish-go/skirmish/client"
 	"github.com/skirmish-go/skirmish/gameserver"
-	"github.com/skirmish-go/skirmish/lobby/lobbytest"
+	"github.com/skirmish-go/skirmish/internal/stacktest"
 )
 
 // gameMetrics returns the game server's Prometheus lines for repeated and dropped inputs and
@@ -35,7 +35,7 @@ func gameMetrics(gs *gameserver.Server) string {
 // TestBotsThroughLobbyAndGameServer runs four bots through a real lobby (quick match) and a
 // real game server over loopback, with 10 % loss and 20±10 ms on the bots' sockets.
 func TestBotsThroughLobbyAndGameServer(t *testing.T) {
-	st := lobbytest.StartStack(t, lobbytest.Options{})
+	st := stacktest.StartStack(t, stacktest.Options{})
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
 	sum, err := Run(ctx, Config{
@@ -64,7 +64,7 @@ func TestBotsThroughLobbyAndGameServer(t *testing.T) {
 // connects to the lobby, queues automatically, joins the match with a bot and plays it with
 // the brain; its Scene shows both players.
 func TestSessionAutoplayWithBots(t *testing.T) {
-	st := lobbytest.StartStack(t, lobbytest.Options{})
+	st := stacktest.StartStack(t, stacktest.Options{})
 	s := client.NewSession(client.SessionConfig{AutoQueue: true, Autoplay: Autoplay(1), Logger: slog.New(slog.DiscardHandler)})
 	defer s.Close()
 	require.Nil(t, s.Scene())

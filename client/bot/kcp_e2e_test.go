@@ -11,14 +11,14 @@ import (
 
 	"github.com/skirmish-go/skirmish/client"
 	"github.com/skirmish-go/skirmish/gameserver"
-	"github.com/skirmish-go/skirmish/lobby/lobbytest"
+	"github.com/skirmish-go/skirmish/internal/stacktest"
 )
 
 // startKCPStack is a lobby and one game server whose game port speaks KCP, registered with
 // the lobby as "kcp" (so match_found announces it), on loopback.
 func startKCPStack(t *testing.T) (lobbyAddr string) {
 	t.Helper()
-	return lobbytest.StartStack(t, lobbytest.Options{Transport: gameserver.TransportKCP}).LobbyAddr
+	return stacktest.StartStack(t, stacktest.Options{Transport: gameserver.TransportKCP}).LobbyAddr
 }
 
 // TestBotsOverKCPThroughLobby: four bots that do not name a transport learn "kcp" from the

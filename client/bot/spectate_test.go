@@ -12,14 +12,14 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/skirmish-go/skirmish/gameserver"
-	"github.com/skirmish-go/skirmish/lobby/lobbytest"
+	"github.com/skirmish-go/skirmish/internal/stacktest"
 )
 
 // TestSpectatorsThroughLobbyAndGameServer: spectating bots find the bots' match in the real
 // lobby's list, get spectator tokens, and receive its snapshots from the real game server at
 // the snapshot rate, the spectator delay late, while the players play on.
 func TestSpectatorsThroughLobbyAndGameServer(t *testing.T) {
-	st := lobbytest.StartStack(t, lobbytest.Options{})
+	st := stacktest.StartStack(t, stacktest.Options{})
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
 	sum, err := Run(ctx, Config{Lobby: st.LobbyAddr, N: 2, Spectators: 2, Duration: 7 * time.Second, Mode: "ffa"})

@@ -307,6 +307,16 @@ func (c *Client) Presence(ctx context.Context) (Presence, error) {
 	return Presence{r.Online, r.Queued, r.Matches, r.Servers}, err
 }
 
+// Modes lists the modes the lobby's live game servers offer (name, title, game, player counts,
+// teams), in the lobby's order: by game, each game's modes as it declares them.
+func (c *Client) Modes(ctx context.Context) ([]proto.ModeInfo, error) {
+	r, err := c.Request(ctx, &proto.Message{Type: proto.TypeModes})
+	if err != nil {
+		return nil, err
+	}
+	return r.Modes, nil
+}
+
 // QuickMatch joins the queue of a mode and region ("" = any region); match_found follows
 // as an event.
 func (c *Client) QuickMatch(ctx context.Context, mode, region string) error {

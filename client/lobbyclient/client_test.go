@@ -16,6 +16,7 @@ import (
 
 	"github.com/skirmish-go/skirmish/client/lobbyclient"
 	"github.com/skirmish-go/skirmish/lobby"
+	"github.com/skirmish-go/skirmish/lobby/lobbytest"
 	"github.com/skirmish-go/skirmish/lobby/proto"
 )
 
@@ -32,7 +33,8 @@ func startLobby(t *testing.T, cfg lobby.Config) string {
 }
 
 func TestRequestsAndErrors(t *testing.T) {
-	addr := startLobby(t, lobby.Config{})
+	key := [32]byte{7}
+	addr := startLobby(t, lobby.Config{Key: key})
 	ctx := context.Background()
 	c, err := lobbyclient.Dial(ctx, addr, nil)
 	require.NoError(t, err)
@@ -52,6 +54,17 @@ func TestRequestsAndErrors(t *testing.T) {
 	require.ErrorAs(t, err, &pe)
 	assert.Equal(t, proto.CodeNotQueued, pe.Code)
 	require.ErrorIs(t, err, &proto.Error{Code: proto.CodeNotQueued})
+	// No game server is registered: the lobby offers no mode.
+	modes, err := c.Modes(ctx)
+	require.NoError(t, err)
+	assert.Empty(t, modes)
+	require.ErrorIs(t, c.QuickMatch(ctx, "duel", ""), &proto.Error{Code: proto.CodeNoMode})
+	duel := proto.ModeInfo{Name: "duel", Title: "Duel", MinPlayers: 2, MaxPlayers: 2, Teams: 2, FillMS: 1000}
+	lobbytest.RegisterServer(t, addr, key, lobbytest.Server{Game: "testgame", Modes: []proto.ModeInfo{duel}})
+	modes, err = c.Modes(ctx)
+	require.NoError(t, err)
+	duel.Game = "testgame"
+	assert.Equal(t, []proto.ModeInfo{duel}, modes)
 	require.NoError(t, c.QuickMatch(ctx, "duel", ""))
 	require.NoError(t, c.CancelQueue(ctx))
 

@@ -282,7 +282,7 @@ func (g *Game) drawLobby(dst *ebiten.Image) {
 	// quick match
 	g.panel(dst, l.Play, "QUICK MATCH")
 	for i, r := range l.ModeButton {
-		g.button(dst, r, view.ModeName(lv.Modes[i]), i == 0, !lv.Queue.Queued && lv.Room == nil)
+		g.button(dst, r, lv.ModeLabel(i), i == 0, !lv.Queue.Queued && lv.Room == nil)
 	}
 	if lv.Queue.Queued {
 		drawText(dst, "Searching… "+view.FormatClock(lv.Queue.Waited), normal, l.Cancel.X, l.Cancel.Y-20*s, text.AlignStart, colAccent, false)

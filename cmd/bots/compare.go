@@ -14,9 +14,9 @@ import (
 // runCompare is -compare: the flags' bots, duration, latency, jitter, seed and FEC, both
 // transports, every loss rate. -loss, -transport, -dup and -reorder do not apply. It returns
 // the exit code.
-func runCompare(ctx context.Context, cfg bot.Config) int {
+func runCompare(ctx context.Context, cfg bot.Config, serverBin string) int {
 	o := compare.Options{N: cfg.N, Duration: cfg.Duration, Latency: cfg.Latency, Jitter: cfg.Jitter,
-		Mode: cfg.Mode, Seed: cfg.Seed, FEC: cfg.KCP.FEC, Progress: os.Stderr}.WithDefaults()
+		Mode: cfg.Mode, Seed: cfg.Seed, FEC: cfg.KCP.FEC, ServerBin: serverBin, Progress: os.Stderr}.WithDefaults()
 	start := time.Now()
 	rows, err := compare.Run(ctx, o)
 	if len(rows) > 0 {

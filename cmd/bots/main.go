@@ -13,10 +13,13 @@
 // In a watch-only game (walkers) the bots send no input and no chat, only acknowledgements, so
 // input_delivery, reliable_sent, reliable_delivered and prediction_error_p99 are 0.
 //
+// -mode must be one the lobby lists (the modes its live game servers offer); otherwise bots
+// exits 2 at once, naming the modes it offers.
+//
 // With -compare it needs no server: for UDP and KCP at 0, 5, 10, 20 and 30 % loss with
-// -latency ± -jitter (default 50 ms ± 20 ms) it starts a lobby and a game server in the
-// process, plays the same -n bots for -duration, and prints a table (package
-// cmd/internal/compare):
+// -latency ± -jitter (default 50 ms ± 20 ms) it starts a cmd/server process (built once with
+// go build, or -server-bin), plays the same -n bots for -duration, and prints a table (package
+// cmd/internal/compare). The bots link no server code:
 //
 //	go run ./cmd/bots -compare -n 16 -duration 20s
 package main
@@ -57,7 +60,8 @@ func run() {
 	flag.Int64Var(&cfg.Seed, "seed", 1, "seed of the impairment and the bots' choices")
 	flag.StringVar(&cfg.Transport, "transport", "", "game transport the bots insist on: udp or kcp (empty: what the lobby announces; a mismatch fails)")
 	flag.Var(&cfg.KCP.FEC, "kcp-fec", "KCP forward error correction as `data,parity` shards; must match the server's -kcp-fec")
-	compareRuns := flag.Bool("compare", false, "compare udp and kcp at 0-30% loss on in-process stacks (see the package doc)")
+	compareRuns := flag.Bool("compare", false, "compare udp and kcp at 0-30% loss, each on a fresh cmd/server process (see the package doc)")
+	serverBin := flag.String("server-bin", "", "with -compare: the cmd/server `binary` to run (default: built with go build)")
 	flag.IntVar(&cfg.UpdateRate, "update-rate", 30, "updates per second of each bot (inputs are sampled per tick and sent once per update)")
 	flag.IntVar(&cfg.DialRate, "dial-rate", 80, "game connections started per second (the server limits handshakes per source host)")
 	jsonOut := flag.Bool("json", false, "print the summary as one JSON object on the last line")
@@ -80,7 +84,12 @@ func run() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if *compareRuns {
-		exitCode = runCompare(ctx, cfg)
+		exitCode = runCompare(ctx, cfg, *serverBin)
+		return
+	}
+	if _, err := bot.CheckMode(ctx, cfg.Lobby, cfg.Mode); err != nil {
+		fmt.Fprintln(os.Stderr, "bots: -mode:", err)
+		exitCode = 2
 		return
 	}
 	cfg.Progress = os.Stderr

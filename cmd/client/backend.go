@@ -6,13 +6,11 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"slices"
 
 	"github.com/skirmish-go/skirmish/client"
 	"github.com/skirmish-go/skirmish/client/bot"
 	"github.com/skirmish-go/skirmish/client/render"
 	"github.com/skirmish-go/skirmish/client/render/demo"
-	"github.com/skirmish-go/skirmish/gameserver/arena"
 	"github.com/skirmish-go/skirmish/netcode/kcp"
 )
 
@@ -81,17 +79,12 @@ func sessionConfig(cfg backendConfig) (client.SessionConfig, error) {
 	return scfg, nil
 }
 
-// modes lists Arena's quick match modes with mode ("" = Arena's default order) first, which
-// makes it the session's default.
+// modes is the session's preferred modes: mode ("" = none; the lobby's list decides).
 func modes(mode string) []string {
-	var all []string
-	for _, m := range arena.Modes() {
-		all = append(all, m.Name)
-	}
 	if mode == "" {
-		return all
+		return nil
 	}
-	return append([]string{mode}, slices.DeleteFunc(all, func(m string) bool { return m == mode })...)
+	return []string{mode}
 }
 
 // newDemoBackend is the offline demo: with -demo a match starts at once; otherwise its fake

@@ -5,6 +5,9 @@
 // SIGINT or SIGTERM drains it: no new matches, running ones end (or -drain-timeout passes),
 // results are reported, exit 0.
 //
+// -game names the game it hosts (arena, the default, or another game in cmd/internal/stack's
+// registry); its registration tells the lobby the game and its modes.
+//
 // The logic lives in package gameserver; this main parses flags and wires the pieces.
 package main
 

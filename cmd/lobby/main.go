@@ -41,7 +41,13 @@ func run() error {
 	rate := flag.Float64("msg-rate", 0, "messages per second per player connection, bursts of 40; over it: rate_limited, and closed when 120 drops pile up (they drain at half this rate) (0: 20)")
 	idle := flag.Duration("idle-timeout", 0, "read deadline between messages (0: 90s)")
 	hb := flag.Duration("heartbeat-timeout", 0, "game server silence before it is dead (0: 4s)")
+	modeLimits := flag.String("mode-limits", "", "narrow the player counts of offered modes: `NAME=MIN-MAX,...` (e.g. ffa=2-12,duel=2-2)")
+	modeLimitsFile := flag.String("mode-limits-file", "", "JSON `file` of mode limits: {\"ffa\":{\"min_players\":2,\"max_players\":12}}; -mode-limits entries win")
 	flag.Parse()
+	limits, err := stack.LoadModeLimits(*modeLimits, *modeLimitsFile)
+	if err != nil {
+		return err
+	}
 
 	if *keyHex == "" {
 		*keyHex = os.Getenv("SKIRMISH_KEY")
@@ -69,7 +75,7 @@ func run() error {
 	l, err := stack.StartLobby(stack.LobbyOptions{
 		Addr: *addr, HTTPAddr: *httpAddr, Key: key, RedisURL: *redisURL, RedisPrefix: *redisPrefix,
 		TLSConfig: tlsConfig, Logger: log, Stdout: os.Stdout,
-		MaxConns: *maxConns, MaxConnsPerIP: *maxPerIP, MsgRate: *rate, IdleTimeout: *idle, HeartbeatTimeout: *hb,
+		MaxConns: *maxConns, MaxConnsPerIP: *maxPerIP, ModeLimits: limits, MsgRate: *rate, IdleTimeout: *idle, HeartbeatTimeout: *hb,
 	})
 	if err != nil {
 		return err

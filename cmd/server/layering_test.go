@@ -3,12 +3,22 @@ package main
 import (
 	"encoding/json"
 	"errors"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"io"
+	"io/fs"
+	"os"
 	"os/exec"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/skirmish-go/skirmish/cmd/internal/stack"
+	"github.com/skirmish-go/skirmish/gameserver/arena"
 )
 
 const (
@@ -56,13 +66,34 @@ func listDeps(t *testing.T, pattern string) []listPackage {
 	return pkgs
 }
 
-// TestLayering enforces the import rules of ARCHITECTURE.md: imports point down, and only the
-// Ebiten front end links Ebiten, so servers and bots build without cgo.
+const (
+	server     = module + "/gameserver" // the game server package itself
+	prometheus = "github.com/prometheus/client_golang/..."
+)
+
+// clientForbidden is what the client side (client/..., cmd/client, cmd/bots) must not link.
+var clientForbidden = []string{server, prometheus, "github.com/prometheus/client_model/...",
+	module + "/gameserver/lobbylink", module + "/gameserver/arena/arenahost", module + "/gameserver/walkers/walkershost",
+	module + "/cmd/internal/stack", module + "/internal/stacktest"}
+
+// TestLayering enforces the import rules of ARCHITECTURE.md: imports point down, only the
+// Ebiten front end links Ebiten (so servers and bots build without cgo), the client side links
+// no server (nor Prometheus), and the lobby links no game.
 func TestLayering(t *testing.T) {
 	rules := []struct {
 		pattern   string
 		forbidden []string // an import path, or a tree as "path/..."
 	}{
+		// The client side links no server: neither the game server package itself (only what
+		// server and client share: wire, snapshot, sim, a game's shared package) nor
+		// Prometheus, nor a game's host adapter or the server wiring.
+		{"./client/...", clientForbidden},
+		{"./cmd/client", clientForbidden},
+		{"./cmd/bots", append([]string{ebiten}, clientForbidden...)},
+		{"./gameserver/arena", []string{server, prometheus}},
+		// The lobby matches whatever games register: it links no game and no game server.
+		{"./lobby/...", []string{server, module + "/gameserver/lobbylink", module + "/gameserver/arena/...",
+			module + "/gameserver/sim/...", module + "/gameserver/walkers/..."}},
 		{"./netcode/...", []string{ebiten, module + "/gameserver/...", module + "/lobby/...", module + "/client/..."}},
 		{"./gameserver/sim/...", []string{module + "/..."}},
 		// Walkers' shared half (rules, codec) is what clients link: no server, no Prometheus.
@@ -75,6 +106,13 @@ func TestLayering(t *testing.T) {
 		{"./cmd/lobby", []string{ebiten}},
 		{"./cmd/gameserver", []string{ebiten}},
 		{"./cmd/bots", []string{ebiten}},
+	}
+	// A game's shared package (what its clients link) does not import the game server.
+	if _, err := os.Stat("../../gameserver/walkers"); err == nil {
+		rules = append(rules, struct {
+			pattern   string
+			forbidden []string
+		}{"./gameserver/walkers", []string{server, prometheus}})
 	}
 	for _, r := range rules {
 		t.Run(r.pattern, func(t *testing.T) {
@@ -89,4 +127,42 @@ func TestLayering(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestLobbyNamesNoMode: modes belong to the games, so no non-test Go file under lobby/ holds a
+// string literal that is a mode name of any game the stack hosts (every game in the registry,
+// and Arena's shared list), lest the lobby grow a mode table of its own again.
+func TestLobbyNamesNoMode(t *testing.T) {
+	names := map[string]string{} // mode → game
+	for _, m := range arena.Modes() {
+		names[m.Name] = "arena"
+	}
+	for game, def := range stack.Games {
+		for _, m := range def(60).Modes {
+			names[m.Name] = game
+		}
+	}
+	require.Contains(t, names, "ffa")
+	files := 0
+	err := filepath.WalkDir("../../lobby", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return err
+		}
+		files++
+		f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.SkipObjectResolution)
+		if err != nil {
+			return err
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			if lit, ok := n.(*ast.BasicLit); ok && lit.Kind == token.STRING {
+				if v, err := strconv.Unquote(lit.Value); err == nil && names[v] != "" {
+					t.Errorf("%s: string literal %q is a mode of game %s; the lobby must learn modes from game servers", path, v, names[v])
+				}
+			}
+			return true
+		})
+		return nil
+	})
+	require.NoError(t, err)
+	require.Greater(t, files, 10, "walked the lobby's files")
 }

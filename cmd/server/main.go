@@ -8,6 +8,9 @@
 //	go run ./cmd/server
 //	go run ./cmd/bots -n 16 -duration 30s -json
 //
+// -game picks the game the game server hosts (arena by default); the lobby offers the modes
+// that game declares, narrowed by -mode-limits or -mode-limits-file if given.
+//
 // SIGINT or SIGTERM drains the game server (running matches end or -drain-timeout passes, and
 // their results reach the lobby), then shuts the lobby down, and exits 0.
 package main
@@ -52,6 +55,7 @@ type options struct {
 	maxSpectators                             int
 	kcpFEC                                    kcp.FEC
 	game                                      string
+	modeLimits, modeLimitsFile                string
 	replays                                   *stack.ReplayFlags
 }
 
@@ -69,6 +73,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.transport, "transport", "udp", "game transport: udp (netcode.io) or kcp (every message reliable; announced to clients by the lobby)")
 	fs.Var(&o.kcpFEC, "kcp-fec", "with -transport kcp: forward error correction as `data,parity` shards (e.g. 10,3; clients must use the same); empty = off")
 	fs.StringVar(&o.game, "game", stack.DefaultGame, "`game` to host: "+strings.Join(stack.GameNames(), ", "))
+	fs.StringVar(&o.modeLimits, "mode-limits", "", "narrow the player counts of offered modes: `NAME=MIN-MAX,...` (e.g. ffa=2-12,duel=2-2)")
+	fs.StringVar(&o.modeLimitsFile, "mode-limits-file", "", "JSON `file` of mode limits: {\"ffa\":{\"min_players\":2,\"max_players\":12}}; -mode-limits entries win")
 	fs.IntVar(&o.tick, "tick", gameserver.DefaultTick, "simulation ticks per second")
 	fs.IntVar(&o.snapshotRate, "snapshot-rate", gameserver.DefaultSnapshotRate, "snapshots per second to each client")
 	fs.IntVar(&o.capacity, "capacity", 1024, "players the game server accepts")
@@ -115,10 +121,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
+	limits, err := stack.LoadModeLimits(o.modeLimits, o.modeLimitsFile)
+	if err != nil {
+		return err
+	}
 
 	lob, err := stack.StartLobby(stack.LobbyOptions{
 		Addr: o.lobbyAddr, Key: key, RedisURL: o.redis, Logger: log.With("component", "lobby"), Stdout: stdout,
-		MaxConnsPerIP: o.maxConnsPerIP,
+		MaxConnsPerIP: o.maxConnsPerIP, ModeLimits: limits,
 	})
 	if err != nil {
 		return fmt.Errorf("lobby: %w", err)

@@ -19,6 +19,10 @@ import (
 // ErrClosed is returned by Run after Close.
 var ErrClosed = errors.New("lobbylink: closed")
 
+// ErrNoModes is returned by Run when Config has no Game or no Modes: the lobby matches only
+// the modes servers register.
+var ErrNoModes = errors.New("lobbylink: Config.Game and Config.Modes are required")
+
 // ErrAuth is returned by a registration the lobby refused (wrong key).
 var ErrAuth = errors.New("lobbylink: lobby refused registration")
 
@@ -39,6 +43,10 @@ type Config struct {
 	Addr      string // public game address ip:port that tokens name; required
 	Transport string // "udp" (default) or "kcp"
 	Capacity  int    // players; default 64
+	// Game and Modes are the game this server hosts and the modes it offers, sent with every
+	// registration (see Modes); the lobby refuses a registration without them.
+	Game  string
+	Modes []proto.ModeInfo
 
 	HeartbeatInterval time.Duration // default 1 s
 	DialTimeout       time.Duration // default 5 s
@@ -154,6 +162,9 @@ func (l *Link) Close() error {
 func (l *Link) Run(ctx context.Context) error {
 	if len(l.cfg.Lobbies) == 0 || l.cfg.Name == "" || l.cfg.Addr == "" {
 		return errors.New("lobbylink: Lobbies, Name and Addr are required")
+	}
+	if l.cfg.Game == "" || len(l.cfg.Modes) == 0 {
+		return ErrNoModes
 	}
 	done := make(chan struct{})
 	l.runMu.Lock()
@@ -326,7 +337,7 @@ func (l *Link) session(ctx context.Context, addr string) (registered bool, err e
 		return false, fmt.Errorf("challenge: got %s %s %s", ch.Type, ch.Code, ch.Message)
 	}
 	auth := &proto.Message{Type: proto.TypeAuth, Name: l.cfg.Name, Region: l.cfg.Region, Addr: l.cfg.Addr,
-		Transport: l.cfg.Transport, Capacity: l.cfg.Capacity}
+		Transport: l.cfg.Transport, Capacity: l.cfg.Capacity, Game: l.cfg.Game, Modes: l.cfg.Modes}
 	auth.MAC = proto.ServerMAC(l.cfg.Key, ch.Nonce, auth)
 	nextID++
 	auth.ID = nextID

@@ -54,10 +54,16 @@ type link struct {
 	done  chan error
 }
 
+// testGame and testModes are what the test links register.
+const testGame = "testgame"
+
+var testModes = []proto.ModeInfo{{Name: "duel", MinPlayers: 2, MaxPlayers: 2, Teams: 2}}
+
 func startLink(t *testing.T, lobbies []string, k [32]byte) *link {
 	t.Helper()
 	lk := &link{reg: make(chan string, 16), acked: make(chan string, 16), done: make(chan error, 1)}
 	lk.Link = lobbylink.New(lobbylink.Config{Lobbies: lobbies, Key: k, Name: "gs", Region: "eu", Addr: "127.0.0.1:7001",
+		Game: testGame, Modes: testModes,
 		Capacity: 16, HeartbeatInterval: 20 * time.Millisecond, BackoffMin: 5 * time.Millisecond,
 		BackoffMax: 50 * time.Millisecond, Logger: slog.New(slog.DiscardHandler),
 		OnRegistered: func(a string) { lk.reg <- a }, OnResultAcked: func(id string) { lk.acked <- id }})
@@ -95,6 +101,7 @@ func TestRegisterHeartbeatClose(t *testing.T) {
 func TestContextCancelStops(t *testing.T) {
 	_, addr := serveLobby(t, "127.0.0.1:0", nil)
 	l := lobbylink.New(lobbylink.Config{Lobbies: []string{addr}, Key: key, Name: "gs", Addr: "127.0.0.1:1",
+		Game: testGame, Modes: testModes,
 		Logger: slog.New(slog.DiscardHandler)})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

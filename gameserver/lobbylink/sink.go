@@ -7,6 +7,16 @@ import (
 	"github.com/skirmish-go/skirmish/lobby/proto"
 )
 
+// Modes converts a game's declared modes to what a registration carries (Config.Game and
+// Config.Modes).
+func Modes(def gameserver.GameDef) (game string, modes []proto.ModeInfo) {
+	for _, m := range def.Modes {
+		modes = append(modes, proto.ModeInfo{Name: m.Name, Title: m.Title, MinPlayers: m.MinPlayers,
+			MaxPlayers: m.MaxPlayers, Teams: m.Teams, FillMS: m.FillTimeout.Milliseconds()})
+	}
+	return def.Name, modes
+}
+
 // Sink returns a gameserver.ResultSink that reports every finished match through l, which
 // queues results and resends them until the lobby acknowledges them.
 func Sink(l *Link) gameserver.ResultSink { return sink{l} }

@@ -37,7 +37,7 @@ func runLink(t *testing.T, addr string, tlsConfig *tls.Config) (reg chan string,
 	t.Helper()
 	reg, done = make(chan string, 4), make(chan error, 1)
 	l := lobbylink.New(lobbylink.Config{Lobbies: []string{addr}, Key: key, TLSConfig: tlsConfig, Name: "gs",
-		Addr: "127.0.0.1:7001", HeartbeatInterval: 20 * time.Millisecond, BackoffMin: 5 * time.Millisecond,
+		Game: testGame, Modes: testModes, Addr: "127.0.0.1:7001", HeartbeatInterval: 20 * time.Millisecond, BackoffMin: 5 * time.Millisecond,
 		BackoffMax: 20 * time.Millisecond, Logger: slog.New(slog.DiscardHandler),
 		OnRegistered: func(a string) { reg <- a }})
 	go func() { done <- l.Run(context.Background()) }()

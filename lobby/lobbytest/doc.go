@@ -1,6 +1,8 @@
-// Package lobbytest starts an in-process lobby and a game server registered with it through
-// lobbylink, all on 127.0.0.1 with ephemeral ports, for tests that drive the whole stack
-// (bots, the client session, hostile traffic). StartStack waits until the game server has
-// registered, so a match can be found at once, and stops everything in t.Cleanup. SelfSignedTLS
-// makes a certificate for a TLS lobby on 127.0.0.1.
+// Package lobbytest helps tests that need a lobby but no game server: StartLobby serves a
+// lobby on loopback; RegisterServer registers a game server that exists only as its
+// registration (game, modes, capacity, heartbeats), speaking the protocol of
+// lobby/PROTOCOL.md as a real one does, so the lobby offers its modes; SelfSignedTLS makes a
+// certificate for a TLS lobby on 127.0.0.1.
+//
+// It imports nothing of the game server; tests that need a real one use internal/stacktest.
 package lobbytest

@@ -3,128 +3,170 @@ package lobbytest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
-	"net/netip"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/skirmish-go/skirmish/gameserver"
-	"github.com/skirmish-go/skirmish/gameserver/arena/arenahost"
-	"github.com/skirmish-go/skirmish/gameserver/lobbylink"
 	"github.com/skirmish-go/skirmish/lobby"
-	"github.com/skirmish-go/skirmish/lobby/tokens"
-	"github.com/skirmish-go/skirmish/netcode/secure"
+	"github.com/skirmish-go/skirmish/lobby/proto"
 )
 
-// DefaultCapacity is the game server's capacity (and the capacity it registers) when
-// Options.Capacity is zero.
-const DefaultCapacity = 64
+// waitFor bounds every wait on the lobby.
+const waitFor = 10 * time.Second
 
-// registerTimeout bounds the wait for the game server's registration with the lobby.
-const registerTimeout = 10 * time.Second
-
-// Options are what the tests vary about the stack; the zero value is a UDP (netcode.io)
-// Arena game server of capacity 64 behind a lobby whose only mode is quick match "ffa" for
-// 2 to 4 players with a 500 ms fill timeout.
-type Options struct {
-	// Modes replaces the lobby's modes; nil means DefaultModes().
-	Modes map[string]lobby.Mode
-	// TokenTimeout is the connection timeout in seconds written into the lobby's connect
-	// tokens; 0 means the secure package's default.
-	TokenTimeout int32
-	// Capacity is the game server's capacity, also registered with the lobby; 0 means
-	// DefaultCapacity.
-	Capacity int
-	// Transport is the game port's protocol, also registered with the lobby:
-	// gameserver.TransportKCP, or "" for UDP (netcode.io).
-	Transport string
-}
-
-// DefaultModes is the lobby's modes when Options.Modes is nil: quick match "ffa" for 2 to 4
-// players, filled after 500 ms.
-func DefaultModes() map[string]lobby.Mode {
-	return map[string]lobby.Mode{"ffa": {MinPlayers: 2, MaxPlayers: 4, FillTimeout: 500 * time.Millisecond}}
-}
-
-// Stack is a running lobby and game server.
-type Stack struct {
-	LobbyAddr string             // the lobby's TCP address, host:port
-	GameAddr  netip.AddrPort     // the game server's UDP address (the one its tokens name)
-	Lobby     *lobby.Server      // the running lobby
-	Game      *gameserver.Server // the running game server (its Handler serves /metrics)
-	Key       secure.Key         // shared by the lobby's tokens and the game server
-}
-
-// StartStack starts a lobby and one Arena game server registered with it through lobbylink,
-// all on loopback, and returns once the registration is done (failing t after 10 s). Both
-// are stopped in t.Cleanup: the link first, then the game server (whose Close must succeed,
-// twice), then the lobby (whose Serve must return lobby.ErrServerClosed).
-func StartStack(t testing.TB, o Options) Stack {
+// StartLobby serves a lobby with cfg (a quiet logger unless cfg has one) on a loopback port
+// and returns it and its address; it is closed in t.Cleanup (after servers registered later).
+func StartLobby(t testing.TB, cfg lobby.Config) (*lobby.Server, string) {
 	t.Helper()
-	if o.Modes == nil {
-		o.Modes = DefaultModes()
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	if o.Capacity == 0 {
-		o.Capacity = DefaultCapacity
-	}
-	key, err := secure.GenerateKey()
-	require.NoError(t, err)
-	quiet := slog.New(slog.DiscardHandler)
-
-	lb := lobby.New(lobby.Config{
-		Key: key, SealToken: tokens.Sealer(key, tokens.ProtocolID, 0, o.TokenTimeout), Logger: quiet,
-		Modes:         o.Modes,
-		MatchInterval: 50 * time.Millisecond,
-	})
+	srv := lobby.New(cfg)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	lobbyDone := make(chan error, 1)
-	go func() { lobbyDone <- lb.Serve(ln) }()
-
-	// udp4: the hostile-traffic tests send to it from other loopback addresses (127.0.0.2…).
-	pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
-	require.NoError(t, err)
-	public := pc.LocalAddr().(*net.UDPAddr).AddrPort()
-	gs, err := gameserver.New(pc, gameserver.Config{Def: arenahost.Def(60), Key: key, PublicAddr: public,
-		Logger: quiet, Capacity: o.Capacity, Transport: o.Transport})
-	require.NoError(t, err)
-	gsDone := make(chan error, 1)
-	go func() { gsDone <- gs.Serve() }()
-
-	registered := make(chan struct{})
-	var once sync.Once
-	link := lobbylink.New(lobbylink.Config{Lobbies: []string{ln.Addr().String()}, Key: key, Name: "gs-test",
-		Addr: public.String(), Transport: o.Transport, Capacity: o.Capacity, Logger: quiet,
-		OnRegistered: func(string) { once.Do(func() { close(registered) }) }})
-	linkCtx, stopLink := context.WithCancel(context.Background())
-	linkDone := make(chan struct{})
-	go func() {
-		defer close(linkDone)
-		link.Run(linkCtx)
-	}()
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
 	t.Cleanup(func() {
-		stopLink()
-		link.Close()
-		<-linkDone
-		assert.NoError(t, gs.Close())
-		assert.NoError(t, gs.Close(), "second Close")
-		<-gsDone
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		lb.Shutdown(ctx)
-		if err := <-lobbyDone; !errors.Is(err, lobby.ErrServerClosed) {
+		srv.Close()
+		if err := <-done; !errors.Is(err, lobby.ErrServerClosed) {
 			t.Errorf("lobby serve: %v", err)
 		}
 	})
-	select {
-	case <-registered:
-	case <-time.After(registerTimeout):
-		t.Fatal("game server did not register with the lobby")
+	return srv, ln.Addr().String()
+}
+
+// Server is a registration: what a game server tells the lobby about itself.
+type Server struct {
+	Name     string // default "gs-fake"
+	Region   string
+	Addr     string // the game address tokens name; default 127.0.0.1:7001
+	Capacity int    // default 64
+	Game     string // required
+	Modes    []proto.ModeInfo
+}
+
+// RegisterServer registers s with the lobby at addr under key and heartbeats every 250 ms
+// until the test ends; it returns once the lobby welcomed it, or fails t with the lobby's
+// refusal (so a test can check a bad registration with a *proto.Error from Register).
+func RegisterServer(t testing.TB, addr string, key [32]byte, s Server) {
+	t.Helper()
+	stop, err := Register(addr, key, s)
+	require.NoError(t, err)
+	t.Cleanup(stop)
+}
+
+// Register is RegisterServer without a test: it returns a function that ends the
+// registration (closes the connection and waits for the heartbeats to stop), or the lobby's
+// refusal as a *proto.Error.
+func Register(addr string, key [32]byte, s Server) (stop func(), err error) {
+	if s.Name == "" {
+		s.Name = "gs-fake"
 	}
-	return Stack{LobbyAddr: ln.Addr().String(), GameAddr: public, Lobby: lb, Game: gs, Key: key}
+	if s.Addr == "" {
+		s.Addr = "127.0.0.1:7001"
+	}
+	if s.Capacity == 0 {
+		s.Capacity = 64
+	}
+	nc, err := net.DialTimeout("tcp", addr, waitFor)
+	if err != nil {
+		return nil, err
+	}
+	if err := nc.SetDeadline(time.Now().Add(waitFor)); err != nil {
+		nc.Close()
+		return nil, err
+	}
+	lr := proto.NewLineReader(nc, 0)
+	send := func(m *proto.Message) error {
+		b, err := proto.Append(nil, m)
+		if err != nil {
+			return err
+		}
+		_, err = nc.Write(b)
+		return err
+	}
+	recv := func() (proto.Message, error) {
+		line, err := lr.ReadLine()
+		if err != nil {
+			return proto.Message{}, err
+		}
+		return proto.Decode(line)
+	}
+	fail := func(err error) (func(), error) {
+		nc.Close()
+		return nil, err
+	}
+	if err := send(&proto.Message{Type: proto.TypeHello, ID: 1, Version: proto.ProtocolVersion, Role: proto.RoleServer}); err != nil {
+		return fail(err)
+	}
+	ch, err := recv()
+	if err != nil {
+		return fail(err)
+	}
+	if ch.Type != proto.TypeChallenge {
+		return fail(&proto.Error{Code: ch.Code, Message: ch.Message})
+	}
+	auth := &proto.Message{Type: proto.TypeAuth, ID: 2, Name: s.Name, Region: s.Region, Addr: s.Addr, Transport: "udp",
+		Capacity: s.Capacity, Game: s.Game, Modes: s.Modes}
+	auth.MAC = proto.ServerMAC(key, ch.Nonce, auth)
+	if err := send(auth); err != nil {
+		return fail(err)
+	}
+	w, err := recv()
+	if err != nil {
+		return fail(err)
+	}
+	if w.Type != proto.TypeWelcome {
+		if w.Type == proto.TypeError {
+			return fail(&proto.Error{Code: w.Code, Message: w.Message})
+		}
+		return fail(fmt.Errorf("lobbytest: register: got %s", w.Type))
+	}
+	if err := nc.SetDeadline(time.Time{}); err != nil {
+		return fail(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done, read := make(chan struct{}), make(chan struct{})
+	// Drain what the lobby sends (result acks, pongs) so it never blocks on us; on its
+	// shutdown or end of stream, hang up as a game server does.
+	go func() {
+		defer close(read)
+		defer cancel()
+		defer nc.Close()
+		for {
+			line, err := lr.ReadLine()
+			if err != nil {
+				return
+			}
+			if m, err := proto.Decode(line); err == nil && m.Type == proto.TypeShutdown {
+				return
+			}
+		}
+	}()
+	go func() {
+		defer close(done)
+		tk := time.NewTicker(250 * time.Millisecond)
+		defer tk.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tk.C:
+				_ = nc.SetWriteDeadline(time.Now().Add(waitFor))
+				if send(&proto.Message{Type: proto.TypeHeartbeat, Capacity: s.Capacity}) != nil {
+					return
+				}
+			}
+		}
+	}()
+	return func() {
+		cancel()
+		nc.Close()
+		<-done
+		<-read
+	}, nil
 }

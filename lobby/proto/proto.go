@@ -11,7 +11,28 @@ import (
 )
 
 // ProtocolVersion is sent in every hello; bump it on every wire-incompatible change.
-const ProtocolVersion = 1
+// Version 2 added the game and modes to a game server's registration (auth and its MAC) and
+// the player's modes request.
+const ProtocolVersion = 2
+
+// MinPlayerVersion is the oldest version a player may speak: version 2 changed nothing a
+// version 1 player sends or reads. Game servers must speak ProtocolVersion.
+const MinPlayerVersion = 1
+
+// CheckVersion reports whether a hello of role ("" is a player) at version is accepted; the
+// error is the message of the bad_version reply.
+func CheckVersion(role string, version int) error {
+	if role == RoleServer {
+		if version != ProtocolVersion {
+			return fmt.Errorf("game servers must speak version %d (registration carries the game and its modes); got %d: upgrade the game server", ProtocolVersion, version)
+		}
+		return nil
+	}
+	if version < MinPlayerVersion || version > ProtocolVersion {
+		return fmt.Errorf("this lobby speaks versions %d to %d to players; got %d", MinPlayerVersion, ProtocolVersion, version)
+	}
+	return nil
+}
 
 // MaxLineBytes is the longest line (without its newline) either side accepts.
 const MaxLineBytes = 64 << 10
@@ -21,6 +42,12 @@ const (
 	MaxNameLen = 32 // nickname bytes (also the Ticket's limit)
 	MaxModeLen = 16
 	MaxChatLen = 512
+	// MaxModes is the most modes one game server may offer.
+	MaxModes = 32
+	// MaxModePlayers is the most players a mode may seat.
+	MaxModePlayers = 64
+	// MaxTitleLen is the longest mode title, in bytes.
+	MaxTitleLen = 64
 )
 
 // Roles a connection declares in hello.
@@ -56,6 +83,7 @@ const (
 	TypeChat        = "chat"         // → ok; also the event other members get
 	TypeReconnect   = "reconnect"    // → match_found
 	TypeHistory     = "history"      // → history
+	TypeModes       = "modes"        // → modes: what live game servers offer
 
 	// Lobby → player replies and events.
 	TypeQueued     = "queued"
@@ -86,7 +114,9 @@ const (
 	CodeRateLimited   = "rate_limited"       // too many messages per second; request dropped
 	CodeServerFull    = "server_full"        // max connections reached; the lobby then closes
 	CodeTooManyConns  = "too_many_conns"     // max connections from this IP; the lobby then closes
-	CodeBadMode       = "bad_mode"           // mode not offered by this lobby
+	CodeBadMode       = "bad_mode"           // mode name empty or too long
+	CodeNoMode        = "mode_unavailable"   // no live game server offers the mode (ask modes)
+	CodeModeConflict  = "mode_conflict"      // a game server offers a mode name another game uses
 	CodeAlreadyQueued = "already_queued"     // queue while queued
 	CodeNotQueued     = "not_queued"         // cancel_queue while not queued
 	CodeInRoom        = "in_room"            // queue/create/join while in a room
@@ -161,7 +191,9 @@ type Message struct {
 	Team      int    `json:"team,omitempty"`
 	Reason    string `json:"reason,omitempty"`
 
-	// game server registration
+	// game server registration (auth: Game and Modes); the modes reply (Modes)
+	Game     string       `json:"game,omitempty"`
+	Modes    []ModeInfo   `json:"modes,omitempty"`
 	Nonce    []byte       `json:"nonce,omitempty"` // challenge, base64
 	MAC      []byte       `json:"mac,omitempty"`   // auth, base64
 	Addr     string       `json:"addr,omitempty"`  // public game address host:port
@@ -172,6 +204,37 @@ type Message struct {
 
 	// heartbeat (game server → lobby) and live_matches (lobby → player); spectate.go
 	Live []LiveMatch `json:"live,omitempty"`
+}
+
+// ModeInfo is one mode of a game: in a game server's auth, the modes it offers (Game is
+// left out there; the message's game applies); in the modes reply, what live servers offer.
+type ModeInfo struct {
+	Name       string `json:"name"`
+	Title      string `json:"title,omitempty"`
+	Game       string `json:"game,omitempty"`
+	MinPlayers int    `json:"min_players"`
+	MaxPlayers int    `json:"max_players"`
+	Teams      int    `json:"teams,omitempty"`   // 0: every player for themselves
+	FillMS     int64  `json:"fill_ms,omitempty"` // how long the matchmaker waits for more than min_players
+}
+
+// Validate reports whether m is a mode a lobby can match: a name of 1..MaxModeLen bytes, a
+// title of at most MaxTitleLen, 1 ≤ min_players ≤ max_players ≤ MaxModePlayers, teams 0 or
+// 2..max_players, fill_ms ≥ 0.
+func (m ModeInfo) Validate() error {
+	switch {
+	case m.Name == "" || len(m.Name) > MaxModeLen:
+		return fmt.Errorf("mode name %q: want 1..%d bytes", m.Name, MaxModeLen)
+	case len(m.Title) > MaxTitleLen:
+		return fmt.Errorf("mode %q: title over %d bytes", m.Name, MaxTitleLen)
+	case m.MinPlayers < 1 || m.MinPlayers > m.MaxPlayers || m.MaxPlayers > MaxModePlayers:
+		return fmt.Errorf("mode %q: players %d..%d: want 1 ≤ min ≤ max ≤ %d", m.Name, m.MinPlayers, m.MaxPlayers, MaxModePlayers)
+	case m.Teams < 0 || m.Teams == 1 || m.Teams > m.MaxPlayers:
+		return fmt.Errorf("mode %q: %d teams: want 0 or 2..%d", m.Name, m.Teams, m.MaxPlayers)
+	case m.FillMS < 0:
+		return fmt.Errorf("mode %q: negative fill_ms", m.Name)
+	}
+	return nil
 }
 
 // Room is a room as players see it.
@@ -309,6 +372,16 @@ func Decode(line []byte) (Message, error) {
 			*b = nil
 		}
 	}
+	// The same for lists ("modes":[] is the list left out).
+	if len(m.Modes) == 0 {
+		m.Modes = nil
+	}
+	if len(m.Rooms) == 0 {
+		m.Rooms = nil
+	}
+	if len(m.History) == 0 {
+		m.History = nil
+	}
 	canonicalLive(&m)
 	return m, nil
 }
@@ -325,7 +398,8 @@ func IsBlank(line []byte) bool {
 
 // ServerMAC is the game server's answer to a challenge: HMAC-SHA256 under the shared key over a
 // domain label, the lobby's nonce and the registration fields (name, region, addr, transport,
-// capacity), each length-prefixed so no two field lists hash alike.
+// capacity, game, then the count of modes and each mode's name, title, min and max players,
+// teams and fill_ms), each length-prefixed so no two field lists hash alike.
 func ServerMAC(key [32]byte, nonce []byte, m *Message) []byte {
 	h := hmac.New(sha256.New, key[:])
 	var buf []byte
@@ -334,13 +408,24 @@ func ServerMAC(key [32]byte, nonce []byte, m *Message) []byte {
 		h.Write(buf)
 		h.Write(b)
 	}
-	field([]byte("skirmish lobby server auth v1"))
+	field([]byte("skirmish lobby server auth v2"))
 	field(nonce)
 	field([]byte(m.Name))
 	field([]byte(m.Region))
 	field([]byte(m.Addr))
 	field([]byte(m.Transport))
-	field(binary.BigEndian.AppendUint64(nil, uint64(m.Capacity)))
+	num := func(v int64) { field(binary.BigEndian.AppendUint64(nil, uint64(v))) }
+	num(int64(m.Capacity))
+	field([]byte(m.Game))
+	num(int64(len(m.Modes)))
+	for _, md := range m.Modes {
+		field([]byte(md.Name))
+		field([]byte(md.Title))
+		num(int64(md.MinPlayers))
+		num(int64(md.MaxPlayers))
+		num(int64(md.Teams))
+		num(md.FillMS)
+	}
 	return h.Sum(nil)
 }
 

@@ -20,6 +20,9 @@ var seedLines = []string{
 	`{"type":"room","room":{"id":"r1","mode":"duel","host":"ada","max_players":2,"state":"open","members":[{"name":"ada","player_id":1}]}}`,
 	`{"type":"match_result","id":9,"result":{"match_id":"ab","players":[{"player_id":1,"rank":1},{"player_id":2,"rank":2}]}}`,
 	`{"type":"error","id":3,"code":"bad_request","message":"x"}`,
+	`{"type":"auth","id":2,"name":"gs1","addr":"127.0.0.1:7001","capacity":64,"game":"arena","modes":[{"name":"ffa","title":"Free for all","min_players":2,"max_players":16,"fill_ms":15000}],"mac":"AAEC"}`,
+	`{"type":"modes","id":4,"modes":[{"name":"duel","game":"arena","min_players":2,"max_players":2,"teams":2}]}`,
+	`{"type":"modes","modes":[]}`,
 	`{"type":"ping"}` + "\r",
 	`  `,
 	`{"id":1}`,
@@ -116,13 +119,31 @@ func TestLineReaderMaxLine(t *testing.T) {
 func TestServerMAC(t *testing.T) {
 	var key [32]byte
 	key[0] = 1
-	m := &Message{Name: "gs", Region: "eu", Addr: "127.0.0.1:7001", Transport: "udp", Capacity: 8}
+	m := &Message{Name: "gs", Region: "eu", Addr: "127.0.0.1:7001", Transport: "udp", Capacity: 8, Game: "arena",
+		Modes: []ModeInfo{{Name: "ffa", Title: "Free for all", MinPlayers: 2, MaxPlayers: 16, FillMS: 15000}}}
 	nonce := []byte("0123456789abcdef")
 	m.MAC = ServerMAC(key, nonce, m)
 	require.True(t, CheckServerMAC(key, nonce, m))
 	m2 := *m
 	m2.Capacity = 9
 	require.False(t, CheckServerMAC(key, nonce, &m2))
+	// The game and every field of every mode are covered.
+	for _, edit := range []func(m *Message){
+		func(m *Message) { m.Game = "walkers" },
+		func(m *Message) { m.Modes = nil },
+		func(m *Message) { m.Modes[0].Name = "duel" },
+		func(m *Message) { m.Modes[0].Title = "FFA" },
+		func(m *Message) { m.Modes[0].MinPlayers = 3 },
+		func(m *Message) { m.Modes[0].MaxPlayers = 64 },
+		func(m *Message) { m.Modes[0].Teams = 2 },
+		func(m *Message) { m.Modes[0].FillMS = 1 },
+		func(m *Message) { m.Modes = append(m.Modes, ModeInfo{Name: "x", MinPlayers: 1, MaxPlayers: 1}) },
+	} {
+		m3 := *m
+		m3.Modes = append([]ModeInfo(nil), m.Modes...)
+		edit(&m3)
+		require.False(t, CheckServerMAC(key, nonce, &m3), "%+v", m3)
+	}
 	key[0] = 2
 	require.False(t, CheckServerMAC(key, nonce, m))
 }
@@ -219,6 +240,37 @@ func FuzzDecodeLineChunked(f *testing.F) {
 		got := decodeStream(t, iotest.OneByteReader(bytes.NewReader(data)), false)
 		require.Equal(t, want, got, "one byte at a time")
 	})
+}
+
+func TestCheckVersion(t *testing.T) {
+	require.NoError(t, CheckVersion(RoleServer, ProtocolVersion))
+	require.ErrorContains(t, CheckVersion(RoleServer, 1), "game servers must speak version 2")
+	for _, role := range []string{"", RolePlayer} {
+		require.NoError(t, CheckVersion(role, 1))
+		require.NoError(t, CheckVersion(role, ProtocolVersion))
+		require.Error(t, CheckVersion(role, 0))
+		require.Error(t, CheckVersion(role, ProtocolVersion+1))
+	}
+}
+
+func TestModeInfoValidate(t *testing.T) {
+	ok := ModeInfo{Name: "teams", Title: "Teams", MinPlayers: 4, MaxPlayers: 16, Teams: 2, FillMS: 10000}
+	require.NoError(t, ok.Validate())
+	for name, edit := range map[string]func(m *ModeInfo){
+		"empty name":  func(m *ModeInfo) { m.Name = "" },
+		"long name":   func(m *ModeInfo) { m.Name = strings.Repeat("m", MaxModeLen+1) },
+		"long title":  func(m *ModeInfo) { m.Title = strings.Repeat("t", MaxTitleLen+1) },
+		"min zero":    func(m *ModeInfo) { m.MinPlayers = 0 },
+		"min > max":   func(m *ModeInfo) { m.MinPlayers = 17 },
+		"max over 64": func(m *ModeInfo) { m.MaxPlayers = 65 },
+		"one team":    func(m *ModeInfo) { m.Teams = 1 },
+		"neg teams":   func(m *ModeInfo) { m.Teams = -2 },
+		"neg fill":    func(m *ModeInfo) { m.FillMS = -1 },
+	} {
+		m := ok
+		edit(&m)
+		require.Error(t, m.Validate(), name)
+	}
 }
 
 // A line that is not UTF-8 is refused, not decoded with U+FFFD in place of its bad bytes

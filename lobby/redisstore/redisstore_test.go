@@ -145,6 +145,7 @@ func TestTwoInstances(t *testing.T) {
 	// The game server registers with instance 1 only.
 	reg := make(chan struct{}, 4)
 	link := lobbylink.New(lobbylink.Config{Lobbies: []string{addr1}, Key: key, Name: "gs", Region: "eu",
+		Game: "testgame", Modes: []proto.ModeInfo{{Name: "duel", MinPlayers: 2, MaxPlayers: 2, Teams: 2}, {Name: "ffa", MinPlayers: 2, MaxPlayers: 4}},
 		Addr: "127.0.0.1:7001", Capacity: 8, HeartbeatInterval: 100 * time.Millisecond,
 		Logger: slog.New(slog.DiscardHandler), OnRegistered: func(string) { reg <- struct{}{} }})
 	linkDone := make(chan error, 1)

@@ -60,6 +60,7 @@ func TestStateLostNeverReusesIDs(t *testing.T) {
 	ctx := context.Background()
 
 	link := lobbylink.New(lobbylink.Config{Lobbies: []string{addr}, Key: key, Name: "gs", Addr: "127.0.0.1:7001",
+		Game: "testgame", Modes: []proto.ModeInfo{{Name: "duel", MinPlayers: 2, MaxPlayers: 2, Teams: 2}},
 		Capacity: 8, HeartbeatInterval: 50 * time.Millisecond, Logger: slog.New(slog.DiscardHandler)})
 	linkDone := make(chan error, 1)
 	go func() { linkDone <- link.Run(ctx) }()
@@ -85,6 +86,11 @@ func TestStateLostNeverReusesIDs(t *testing.T) {
 	seen := map[uint64]string{adaID: "ada (lost)", zedID: "zed (lost)", bobID: "bob"}
 	_, dup := seen[ada2ID]
 	require.False(t, dup, "id %d handed out twice", ada2ID)
+	// The game server's next heartbeat puts its registration (and so its modes) back.
+	require.Eventually(t, func() bool {
+		modes, err := bob.Modes(ctx)
+		return err == nil && len(modes) == 1
+	}, 5*time.Second, 10*time.Millisecond)
 	require.NoError(t, bob.QuickMatch(ctx, "duel", ""))
 	require.NoError(t, ada2.QuickMatch(ctx, "duel", ""))
 	mb, ma := event(t, bob, proto.TypeMatchFound), event(t, ada2, proto.TypeMatchFound)

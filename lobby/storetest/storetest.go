@@ -67,10 +67,10 @@ func Run(t *testing.T, newStore func(t *testing.T) lobby.Store) {
 		require.NoError(t, err)
 		assert.Equal(t, "i1", holder)
 
-		m := lobby.Match{ID: "m1", Mode: "duel", Server: "gs", Start: time.Unix(1000, 0),
+		m := lobby.Match{ID: "m1", Mode: "mode-a", Server: "gs", Start: time.Unix(1000, 0),
 			Players: []lobby.MatchPlayer{{PlayerID: 1, Name: "a"}, {PlayerID: 2, Name: "b", Slot: 1, Team: 1}}}
 		require.NoError(t, s.PutMatch(ctx, m))
-		rec := proto.MatchRecord{MatchID: "m1", Mode: "duel", Reason: proto.ReasonFinished,
+		rec := proto.MatchRecord{MatchID: "m1", Mode: "mode-a", Reason: proto.ReasonFinished,
 			Players: []proto.PlayerResult{{PlayerID: 1, Rank: 1}, {PlayerID: 2, Rank: 2}}}
 		r1 := glicko.Rating{Rating: 1600, RD: 300, Volatility: 0.06}
 		got, ok, err := s.FinishMatch(ctx, "m1", map[uint64]glicko.Rating{1: r1}, rec)
@@ -95,16 +95,16 @@ func Run(t *testing.T, newStore func(t *testing.T) lobby.Store) {
 	t.Run("Queue", func(t *testing.T) {
 		s := newStore(t)
 		now := time.Unix(1000, 0)
-		for i, k := range []lobby.QueueKey{{Mode: "duel", Region: "eu"}, {Mode: "duel", Region: "eu"}, {Mode: "ffa", Region: ""}} {
+		for i, k := range []lobby.QueueKey{{Mode: "mode-a", Region: "eu"}, {Mode: "mode-a", Region: "eu"}, {Mode: "mode-b", Region: ""}} {
 			require.NoError(t, s.Enqueue(ctx, lobby.QueueTicket{PlayerID: uint64(i + 1), Name: "p", Mode: k.Mode,
 				Region: k.Region, Rating: 1500, RD: 350, Since: now.Add(-time.Duration(i) * time.Second)}))
 		}
-		err := s.Enqueue(ctx, lobby.QueueTicket{PlayerID: 1, Mode: "duel"})
+		err := s.Enqueue(ctx, lobby.QueueTicket{PlayerID: 1, Mode: "mode-a"})
 		require.ErrorIs(t, err, lobby.ErrExists)
 		keys, err := s.QueueKeys(ctx)
 		require.NoError(t, err)
-		assert.ElementsMatch(t, []lobby.QueueKey{{Mode: "duel", Region: "eu"}, {Mode: "ffa", Region: ""}}, keys)
-		q, err := s.Queued(ctx, lobby.QueueKey{Mode: "duel", Region: "eu"})
+		assert.ElementsMatch(t, []lobby.QueueKey{{Mode: "mode-a", Region: "eu"}, {Mode: "mode-b", Region: ""}}, keys)
+		q, err := s.Queued(ctx, lobby.QueueKey{Mode: "mode-a", Region: "eu"})
 		require.NoError(t, err)
 		require.Len(t, q, 2)
 		assert.Equal(t, uint64(2), q[0].PlayerID, "oldest first")
@@ -127,11 +127,11 @@ func Run(t *testing.T, newStore func(t *testing.T) lobby.Store) {
 	})
 	t.Run("Rooms", func(t *testing.T) {
 		s := newStore(t)
-		r := lobby.Room{ID: "r1", Mode: "duel", Host: 1, MaxPlayers: 2, Created: time.Unix(1, 0),
+		r := lobby.Room{ID: "r1", Mode: "mode-a", Host: 1, MaxPlayers: 2, Created: time.Unix(1, 0),
 			Members: []lobby.RoomMember{{PlayerID: 1, Name: "ada"}}}
 		require.NoError(t, s.CreateRoom(ctx, r))
 		require.ErrorIs(t, s.CreateRoom(ctx, r), lobby.ErrExists)
-		priv := lobby.Room{ID: "r2", Mode: "duel", Host: 2, Private: true, JoinCode: "ABCDEF", MaxPlayers: 2,
+		priv := lobby.Room{ID: "r2", Mode: "mode-a", Host: 2, Private: true, JoinCode: "ABCDEF", MaxPlayers: 2,
 			Created: time.Unix(2, 0), Members: []lobby.RoomMember{{PlayerID: 2, Name: "bob"}}}
 		require.NoError(t, s.CreateRoom(ctx, priv))
 		dup := priv
@@ -146,7 +146,7 @@ func Run(t *testing.T, newStore func(t *testing.T) lobby.Store) {
 		require.NoError(t, err)
 		require.Len(t, list, 1)
 		assert.Equal(t, "r1", list[0].ID)
-		list, err = s.ListRooms(ctx, "ffa", 10)
+		list, err = s.ListRooms(ctx, "mode-b", 10)
 		require.NoError(t, err)
 		assert.Empty(t, list)
 
@@ -198,7 +198,7 @@ func Run(t *testing.T, newStore func(t *testing.T) lobby.Store) {
 		require.NoError(t, err)
 		require.Len(t, srvs, 1)
 		assert.True(t, srvs[0].LastSeen.Equal(now))
-		m := lobby.Match{ID: "m1", Mode: "duel", Server: "gs", Start: now,
+		m := lobby.Match{ID: "m1", Mode: "mode-a", Server: "gs", Start: now,
 			Players: []lobby.MatchPlayer{{PlayerID: 1, Name: "ada"}, {PlayerID: 2, Name: "bob", Slot: 1, Team: 1}}}
 		require.NoError(t, s.PutMatch(ctx, m))
 		got, err := s.Match(ctx, "m1")
@@ -233,7 +233,7 @@ func Run(t *testing.T, newStore func(t *testing.T) lobby.Store) {
 	t.Run("HistoryRatings", func(t *testing.T) {
 		s := newStore(t)
 		for i := range 3 {
-			require.NoError(t, s.AddHistory(ctx, proto.MatchRecord{MatchID: string(rune('a' + i)), Mode: "duel", Reason: "finished",
+			require.NoError(t, s.AddHistory(ctx, proto.MatchRecord{MatchID: string(rune('a' + i)), Mode: "mode-a", Reason: "finished",
 				Players: []proto.PlayerResult{{PlayerID: 1, Rank: 1}, {PlayerID: 2, Rank: 2}}}))
 		}
 		h, err := s.History(ctx, 2, 2)

@@ -54,6 +54,7 @@ func TestEndToEnd(t *testing.T) {
 
 	registered := make(chan struct{}, 1)
 	link := lobbylink.New(lobbylink.Config{Lobbies: []string{l.Addr().String()}, Key: key, Name: "gs", Region: "eu",
+		Game: "testgame", Modes: []proto.ModeInfo{{Name: "duel", MinPlayers: 2, MaxPlayers: 2, Teams: 2}},
 		Addr: gameAddr.String(), Capacity: 8, Logger: quiet, OnRegistered: func(string) { registered <- struct{}{} }})
 	linkDone := make(chan error, 1)
 	go func() { linkDone <- link.Run(context.Background()) }()

@@ -1,27 +1,35 @@
 // Package compare plays the same bot match over each game transport (UDP, the netcode.io
 // snapshot path, and KCP, every message reliable) under the same simulated impairment, each
-// run on a fresh in-process stack (a lobby and a game server on free loopback ports), and
-// prints what the bots measured side by side. cmd/bots -compare is flag parsing around [Run]
-// and [WriteTable]:
+// run on a fresh stack (a cmd/server process: a lobby and a game server on free loopback
+// ports), and prints what the bots measured side by side. cmd/bots -compare is flag parsing
+// around [Run] and [WriteTable]:
 //
 //	go run ./cmd/bots -compare -n 16 -duration 20s
+//
+// The server runs as a subprocess so that the bots link no server code: Options.ServerBin
+// names a cmd/server binary (cmd/bots -server-bin), or [Run] builds one once with `go build`
+// (which needs the Go tool and the module's source, as `go run ./cmd/bots` has).
 //
 // The impairment applies to the bots' sockets (package netsim), both directions: loss as
 // given, and the same one-way latency and jitter for every run.
 package compare
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
-	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
 	"github.com/skirmish-go/skirmish/client/bot"
-	"github.com/skirmish-go/skirmish/cmd/internal/stack"
 	"github.com/skirmish-go/skirmish/netcode/kcp"
 	"github.com/skirmish-go/skirmish/netcode/secure"
 )
@@ -43,7 +51,10 @@ type Options struct {
 	Mode       string        // default "ffa"
 	Seed       int64         // impairment and bot seed; default 1 (the same for every run)
 	FEC        kcp.FEC       // KCP forward error correction (both ends); default off
-	Logger     *slog.Logger  // the stacks' logs; default discarded
+	// ServerBin is the cmd/server binary each run starts; empty: Run builds one with go build.
+	ServerBin string
+	// ServerLog gets the servers' stderr (their logs); default discarded.
+	ServerLog io.Writer
 	// Progress, if set, gets a line as each run starts and ends.
 	Progress io.Writer
 }
@@ -79,8 +90,8 @@ func (o *Options) defaults() {
 	if o.Seed == 0 {
 		o.Seed = 1
 	}
-	if o.Logger == nil {
-		o.Logger = slog.New(slog.DiscardHandler)
+	if o.ServerLog == nil {
+		o.ServerLog = io.Discard
 	}
 	if o.Progress == nil {
 		o.Progress = io.Discard
@@ -99,6 +110,17 @@ type Row struct {
 // could not be set up, or when ctx ends.
 func Run(ctx context.Context, o Options) ([]Row, error) {
 	o.defaults()
+	if o.ServerBin == "" {
+		dir, err := os.MkdirTemp("", "skirmish-compare-")
+		if err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(dir)
+		fmt.Fprintf(o.Progress, "compare: building cmd/server\n")
+		if o.ServerBin, err = BuildServer(ctx, dir); err != nil {
+			return nil, err
+		}
+	}
 	var rows []Row
 	for _, loss := range o.Losses {
 		for _, tr := range o.Transports {
@@ -115,45 +137,78 @@ func Run(ctx context.Context, o Options) ([]Row, error) {
 	return rows, nil
 }
 
-// runOne starts a lobby and a game server with transport tr, plays the bots, and stops both.
+// BuildServer builds cmd/server into dir with the go tool and returns the binary's path. It
+// must run inside the module (the working directory of go run ./cmd/bots).
+func BuildServer(ctx context.Context, dir string) (string, error) {
+	bin := filepath.Join(dir, "skirmish-server")
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/skirmish-go/skirmish/cmd/server")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("compare: go build cmd/server (or pass -server-bin): %w\n%s", err, out)
+	}
+	return bin, nil
+}
+
+// serverStartTimeout bounds how long a server process may take to print that it is ready.
+const serverStartTimeout = 30 * time.Second
+
+// runOne starts a cmd/server process with transport tr, plays the bots, and stops it.
 func runOne(ctx context.Context, o *Options, tr string, loss float64) (bot.Summary, error) {
 	key, err := secure.GenerateKey()
 	if err != nil {
 		return bot.Summary{}, err
 	}
-	lob, err := stack.StartLobby(stack.LobbyOptions{Addr: "127.0.0.1:0", Key: key, Logger: o.Logger})
-	if err != nil {
-		return bot.Summary{}, fmt.Errorf("lobby: %w", err)
+	args := []string{"-addr", "127.0.0.1:0", "-game-addr", "127.0.0.1:0", "-http-addr", "",
+		"-transport", tr, "-capacity", strconv.Itoa(max(64, 2*o.N)), "-drain-timeout", "1s", "-log-level", "warn"}
+	if o.FEC.Enabled() {
+		args = append(args, "-kcp-fec", o.FEC.String())
 	}
-	defer func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		lob.Shutdown(sctx)
-	}()
-	gctx, stopGame := context.WithCancel(ctx)
-	ready := make(chan struct{})
-	served := make(chan error, 1)
+	cmd := exec.Command(o.ServerBin, args...)
+	cmd.Env = append(os.Environ(), "SKIRMISH_KEY="+key.String()) // not on the command line
+	cmd.Stderr = o.ServerLog
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return bot.Summary{}, err
+	}
+	if err := cmd.Start(); err != nil {
+		return bot.Summary{}, fmt.Errorf("start server: %w", err)
+	}
+	exited := make(chan error, 1)
+	lobbyAddr := make(chan string, 1)
 	go func() {
-		served <- stack.RunGameServer(gctx, stack.GameServerOptions{
-			Addr: "127.0.0.1:0", Key: key, Lobbies: []string{lob.Addr.String()}, Transport: tr,
-			KCP: kcp.Options{FEC: o.FEC}, Capacity: max(64, 2*o.N), DrainTimeout: time.Second,
-			Logger: o.Logger, Ready: func(net.Addr, net.Addr) { close(ready) },
-		})
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			// "skirmish: ready: lobby 127.0.0.1:PORT, game ..., http ..."
+			if rest, ok := strings.CutPrefix(sc.Text(), "skirmish: ready: lobby "); ok {
+				addr, _, _ := strings.Cut(rest, ",")
+				lobbyAddr <- addr
+			}
+		}
+		_, _ = io.Copy(io.Discard, stdout)
+		exited <- cmd.Wait()
 	}()
 	defer func() {
-		stopGame()
-		<-served
+		// SIGTERM drains the server (its matches ended with the bots); kill it if it hangs.
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+			<-exited
+		}
 	}()
+	var addr string
 	select {
-	case <-ready:
-	case err := <-served:
-		served <- err
-		return bot.Summary{}, fmt.Errorf("game server: %w", err)
+	case addr = <-lobbyAddr:
+	case err := <-exited:
+		exited <- err
+		return bot.Summary{}, fmt.Errorf("server exited before it was ready: %v", err)
+	case <-time.After(serverStartTimeout):
+		return bot.Summary{}, errors.New("server not ready after 30 s")
 	case <-ctx.Done():
 		return bot.Summary{}, ctx.Err()
 	}
 	sum, err := bot.Run(ctx, bot.Config{
-		Lobby: lob.Addr.String(), N: o.N, Duration: o.Duration, Mode: o.Mode,
+		Lobby: addr, N: o.N, Duration: o.Duration, Mode: o.Mode,
 		Loss: loss, Latency: o.Latency, Jitter: o.Jitter, Seed: o.Seed,
 		Transport: tr, KCP: kcp.ClientConfig{Options: kcp.Options{FEC: o.FEC}},
 	})

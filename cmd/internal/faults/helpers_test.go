@@ -22,7 +22,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/skirmish-go/skirmish/client/lobbyclient"
+	"github.com/skirmish-go/skirmish/lobby/lobbytest"
 	"github.com/skirmish-go/skirmish/lobby/proto"
+	"github.com/skirmish-go/skirmish/netcode/secure"
 )
 
 // keyHex is the key the test's lobbies and game servers share.
@@ -355,4 +357,15 @@ func presence(c *lobbyclient.Client) lobbyclient.Presence {
 	defer cancel()
 	p, _ := c.Presence(ctx)
 	return p
+}
+
+// offerDuel registers with the lobby at addr a game server that exists only as its
+// registration: it offers Arena's duel, so players may queue for it, but has one seat, so no
+// match is ever allocated to it (a real game server's matches are what the tests watch).
+func offerDuel(t *testing.T, addr string) {
+	t.Helper()
+	key, err := secure.ParseKey(keyHex)
+	require.NoError(t, err)
+	lobbytest.RegisterServer(t, addr, key, lobbytest.Server{Name: "gs-modes-only", Capacity: 1, Game: "arena",
+		Modes: []proto.ModeInfo{{Name: "duel", Title: "Duel", MinPlayers: 2, MaxPlayers: 2, Teams: 2, FillMS: 10000}}})
 }

@@ -25,8 +25,9 @@ func TestLobbySIGKILLOtherCarriesOn(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	names := []string{"kim", "lee", "ghost"}
+	offerDuel(t, addrB)
 	var onA []*lobbyclient.Client
-	for _, n := range names { // no game server yet: they stay queued
+	for _, n := range names { // no game server with seats yet: they stay queued
 		c, _ := player(t, addrA, n)
 		require.NoError(t, c.QuickMatch(ctx, "duel", ""))
 		onA = append(onA, c)

@@ -31,7 +31,8 @@ func TestRedisRestartLosesNoResults(t *testing.T) {
 	acked := make(chan string, 8)
 	registered := make(chan struct{}, 8)
 	link := lobbylink.New(lobbylink.Config{
-		Lobbies: []string{addr}, Key: key, Name: "gs-redis", Region: "eu", Addr: loop(freePort(t, "udp")), Capacity: 16,
+		Lobbies: []string{addr}, Key: key, Name: "gs-redis", Region: "eu",
+		Game: "testgame", Modes: []proto.ModeInfo{{Name: "duel", MinPlayers: 2, MaxPlayers: 2, Teams: 2}}, Addr: loop(freePort(t, "udp")), Capacity: 16,
 		HeartbeatInterval: 250 * time.Millisecond, BackoffMin: 20 * time.Millisecond, BackoffMax: 500 * time.Millisecond,
 		Logger:        slog.New(slog.DiscardHandler),
 		OnRegistered:  func(string) { registered <- struct{}{} },

@@ -17,6 +17,7 @@ import (
 func TestLobbySIGTERMDrains(t *testing.T) {
 	httpAddr := loop(freePort(t, "tcp"))
 	p, addr := startLobby(t, "lobby", "-http-addr", httpAddr)
+	offerDuel(t, addr)
 	var players []string
 	for _, n := range []string{"ann", "ben", "cat"} {
 		c, _ := player(t, addr, n)

@@ -145,7 +145,9 @@ func RunGameServer(ctx context.Context, o GameServerOptions) error {
 		fmt.Fprintf(o.Stdout, "gameserver: replays in %s\n", o.ReplayDir)
 	}
 	if len(o.Lobbies) > 0 {
+		game, modes := lobbylink.Modes(o.Game)
 		link = lobbylink.New(lobbylink.Config{
+			Game: game, Modes: modes,
 			Lobbies: o.Lobbies, Key: o.Key, TLSConfig: o.LobbyTLS, Name: o.Name, Region: o.Region,
 			Addr: public.String(), Transport: o.Transport, Capacity: o.Capacity, Logger: log,
 			OnResultAcked: func(string) {
@@ -192,7 +194,7 @@ func RunGameServer(ctx context.Context, o GameServerOptions) error {
 	loadDone := make(chan struct{})
 	linkFailed := make(chan error, 1) // the link gave up (a TLS mismatch): the server stops
 	if link != nil {
-		fmt.Fprintf(o.Stdout, "gameserver: registering with lobby %v as %q\n", o.Lobbies, o.Name)
+		fmt.Fprintf(o.Stdout, "gameserver: registering with lobby %v as %q, game %s\n", o.Lobbies, o.Name, o.Game.Name)
 		go func() {
 			defer close(linkDone)
 			if err := link.Run(linkCtx); err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, lobbylink.ErrClosed) {

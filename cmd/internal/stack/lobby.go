@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"time"
@@ -32,9 +33,12 @@ type LobbyOptions struct {
 	// ConnsForFileLimit of it, logging when it does, so connections are refused with
 	// server_full before accept runs out of file descriptors.
 	MaxConns, MaxConnsPerIP int
-	MsgRate                 float64
-	IdleTimeout             time.Duration
-	HeartbeatTimeout        time.Duration
+	// ModeLimits overrides the player counts of the modes game servers offer (see
+	// LoadModeLimits); nil: as the games declare them.
+	ModeLimits       map[string]lobby.ModeLimit
+	MsgRate          float64
+	IdleTimeout      time.Duration
+	HeartbeatTimeout time.Duration
 }
 
 // ConnsForFileLimit is how many lobby connections fit in nofile open files, keeping headroom
@@ -105,7 +109,8 @@ func StartLobby(o LobbyOptions) (*Lobby, error) {
 	l.Server = lobby.New(lobby.Config{
 		Key: o.Key, SealToken: tokens.Sealer(o.Key, tokens.ProtocolID, 0, 0), TLSConfig: o.TLSConfig,
 		Logger: o.Logger, Store: store, MaxConns: maxConns, MaxConnsPerIP: o.MaxConnsPerIP,
-		MsgRate: o.MsgRate, IdleTimeout: o.IdleTimeout, HeartbeatTimeout: o.HeartbeatTimeout,
+		ModeLimits: o.ModeLimits,
+		MsgRate:    o.MsgRate, IdleTimeout: o.IdleTimeout, HeartbeatTimeout: o.HeartbeatTimeout,
 	})
 	ln, err := net.Listen("tcp", o.Addr)
 	if err != nil {
@@ -153,4 +158,23 @@ func (l *Lobby) Shutdown(ctx context.Context) error {
 		err = cerr
 	}
 	return err
+}
+
+// LoadModeLimits reads the lobby's mode limits from the -mode-limits-file JSON (if file is
+// not empty), then the -mode-limits flag's NAME=MIN-MAX list (whose entries win).
+func LoadModeLimits(spec, file string) (map[string]lobby.ModeLimit, error) {
+	out := map[string]lobby.ModeLimit{}
+	if file != "" {
+		fromFile, err := lobby.LoadModeLimits(file)
+		if err != nil {
+			return nil, fmt.Errorf("-mode-limits-file: %w", err)
+		}
+		maps.Copy(out, fromFile)
+	}
+	fromFlag, err := lobby.ParseModeLimits(spec)
+	if err != nil {
+		return nil, fmt.Errorf("-mode-limits: %w", err)
+	}
+	maps.Copy(out, fromFlag)
+	return out, nil
 }
