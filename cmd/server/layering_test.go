@@ -96,8 +96,6 @@ func TestLayering(t *testing.T) {
 			module + "/gameserver/sim/...", module + "/gameserver/walkers/..."}},
 		{"./netcode/...", []string{ebiten, module + "/gameserver/...", module + "/lobby/...", module + "/client/..."}},
 		{"./gameserver/sim/...", []string{module + "/..."}},
-		// Walkers' shared half (rules, codec) is what clients link: no server, no Prometheus.
-		{"./gameserver/walkers", []string{module + "/gameserver", "github.com/prometheus/..."}},
 		// The game server shares wire types with the lobby (lobby/proto), never its internals.
 		{"./gameserver/...", []string{ebiten, module + "/client/...", module + "/lobby"}},
 		{"./lobby/...", []string{ebiten, module + "/client/..."}},
