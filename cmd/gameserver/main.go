@@ -8,6 +8,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -41,6 +42,7 @@ type options struct {
 	transport                  string
 	drainTimeout               time.Duration
 	logJSON                    bool
+	pprof                      bool
 	kcpFEC                     kcp.FEC
 }
 
@@ -62,6 +64,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.Var(&o.kcpFEC, "kcp-fec", "with -transport kcp: forward error correction as `data,parity` shards (e.g. 10,3; clients must use the same); empty = off")
 	fs.DurationVar(&o.drainTimeout, "drain-timeout", 10*time.Minute, "on SIGTERM, how long running matches may take to end")
 	fs.BoolVar(&o.logJSON, "log-json", false, "log JSON lines instead of text")
+	fs.BoolVar(&o.pprof, "pprof", false, "serve net/http/pprof under /debug/pprof/ on -http-addr")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -70,6 +73,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	}
 	if o.transport != "udp" && o.transport != "kcp" {
 		return o, fmt.Errorf("-transport %q: want udp or kcp", o.transport)
+	}
+	if o.pprof && o.httpAddr == "" {
+		return o, errors.New("-pprof needs -http-addr")
 	}
 	return o, nil
 }
@@ -100,7 +106,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		Addr: o.addr, PublicAddr: o.publicAddr, HTTPAddr: o.httpAddr, Key: key,
 		Tick: o.tick, Snapshots: o.snapshotRate, Capacity: o.capacity, Region: o.region,
 		Name: o.name, Lobbies: lobbies, Transport: o.transport, DrainTimeout: o.drainTimeout,
-		KCP:    kcp.Options{FEC: o.kcpFEC},
+		KCP: kcp.Options{FEC: o.kcpFEC}, Pprof: o.pprof,
 		Logger: log, Stdout: stdout,
 	})
 }

@@ -41,8 +41,12 @@ func run() error {
 	rate := flag.Float64("msg-rate", 0, "messages per second per player connection, bursts of 40; over it: rate_limited, closed after 3 bursts dropped in a row (0: 20)")
 	idle := flag.Duration("idle-timeout", 0, "read deadline between messages (0: 90s)")
 	hb := flag.Duration("heartbeat-timeout", 0, "game server silence before it is dead (0: 4s)")
+	pprofOn := flag.Bool("pprof", false, "serve net/http/pprof under /debug/pprof/ on -http-addr")
 	flag.Parse()
 
+	if *pprofOn && *httpAddr == "" {
+		return errors.New("-pprof needs -http-addr")
+	}
 	if *keyHex == "" {
 		*keyHex = os.Getenv("SKIRMISH_KEY")
 	}
@@ -67,7 +71,7 @@ func run() error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	l, err := stack.StartLobby(stack.LobbyOptions{
-		Addr: *addr, HTTPAddr: *httpAddr, Key: key, RedisURL: *redisURL, RedisPrefix: *redisPrefix,
+		Addr: *addr, HTTPAddr: *httpAddr, Pprof: *pprofOn, Key: key, RedisURL: *redisURL, RedisPrefix: *redisPrefix,
 		TLSConfig: tlsConfig, Logger: log, Stdout: os.Stdout,
 		MaxConns: *maxConns, MaxConnsPerIP: *maxPerIP, MsgRate: *rate, IdleTimeout: *idle, HeartbeatTimeout: *hb,
 	})
