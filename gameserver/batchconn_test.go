@@ -3,6 +3,7 @@ package gameserver
 import (
 	"encoding/binary"
 	"net"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -52,4 +53,112 @@ func TestBatchConnDeliversEverything(t *testing.T) {
 	require.NoError(t, bc.Close(), "Close twice")
 	_, err = bc.WriteTo([]byte{1}, rx.LocalAddr())
 	require.ErrorIs(t, err, net.ErrClosed)
+}
+
+// TestBatchConnHoldSendsOnRelease: while held, writes wait; release sends them all from the
+// caller before it returns.
+func TestBatchConnHoldSendsOnRelease(t *testing.T) {
+	rx, err := net.ListenPacket("udp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer rx.Close()
+	tx, err := net.ListenPacket("udp", "127.0.0.1:0")
+	require.NoError(t, err)
+	bc := newBatchConn(tx.(*net.UDPConn))
+	defer bc.Close()
+
+	buf := make([]byte, 64)
+	for round := range 3 {
+		bc.hold()
+		for i := range 10 {
+			_, err := bc.WriteTo([]byte{byte(round), byte(i)}, rx.LocalAddr())
+			require.NoError(t, err)
+		}
+		require.NoError(t, rx.SetReadDeadline(time.Now().Add(50*time.Millisecond)))
+		_, _, err = rx.ReadFrom(buf)
+		require.ErrorIs(t, err, os.ErrDeadlineExceeded, "round %d: nothing leaves while held", round)
+		bc.release()
+		// Sent by release itself: already in rx's socket buffer.
+		require.NoError(t, rx.SetReadDeadline(time.Now().Add(time.Second)))
+		for i := range 10 {
+			n, _, err := rx.ReadFrom(buf)
+			require.NoError(t, err)
+			require.Equal(t, []byte{byte(round), byte(i)}, buf[:n])
+		}
+	}
+}
+
+// TestBatchConnReadsBatches: datagrams from two senders are read back intact and in order
+// per sender, with their source addresses, through batched reads; reading allocates nothing
+// for a known source; deadlines and Close end a blocked read.
+func TestBatchConnReadsBatches(t *testing.T) {
+	c, err := net.ListenPacket("udp", "127.0.0.1:0")
+	require.NoError(t, err)
+	bc := newBatchConn(c.(*net.UDPConn))
+	defer bc.Close()
+	var senders []net.PacketConn
+	for range 2 {
+		s, err := net.ListenPacket("udp", "127.0.0.1:0")
+		require.NoError(t, err)
+		defer s.Close()
+		senders = append(senders, s)
+	}
+	const each = 150 // more than one batch
+	for i := range each {
+		for k, s := range senders {
+			p := make([]byte, 3+i%40)
+			p[0], p[1], p[2] = byte(k), byte(i), byte(i>>8)
+			_, err := s.WriteTo(p, bc.LocalAddr())
+			require.NoError(t, err)
+		}
+	}
+	next := make([]int, len(senders))
+	buf := make([]byte, 2048)
+	require.NoError(t, bc.SetReadDeadline(time.Now().Add(10*time.Second)))
+	for range each * len(senders) {
+		n, addr, err := bc.ReadFrom(buf)
+		require.NoError(t, err)
+		k := int(buf[0])
+		require.Less(t, k, len(senders))
+		assert.Equal(t, senders[k].LocalAddr().String(), addr.String(), "source address")
+		i := int(buf[1]) | int(buf[2])<<8
+		require.Equal(t, next[k], i, "sender %d in order", k)
+		require.Equal(t, 3+i%40, n, "length")
+		next[k]++
+	}
+
+	// A known source's datagrams cost no allocation.
+	for i := range 60 {
+		_, err := senders[0].WriteTo([]byte{0, byte(i), 0}, bc.LocalAddr())
+		require.NoError(t, err)
+	}
+	_, _, err = bc.ReadFrom(buf) // the batch is read; the rest come from it
+	require.NoError(t, err)
+	allocs := testing.AllocsPerRun(50, func() {
+		if _, _, err := bc.ReadFrom(buf); err != nil {
+			t.Error(err)
+		}
+	})
+	assert.Zero(t, allocs, "allocs per ReadFrom")
+
+	require.NoError(t, bc.SetReadDeadline(time.Now().Add(20*time.Millisecond)))
+	for {
+		_, _, err = bc.ReadFrom(buf)
+		if err != nil {
+			break
+		}
+	}
+	require.ErrorIs(t, err, os.ErrDeadlineExceeded)
+	require.NoError(t, bc.SetReadDeadline(time.Time{}))
+	readErr := make(chan error, 1)
+	go func() {
+		_, _, err := bc.ReadFrom(buf)
+		readErr <- err
+	}()
+	require.NoError(t, bc.Close())
+	select {
+	case err := <-readErr:
+		require.ErrorIs(t, err, net.ErrClosed)
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close did not end a blocked ReadFrom")
+	}
 }

@@ -1,0 +1,14 @@
+//go:build !linux
+
+package gameserver
+
+import "net"
+
+// batchReader is the socket's own ReadFrom where recvmmsg is not available.
+type batchReader struct{}
+
+func (r *batchReader) init(*net.UDPConn) {}
+
+func (r *batchReader) readFrom(c *net.UDPConn, p []byte) (int, net.Addr, error) {
+	return c.ReadFrom(p)
+}
