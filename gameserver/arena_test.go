@@ -14,6 +14,7 @@ import (
 
 	"github.com/skirmish-go/skirmish/gameserver"
 	"github.com/skirmish-go/skirmish/gameserver/arena"
+	"github.com/skirmish-go/skirmish/gameserver/arena/arenahost"
 	"github.com/skirmish-go/skirmish/gameserver/sim"
 	"github.com/skirmish-go/skirmish/gameserver/snapshot"
 	"github.com/skirmish-go/skirmish/gameserver/wire"
@@ -25,7 +26,7 @@ func shortArena(t testing.TB, seconds int) gameserver.GameFactory {
 	return func(mode string, maxPlayers int, seed uint64) (gameserver.Game, error) {
 		m, err := arena.LoadMap(mode)
 		require.NoError(t, err)
-		return arena.NewWithConfig(sim.Config{TickRate: 60, MaxPlayers: maxPlayers, ScoreLimit: -1, TimeLimit: seconds}, m, seed)
+		return arenahost.NewWithConfig(sim.Config{TickRate: 60, MaxPlayers: maxPlayers, ScoreLimit: -1, TimeLimit: seconds}, m, seed)
 	}
 }
 
@@ -109,7 +110,7 @@ func TestArenaEndToEnd(t *testing.T) {
 func quiet() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
 func mustSchema(t testing.TB) *snapshot.Schema {
-	g, err := arena.New("ffa", 2, 1)
+	g, err := arenahost.New("ffa", 2, 1)
 	require.NoError(t, err)
 	return g.Schema()
 }

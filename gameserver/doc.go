@@ -7,7 +7,11 @@
 //   - [Server] owns the port (a net.PacketConn from the caller: a UDP socket, or a netsim conn in
 //     tests) through a netcode/secure Server: netcode.io handshakes with the lobby's connect
 //     tokens, per-packet AEAD, timeouts. It routes each connection to its match.
-//   - A match is one [Game] (made by Config.Game, for example arena.New) plus its seats. The
+//   - The server hosts one [GameDef] (Config.Def, for example arenahost.Def): a game's name, its
+//     modes ([ModeSpec]: players, teams, fill timeout, announced to the lobby by
+//     gameserver/lobbylink) and the factory of its matches. A ticket for a mode the GameDef does
+//     not declare, or for more players than the mode seats, starts no match.
+//   - A match is one [Game] (made by Config.Def.New) plus its seats. The
 //     connect token's user data is a [wire.Ticket] (match ID, mode, seats, slot, team, name);
 //     the first player of a match ID starts the match, later players join it. A second
 //     connection for the same match and slot replaces the first (a reconnect).

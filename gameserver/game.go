@@ -1,6 +1,8 @@
 package gameserver
 
 import (
+	"time"
+
 	"github.com/skirmish-go/skirmish/gameserver/snapshot"
 	"github.com/skirmish-go/skirmish/gameserver/wire"
 )
@@ -67,3 +69,20 @@ type Game interface {
 // GameFactory makes the Game for a new match. mode comes from the connect token; seed is derived
 // from the match ID so a match replays exactly.
 type GameFactory func(mode string, maxPlayers int, seed uint64) (Game, error)
+
+// ModeSpec is one way to play a game, as the game declares it and the lobby matches it.
+type ModeSpec struct {
+	Name        string        // wire name, e.g. "ffa"; unique across the games a lobby serves
+	Title       string        // shown to players, e.g. "Free for all"
+	MinPlayers  int           // a match starts with at least this many
+	MaxPlayers  int           // at most this many (1..64)
+	Teams       int           // 0: every player for themselves; 2: two teams
+	FillTimeout time.Duration // how long the matchmaker waits for more than MinPlayers
+}
+
+// GameDef is a game a server hosts: its name (the -game flag), its modes and its factory.
+type GameDef struct {
+	Name  string
+	Modes []ModeSpec
+	New   GameFactory
+}

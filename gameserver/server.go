@@ -88,14 +88,19 @@ type ResultSinkFunc func(MatchReport)
 // ReportResult calls f(r).
 func (f ResultSinkFunc) ReportResult(r MatchReport) { f(r) }
 
-// Config configures a Server. The zero value of every field means its default; Game and Key
-// are required.
+// Config configures a Server. The zero value of every field means its default; Key and one of
+// Def or Game are required.
 type Config struct {
 	Tick         int // simulation ticks per second; default 60
 	SnapshotRate int // snapshots per second to each client, ≤ Tick; default 30
 	Capacity     int // players (seats reserved by running matches) the server accepts; default 256
 	Region       string
-	// Game makes the Game of each new match (arena.New for the Arena game).
+	// Def is the game this server hosts (arenahost.Def for Arena): Def.New makes each match's
+	// Game, and a ticket for a mode Def does not declare, or for more players than the mode
+	// seats, is refused. Def must pass [GameDef.Validate].
+	Def GameDef
+	// Game, if set, makes each match's Game instead of Def.New; with no Def.Modes any mode
+	// the factory accepts is played (tests, embedders without a lobby).
 	Game       GameFactory
 	ProtocolID uint64     // netcode.io protocol ID; default DefaultProtocolID
 	Key        secure.Key // the key shared with the lobby, which seals connect tokens
@@ -120,6 +125,14 @@ type Config struct {
 }
 
 func (c *Config) populate() error {
+	if c.Def.Name != "" || len(c.Def.Modes) > 0 {
+		if err := c.Def.Validate(); err != nil {
+			return err
+		}
+	}
+	if c.Game == nil {
+		c.Game = c.Def.New
+	}
 	if c.Game == nil {
 		return ErrNoGame
 	}
@@ -505,6 +518,15 @@ func (s *Server) disconnect(index int, connID uint64) {
 }
 
 func (s *Server) startMatchLocked(t wire.Ticket) (*match, error) {
+	if len(s.cfg.Def.Modes) > 0 {
+		spec, ok := s.cfg.Def.Mode(t.Mode)
+		if !ok {
+			return nil, fmt.Errorf("gameserver: game %q has no mode %q", s.cfg.Def.Name, t.Mode)
+		}
+		if int(t.Players) > spec.MaxPlayers {
+			return nil, fmt.Errorf("gameserver: mode %q: %d players, at most %d", t.Mode, t.Players, spec.MaxPlayers)
+		}
+	}
 	game, err := s.cfg.Game(t.Mode, int(t.Players), seedOf(t.MatchID))
 	if err != nil {
 		return nil, fmt.Errorf("gameserver: new game %q: %w", t.Mode, err)
@@ -574,6 +596,7 @@ func seedOf(id [16]byte) uint64 {
 
 // Status is the server's state as /status reports it, and what lobbylink heartbeats carry.
 type Status struct {
+	Game         string  `json:"game,omitempty"` // Config.Def.Name
 	Region       string  `json:"region"`
 	PublicAddr   string  `json:"public_addr"`
 	Matches      int     `json:"matches"`
@@ -590,6 +613,7 @@ type Status struct {
 func (s *Server) Status() Status {
 	s.mu.Lock()
 	st := Status{
+		Game:       s.cfg.Def.Name,
 		Region:     s.cfg.Region,
 		Matches:    len(s.matches),
 		Players:    s.players,

@@ -44,6 +44,7 @@ type options struct {
 	logJSON                    bool
 	pprof                      bool
 	kcpFEC                     kcp.FEC
+	game                       string
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -54,6 +55,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.publicAddr, "public-addr", "", "`ip:port` clients reach this server at, named in connect tokens (default -addr)")
 	fs.StringVar(&o.httpAddr, "http-addr", "127.0.0.1:7002", "TCP `address` for /healthz, /metrics and /status (empty: off)")
 	fs.StringVar(&o.key, "key", "", "hex key shared with the lobby (default $SKIRMISH_KEY; none: a random key, printed)")
+	fs.StringVar(&o.game, "game", stack.DefaultGame, "`game` to host: "+strings.Join(stack.GameNames(), ", "))
 	fs.IntVar(&o.tick, "tick", gameserver.DefaultTick, "simulation ticks per second")
 	fs.IntVar(&o.snapshotRate, "snapshot-rate", gameserver.DefaultSnapshotRate, "snapshots per second to each client")
 	fs.IntVar(&o.capacity, "capacity", gameserver.DefaultCapacity, "players this server accepts")
@@ -76,6 +78,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	}
 	if o.pprof && o.httpAddr == "" {
 		return o, errors.New("-pprof needs -http-addr")
+	}
+	if _, ok := stack.Games[o.game]; !ok {
+		return o, fmt.Errorf("-game %q: want one of %s", o.game, strings.Join(stack.GameNames(), ", "))
 	}
 	return o, nil
 }
@@ -104,7 +109,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	return stack.RunGameServer(ctx, stack.GameServerOptions{
 		Addr: o.addr, PublicAddr: o.publicAddr, HTTPAddr: o.httpAddr, Key: key,
-		Tick: o.tick, Snapshots: o.snapshotRate, Capacity: o.capacity, Region: o.region,
+		GameName: o.game, Tick: o.tick, Snapshots: o.snapshotRate, Capacity: o.capacity, Region: o.region,
 		Name: o.name, Lobbies: lobbies, Transport: o.transport, DrainTimeout: o.drainTimeout,
 		KCP: kcp.Options{FEC: o.kcpFEC}, Pprof: o.pprof,
 		Logger: log, Stdout: stdout,

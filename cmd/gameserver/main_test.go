@@ -89,3 +89,11 @@ func TestFlags(t *testing.T) {
 	err = run(t.Context(), []string{"-key", "zz"}, func(string) string { return "" }, io.Discard, io.Discard)
 	require.Error(t, err)
 }
+
+func TestGameFlag(t *testing.T) {
+	o, err := parseFlags(nil, io.Discard)
+	require.NoError(t, err)
+	require.Equal(t, "arena", o.game)
+	_, err = parseFlags([]string{"-game", "chess"}, io.Discard)
+	require.ErrorContains(t, err, `-game "chess": want one of arena`)
+}

@@ -25,6 +25,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -53,6 +54,7 @@ type options struct {
 	logJSON                                   bool
 	logLevel                                  string
 	kcpFEC                                    kcp.FEC
+	game                                      string
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -68,6 +70,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.region, "region", "", "region of the game server")
 	fs.StringVar(&o.transport, "transport", "udp", "game transport: udp (netcode.io) or kcp (every message reliable; announced to clients by the lobby)")
 	fs.Var(&o.kcpFEC, "kcp-fec", "with -transport kcp: forward error correction as `data,parity` shards (e.g. 10,3; clients must use the same); empty = off")
+	fs.StringVar(&o.game, "game", stack.DefaultGame, "`game` to host: "+strings.Join(stack.GameNames(), ", "))
 	fs.IntVar(&o.tick, "tick", gameserver.DefaultTick, "simulation ticks per second")
 	fs.IntVar(&o.snapshotRate, "snapshot-rate", gameserver.DefaultSnapshotRate, "snapshots per second to each client")
 	fs.IntVar(&o.capacity, "capacity", 1024, "players the game server accepts")
@@ -90,6 +93,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	}
 	if o.pprof && o.httpAddr == "" {
 		return o, errors.New("-pprof needs -http-addr")
+	}
+	if _, ok := stack.Games[o.game]; !ok {
+		return o, fmt.Errorf("-game %q: want one of %s", o.game, strings.Join(stack.GameNames(), ", "))
 	}
 	return o, nil
 }
@@ -149,7 +155,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}()
 	return stack.RunGameServer(gameCtx, stack.GameServerOptions{
 		Addr: o.gameAddr, PublicAddr: o.publicAddr, HTTPAddr: o.httpAddr, Key: key,
-		Tick: o.tick, Snapshots: o.snapshotRate, Capacity: o.capacity, Region: o.region,
+		GameName: o.game, Tick: o.tick, Snapshots: o.snapshotRate, Capacity: o.capacity, Region: o.region,
 		Lobbies: []string{lob.Addr.String()}, Transport: o.transport, DrainTimeout: o.drainTimeout,
 		KCP: kcp.Options{FEC: o.kcpFEC}, Pprof: o.pprof,
 		Logger: log.With("component", "gameserver"), Stdout: stdout,

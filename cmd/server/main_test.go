@@ -73,3 +73,11 @@ func TestRunServesTheWholeStack(t *testing.T) {
 		t.Fatal("server did not stop within 45 s of cancel")
 	}
 }
+
+func TestGameFlag(t *testing.T) {
+	o, err := parseFlags([]string{"-game", "arena"}, io.Discard)
+	require.NoError(t, err)
+	require.Equal(t, "arena", o.game)
+	_, err = parseFlags([]string{"-game", "chess"}, io.Discard)
+	require.ErrorContains(t, err, `-game "chess": want one of arena`)
+}

@@ -1,12 +1,14 @@
-// Package arena plugs the Arena game (package gameserver/sim) into the game server and gives
-// the client what it needs to read it.
+// Package arena is what the Arena game's server and clients share: its modes, map, snapshot
+// schema and entity and event codecs. It imports nothing of the game server, so a client or a
+// bot links it without the server; the server-side adapter that makes Arena a
+// gameserver.Game is package gameserver/arena/arenahost.
 //
-// Server side, [New] is a gameserver.GameFactory (60 Hz; [Factory] for other tick rates):
-// modes "ffa" (the default: 20 frags or 5 minutes), "duel" (10 frags) and "quick" (5 frags
-// or 1 minute) on the map assets/maps/arena.json. [Game] decodes each player's input bytes
-// (sim.Input's 8-byte encoding; a missing or unparsable input repeats the player's last,
-// without re-firing the alt weapon), steps the world, turns the world into snapshot entities
-// and its events into [Event] bytes.
+// [Modes] lists Arena's modes ("ffa" the default, "duel", "quick", ...): each one's title,
+// player counts, teams and fill timeout (which the game server announces to the lobby) and its
+// rules (score and time limits) and map under assets/maps. arenahost's Game decodes each
+// player's input bytes (sim.Input's 8-byte encoding), steps the world, turns the world into
+// snapshot entities with [PlayerEntity], [ProjectileEntity] and [BeamEntity] and its events
+// into [Event] bytes with [EventFromSim].
 //
 // # Entities
 //

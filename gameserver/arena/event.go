@@ -119,8 +119,8 @@ func ParseEvent(b []byte) (Event, int, error) {
 	return e, n, nil
 }
 
-// eventFromSim converts a sim event.
-func eventFromSim(se *sim.Event) Event {
+// EventFromSim converts a sim event to its wire form.
+func EventFromSim(se *sim.Event) Event {
 	e := Event{Tick: se.Tick, Player: se.Player, Victim: se.Victim, Weapon: se.Weapon}
 	switch se.Kind {
 	case sim.EventSpawn:

@@ -14,7 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/skirmish-go/skirmish/gameserver"
-	"github.com/skirmish-go/skirmish/gameserver/arena"
+	"github.com/skirmish-go/skirmish/gameserver/arena/arenahost"
 	"github.com/skirmish-go/skirmish/gameserver/lobbylink"
 	"github.com/skirmish-go/skirmish/lobby"
 	"github.com/skirmish-go/skirmish/lobby/tokens"
@@ -90,7 +90,7 @@ func StartStack(t testing.TB, o Options) Stack {
 	pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
 	require.NoError(t, err)
 	public := pc.LocalAddr().(*net.UDPAddr).AddrPort()
-	gs, err := gameserver.New(pc, gameserver.Config{Game: arena.Factory(60), Key: key, PublicAddr: public,
+	gs, err := gameserver.New(pc, gameserver.Config{Def: arenahost.Def(60), Key: key, PublicAddr: public,
 		Logger: quiet, Capacity: o.Capacity, Transport: o.Transport})
 	require.NoError(t, err)
 	gsDone := make(chan error, 1)

@@ -5,6 +5,7 @@
 package stack
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -16,7 +17,6 @@ import (
 	"time"
 
 	"github.com/skirmish-go/skirmish/gameserver"
-	"github.com/skirmish-go/skirmish/gameserver/arena"
 	"github.com/skirmish-go/skirmish/gameserver/lobbylink"
 	"github.com/skirmish-go/skirmish/netcode/kcp"
 	"github.com/skirmish-go/skirmish/netcode/secure"
@@ -28,14 +28,19 @@ type GameServerOptions struct {
 	PublicAddr string // address named in connect tokens; default the bound Addr
 	HTTPAddr   string // /healthz, /metrics, /status; empty: no HTTP
 	Key        secure.Key
-	Tick       int // default gameserver.DefaultTick
-	Snapshots  int // snapshots per second; default gameserver.DefaultSnapshotRate
-	Capacity   int // players; default gameserver.DefaultCapacity
-	Region     string
-	Name       string      // name in the lobby's registry; default gameserver-<public addr>
-	Lobbies    []string    // lobby addresses to register with, tried in order; none: standalone
-	Transport  string      // "udp" (default) or "kcp": the game port's protocol, announced to lobbies
-	KCP        kcp.Options // KCP tuning (FEC) with Transport "kcp"
+	// GameName names the game hosted in Games; default DefaultGame. An unknown name is an
+	// error listing the known ones.
+	GameName string
+	// Game, if its Name is set, is hosted instead of GameName's (tests, embedders).
+	Game      gameserver.GameDef
+	Tick      int // default gameserver.DefaultTick
+	Snapshots int // snapshots per second; default gameserver.DefaultSnapshotRate
+	Capacity  int // players; default gameserver.DefaultCapacity
+	Region    string
+	Name      string      // name in the lobby's registry; default gameserver-<public addr>
+	Lobbies   []string    // lobby addresses to register with, tried in order; none: standalone
+	Transport string      // "udp" (default) or "kcp": the game port's protocol, announced to lobbies
+	KCP       kcp.Options // KCP tuning (FEC) with Transport "kcp"
 	// DrainTimeout bounds how long running matches may take to end after ctx is cancelled.
 	DrainTimeout time.Duration // default 10 min
 	Logger       *slog.Logger  // default slog.Default()
@@ -76,6 +81,16 @@ func RunGameServer(ctx context.Context, o GameServerOptions) error {
 	if o.Tick <= 0 {
 		o.Tick = gameserver.DefaultTick
 	}
+	if o.Game.Name == "" {
+		def, err := LookupGame(cmp.Or(o.GameName, DefaultGame), o.Tick)
+		if err != nil {
+			return err
+		}
+		o.Game = def
+	}
+	if err := o.Game.Validate(); err != nil {
+		return err
+	}
 	log := o.Logger
 
 	conn, err := net.ListenPacket("udp", o.Addr)
@@ -103,7 +118,7 @@ func RunGameServer(ctx context.Context, o GameServerOptions) error {
 	acked := make(chan struct{}, 1)
 	cfg := gameserver.Config{
 		Tick: o.Tick, SnapshotRate: o.Snapshots, Capacity: o.Capacity, Region: o.Region,
-		Game: arena.Factory(o.Tick), Key: o.Key, PublicAddr: public, Logger: log,
+		Def: o.Game, Key: o.Key, PublicAddr: public, Logger: log,
 		Transport: o.Transport, KCP: o.KCP,
 	}
 	if len(o.Lobbies) > 0 {

@@ -1,10 +1,11 @@
-package arena
+package arenahost
 
 import (
 	"math/rand/v2"
 	"testing"
 
 	"github.com/skirmish-go/skirmish/gameserver"
+	"github.com/skirmish-go/skirmish/gameserver/arena"
 	"github.com/skirmish-go/skirmish/gameserver/sim"
 	"github.com/stretchr/testify/require"
 )
@@ -72,7 +73,7 @@ func record(t testing.TB, n, ticks int, seed uint64) [][]gameserver.PlayerInput 
 
 // benchGame is a match of n seated players on the arena map without score or time limit.
 func benchGame(t testing.TB, n int, seed uint64) *Game {
-	m, err := LoadMap("ffa")
+	m, err := arena.LoadMap("ffa")
 	require.NoError(t, err)
 	g, err := NewWithConfig(sim.Config{MaxPlayers: n, ScoreLimit: -1, TimeLimit: -1}, m, seed)
 	require.NoError(t, err)

@@ -1,11 +1,10 @@
-package arena
+package arenahost
 
 import (
-	"errors"
-	"io"
 	"testing"
 
 	"github.com/skirmish-go/skirmish/gameserver"
+	"github.com/skirmish-go/skirmish/gameserver/arena"
 	"github.com/skirmish-go/skirmish/gameserver/sim"
 	"github.com/skirmish-go/skirmish/gameserver/snapshot"
 	"github.com/stretchr/testify/require"
@@ -18,7 +17,7 @@ func TestNewModes(t *testing.T) {
 		require.NoError(t, g.Schema().Validate())
 	}
 	_, err := New("capture-the-flag", 8, 1)
-	require.ErrorIs(t, err, ErrUnknownMode)
+	require.ErrorIs(t, err, arena.ErrUnknownMode)
 	_, err = New("ffa", 0, 1)
 	require.Error(t, err)
 	_, err = New("ffa", sim.MaxPlayers+1, 1)
@@ -50,17 +49,17 @@ func TestGamePlaysThroughInterface(t *testing.T) {
 	cfg := g.World().Config()
 	m := g.World().Map()
 	kinds := map[uint8]int{}
-	evTypes := map[EventType]int{}
+	evTypes := map[arena.EventType]int{}
 	for tick := range 900 {
 		players = g.World().AppendPlayers(players[:0])
 		in = bt.inputs(g.World(), players, in)
 		evs := g.Step(in)
 		for _, ev := range evs {
-			e, nb, err := ParseEvent(ev.Data)
+			e, nb, err := arena.ParseEvent(ev.Data)
 			require.NoError(t, err)
 			require.Equal(t, len(ev.Data), nb)
 			evTypes[e.Type]++
-			if e.Type == EventKill || e.Type == EventMatchEnd {
+			if e.Type == arena.EventKill || e.Type == arena.EventMatchEnd {
 				require.Equal(t, gameserver.Broadcast, ev.To)
 			} else {
 				require.True(t, ev.To == int(e.Player) || ev.To == int(e.Victim))
@@ -74,18 +73,18 @@ func TestGamePlaysThroughInterface(t *testing.T) {
 			e := &ents[i]
 			kinds[e.Kind]++
 			switch e.Kind {
-			case KindPlayer:
+			case arena.KindPlayer:
 				p, ok := g.World().Player(uint8(e.ID))
 				require.True(t, ok)
-				got := PlayerFromEntity(e)
+				got := arena.PlayerFromEntity(e)
 				require.Equal(t, [5]int32{p.X, p.Y, p.VX, p.VY, p.Health}, [5]int32{got.X, got.Y, got.VX, got.VY, got.Health})
 				require.Equal(t, p.Alive, got.Alive)
 				require.Equal(t, p.Score, got.Score)
 				require.Equal(t, p.Aim>>6, got.Aim>>6)
-				require.Equal(t, PlayerEntity(&got), *e, "entity → state → entity")
-			case KindProjectile:
-				got := ProjectileFromEntity(e, snap.Tick)
-				require.Equal(t, *e, ProjectileEntity(&got))
+				require.Equal(t, arena.PlayerEntity(&got), *e, "entity → state → entity")
+			case arena.KindProjectile:
+				got := arena.ProjectileFromEntity(e, snap.Tick)
+				require.Equal(t, *e, arena.ProjectileEntity(&got))
 				found := false
 				for _, p := range g.World().Projectiles() {
 					if p.ID == e.ID {
@@ -94,9 +93,9 @@ func TestGamePlaysThroughInterface(t *testing.T) {
 					}
 				}
 				require.True(t, found)
-			case KindBeam:
-				got := BeamFromEntity(e, snap.Tick)
-				require.Equal(t, *e, BeamEntity(&got))
+			case arena.KindBeam:
+				got := arena.BeamFromEntity(e, snap.Tick)
+				require.Equal(t, *e, arena.BeamEntity(&got))
 			}
 		}
 		// Prediction from the previous snapshot's entity with this tick's input.
@@ -104,14 +103,14 @@ func TestGamePlaysThroughInterface(t *testing.T) {
 			for _, pi := range in {
 				var before *snapshot.Entity
 				for i := range prev {
-					if prev[i].ID == uint16(pi.Slot) && prev[i].Kind == KindPlayer {
+					if prev[i].ID == uint16(pi.Slot) && prev[i].Kind == arena.KindPlayer {
 						before = &prev[i]
 					}
 				}
 				if before == nil {
 					continue
 				}
-				p := PlayerFromEntity(before)
+				p := arena.PlayerFromEntity(before)
 				after, _ := g.World().Player(pi.Slot)
 				if !p.Alive || !after.Alive || after.Protected > 0 && p.Protected == 0 {
 					continue // died or respawned this tick: not the client's to predict
@@ -124,17 +123,17 @@ func TestGamePlaysThroughInterface(t *testing.T) {
 		}
 		prev = append(prev[:0], ents...)
 	}
-	require.Positive(t, kinds[KindProjectile])
-	require.Positive(t, kinds[KindBeam])
-	require.Positive(t, evTypes[EventKill])
-	require.Positive(t, evTypes[EventHit])
-	require.Positive(t, evTypes[EventSpawn])
+	require.Positive(t, kinds[arena.KindProjectile])
+	require.Positive(t, kinds[arena.KindBeam])
+	require.Positive(t, evTypes[arena.EventKill])
+	require.Positive(t, evTypes[arena.EventHit])
+	require.Positive(t, evTypes[arena.EventSpawn])
 	_, over := g.Over()
 	require.False(t, over)
 }
 
 func TestGameOverAndResult(t *testing.T) {
-	m, err := LoadMap("quick")
+	m, err := arena.LoadMap("quick")
 	require.NoError(t, err)
 	g, err := NewWithConfig(sim.Config{MaxPlayers: 4, ScoreLimit: 2}, m, 9)
 	require.NoError(t, err)
@@ -145,16 +144,16 @@ func TestGameOverAndResult(t *testing.T) {
 	require.Error(t, g.Join(gameserver.Player{Slot: 1, Name: "again"}))
 	bt := newBots(9)
 	var players []sim.Player
-	var ended []Event
+	var ended []arena.Event
 	for range 20000 {
 		if _, over := g.Over(); over {
 			break
 		}
 		players = g.World().AppendPlayers(players[:0])
 		for _, ev := range g.Step(bt.inputs(g.World(), players, nil)) {
-			e, _, err := ParseEvent(ev.Data)
+			e, _, err := arena.ParseEvent(ev.Data)
 			require.NoError(t, err)
-			if e.Type == EventMatchEnd {
+			if e.Type == arena.EventMatchEnd {
 				ended = append(ended, e)
 			}
 		}
@@ -195,50 +194,23 @@ func TestGameInputHandling(t *testing.T) {
 	require.Len(t, g.World().Beams(), 1)
 }
 
-func TestEventRoundTrip(t *testing.T) {
-	for _, e := range []Event{
-		{Type: EventSpawn, Tick: 7, Player: 3, X: 1000, Y: 2000},
-		{Type: EventHit, Tick: 8, Player: 1, Victim: 2, Weapon: sim.WeaponRail, Damage: 50, Health: 50},
-		{Type: EventKill, Tick: 9, Player: 1, Victim: 2, Weapon: sim.WeaponLauncher},
-		{Type: EventMatchEnd, Tick: 10, Reason: sim.EndTimeLimit},
-	} {
-		b, err := e.Append(nil)
-		require.NoError(t, err)
-		require.Len(t, b, e.Len())
-		got, n, err := ParseEvent(b)
-		require.NoError(t, err)
-		require.Equal(t, len(b), n)
-		require.Equal(t, e, got)
-		_, _, err = ParseEvent(b[:len(b)-1])
-		require.ErrorIs(t, err, io.ErrUnexpectedEOF)
+// Def announces exactly Arena's modes, with their player counts and teams, and its factory
+// plays each of them.
+func TestDef(t *testing.T) {
+	d := Def(30)
+	require.NoError(t, d.Validate())
+	require.Equal(t, "arena", d.Name)
+	require.Len(t, d.Modes, len(arena.Modes()))
+	for i, m := range arena.Modes() {
+		spec := d.Modes[i]
+		require.Equal(t, gameserver.ModeSpec{Name: m.Name, Title: m.Title, MinPlayers: m.MinPlayers,
+			MaxPlayers: m.MaxPlayers, Teams: m.Teams, FillTimeout: m.FillTimeout}, spec)
+		require.NotEmpty(t, spec.Title, m.Name)
+		g, err := d.New(spec.Name, spec.MaxPlayers, 1)
+		require.NoError(t, err, m.Name)
+		require.Equal(t, 30, g.(*Game).World().Config().TickRate)
 	}
-	_, _, err := ParseEvent([]byte{99})
-	require.ErrorIs(t, err, ErrBadEvent)
-	_, _, err = ParseEvent([]byte{byte(EventKill), 0, 0, 0, 0, 64, 0, 1})
-	require.ErrorIs(t, err, ErrBadEvent)
-	_, err = (&Event{Type: 0}).Append(nil)
-	require.ErrorIs(t, err, ErrBadEvent)
-}
-
-func FuzzParseEvent(f *testing.F) {
-	for _, e := range []Event{
-		{Type: EventSpawn, Tick: 7, Player: 3, X: 1000, Y: 2000},
-		{Type: EventHit, Tick: 8, Player: 1, Victim: 2, Weapon: sim.WeaponRail, Damage: 50, Health: 50},
-		{Type: EventKill, Tick: 9, Player: 1, Victim: 2, Weapon: sim.WeaponLauncher},
-		{Type: EventMatchEnd, Tick: 10, Reason: sim.EndScoreLimit},
-	} {
-		b, _ := e.Append(nil)
-		f.Add(b)
-	}
-	f.Add([]byte{})
-	f.Fuzz(func(t *testing.T, b []byte) {
-		e, n, err := ParseEvent(b)
-		if err != nil {
-			require.True(t, errors.Is(err, ErrBadEvent) || errors.Is(err, io.ErrUnexpectedEOF), err)
-			return
-		}
-		out, err := e.Append(nil)
-		require.NoError(t, err)
-		require.Equal(t, b[:n], out)
-	})
+	ffa, ok := d.Mode("ffa")
+	require.True(t, ok)
+	require.Equal(t, 16, ffa.MaxPlayers)
 }
