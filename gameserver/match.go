@@ -114,10 +114,11 @@ type match struct {
 	// shared Prometheus counters once per wake rather than once per packet.
 	packetsOut, bytesOut uint64
 
-	hist   history
-	enc    *snapshot.Encoder
-	inputs []PlayerInput
-	msg    []byte
+	hist      history
+	enc       *snapshot.Encoder
+	inputs    []PlayerInput
+	inputMsgs [][]byte // ParseInputInto's array, so parsing an Input allocates nothing
+	msg       []byte
 }
 
 func newMatch(s *Server, t wire.Ticket, game Game) *match {
@@ -133,6 +134,8 @@ func newMatch(s *Server, t wire.Ticket, game Game) *match {
 		seats:   make([]seat, t.Players),
 		tickDur: time.Second / time.Duration(s.cfg.Tick),
 		inputs:  make([]PlayerInput, 0, t.Players),
+
+		inputMsgs: make([][]byte, 0, wire.MaxInputsPerMessage),
 	}
 }
 
@@ -586,6 +589,7 @@ func (m *match) handlePayload(p *inPayload) {
 			break
 		}
 		m.handleInput(c, msg)
+		c.ep.RecycleUnreliable(msg) // the input buffer keeps copies: reuse the message's buffer
 	}
 	for {
 		msg, ok := c.ep.NextReliable()
@@ -597,7 +601,7 @@ func (m *match) handlePayload(p *inPayload) {
 }
 
 func (m *match) handleInput(c *clientConn, msg []byte) {
-	in, _, err := wire.ParseInput(msg)
+	in, _, err := wire.ParseInputInto(msg, m.inputMsgs)
 	if err != nil {
 		m.s.metrics.invalidPackets.Inc()
 		return
