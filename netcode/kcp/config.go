@@ -191,7 +191,7 @@ type ClientConfig struct {
 	// token's timeout, or 5 s when the token has none.
 	ConnectTimeout time.Duration
 	Options
-	Now func() time.Time // default time.Now (token expiry)
+	Now func() time.Time // default time.Now (the token's lifetime, counted from Dial)
 }
 
 // keepAliveFor picks the keep-alive interval for a session timeout.

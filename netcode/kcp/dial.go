@@ -59,9 +59,13 @@ func dial(ctx context.Context, conn net.PacketConn, token []byte, cfg ClientConf
 		Nonce:           t.Nonce,
 		PrivateData:     t.PrivateData,
 	}
+	// Expiry is the server's call (netcode.io): the client gives up only once the token's
+	// lifetime has passed since this Dial began, whatever its own clock says of the date.
+	lifetime, limited := t.Lifetime()
+	giveUp := cfg.Now().Add(lifetime)
 	var lastErr error
 	for _, addr := range t.ServerAddrs {
-		if t.ExpireTimestamp <= uint64(cfg.Now().Unix()) {
+		if limited && cfg.Now().After(giveUp) {
 			return nil, fmt.Errorf("kcp: dial: %w", ErrTokenExpired)
 		}
 		if err := ctx.Err(); err != nil {

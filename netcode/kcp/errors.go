@@ -13,7 +13,8 @@ import (
 var (
 	// ErrInvalidToken: the connect token given to [Dial] cannot be parsed.
 	ErrInvalidToken = errors.New("kcp: invalid connect token")
-	// ErrTokenExpired: the connect token expired before [Dial] could use it.
+	// ErrTokenExpired: the connect token's lifetime (expire − create) passed while [Dial]
+	// was still trying its servers.
 	ErrTokenExpired = errors.New("kcp: connect token expired")
 	// ErrConnectTimedOut: no server in the token answered the hello in time.
 	ErrConnectTimedOut = errors.New("kcp: connect timed out")

@@ -18,7 +18,9 @@ var (
 	// ErrConnectionDenied: the last server tried answered with a connection
 	// denied packet (it is full).
 	ErrConnectionDenied = errors.New("secure: connection denied")
-	// ErrTokenExpired: the connect token expired before a server accepted it.
+	// ErrTokenExpired: the connect token's lifetime (expire − create
+	// timestamp, counted from Dial on the client's own clock, as the
+	// reference counts it) ran out before a server accepted the client.
 	ErrTokenExpired = errors.New("secure: connect token expired")
 	// ErrConnectTimedOut: no server answered within the token's timeout.
 	ErrConnectTimedOut = errors.New("secure: connect timed out")
@@ -76,12 +78,18 @@ type ClientConfig struct {
 	Now           func() time.Time // default time.Now
 	Logger        *slog.Logger     // default discards
 	PayloadBuffer int              // capacity of Payloads(); default 256, excess dropped
+	// OnPayload, if set, receives each payload instead of [Client.Payloads],
+	// without a copy: p is valid only during the call. It is called from the
+	// client's own goroutine, one payload at a time, with no lock held (it may
+	// call Send). A slow OnPayload delays the client's keep-alives.
+	OnPayload func(p []byte)
 }
 
 // Client is one connection to a game server. Send, Close and the accessors
 // are safe for concurrent use.
 type Client struct {
 	conn   net.PacketConn
+	reader packetReader
 	cfg    ClientConfig
 	log    *slog.Logger
 	now    func() time.Time
@@ -121,6 +129,12 @@ type Client struct {
 // a server has accepted the client. The Client owns conn from then on and
 // [Client.Close] closes it; if Dial fails it closes conn itself.
 //
+// Dial does not compare the token's expire timestamp with the client's clock:
+// as in the reference implementation, expiry is the server's to judge (a
+// client whose clock runs ahead must still connect). The client only gives
+// up once the token's lifetime, expire − create, has passed since Dial; an
+// expire timestamp of 2^64−1 (the reference's "never expires") never runs out.
+//
 // Errors (wrapped, test with errors.Is): [ErrInvalidToken], [ErrTokenExpired],
 // [ErrConnectionDenied], [ErrConnectTimedOut], or the context's error.
 func Dial(ctx context.Context, conn net.PacketConn, token []byte, cfg ClientConfig) (*Client, error) {
@@ -139,10 +153,6 @@ func Dial(ctx context.Context, conn net.PacketConn, token []byte, cfg ClientConf
 		cfg.PayloadBuffer = defaultClientPayloadBuffer
 	}
 	now := cfg.Now()
-	if t.ExpireTimestamp <= uint64(now.Unix()) {
-		conn.Close()
-		return nil, fmt.Errorf("secure: dial: %w", ErrTokenExpired)
-	}
 	send, err := newPacketCrypto(t.ClientToServerKey, t.ProtocolID)
 	if err != nil {
 		conn.Close()
@@ -155,6 +165,7 @@ func Dial(ctx context.Context, conn net.PacketConn, token []byte, cfg ClientConf
 	}
 	c := &Client{
 		conn:         conn,
+		reader:       newPacketReader(conn),
 		cfg:          cfg,
 		log:          cfg.Logger,
 		now:          cfg.Now,
@@ -194,12 +205,17 @@ func Dial(ctx context.Context, conn net.PacketConn, token []byte, cfg ClientConf
 }
 
 // startServer begins the handshake with server address i; c.mu held.
+//
+// The send sequence carries on from the previous server: every server of a
+// token shares the one client-to-server key, and the sequence is the AEAD
+// nonce, so starting again at 0 would encrypt new packets under a nonce
+// already used with that key. The reference never resets it either. The
+// replay window does start afresh: each server numbers its own packets.
 func (c *Client) startServer(i int, now time.Time) {
 	c.serverIdx = i
 	c.serverAddr = normalizeAddr(c.token.ServerAddrs[i])
 	c.serverNetAddr = net.UDPAddrFromAddrPort(c.serverAddr)
 	c.state = StateSendingRequest
-	c.sendSeq = 0
 	c.replay.reset()
 	c.lastRecv = now
 	c.sendHandshake(now)
@@ -230,7 +246,7 @@ func (c *Client) readLoop() {
 		case <-c.quit:
 			return
 		}
-		n, addr, err := c.conn.ReadFrom(buf)
+		n, from, err := c.reader.readFrom(buf)
 		if err != nil {
 			c.mu.Lock()
 			c.end(StateDisconnected, fmt.Errorf("secure: client read: %w", err))
@@ -238,7 +254,7 @@ func (c *Client) readLoop() {
 			return
 		}
 		select {
-		case c.in <- inbound{buf: buf, n: n, from: addrPortOf(addr)}:
+		case c.in <- inbound{buf: buf, n: n, from: from}:
 		case <-c.quit:
 			return
 		}
@@ -255,7 +271,7 @@ func (c *Client) run() {
 	for {
 		select {
 		case p := <-c.in:
-			c.handle(p.buf[:p.n], p.from)
+			c.receive(p)
 			c.bufs <- p.buf
 		case <-ticker.C:
 			c.tick()
@@ -267,24 +283,35 @@ func (c *Client) run() {
 	}
 }
 
-func (c *Client) handle(b []byte, from netip.AddrPort) {
+// receive handles one datagram and hands a payload to OnPayload, if set,
+// with no lock held; run goroutine only.
+func (c *Client) receive(p inbound) {
+	if body := c.handle(p.buf[:p.n], p.from); body != nil {
+		c.cfg.OnPayload(body) // body aliases p.buf, valid until it is reused
+	}
+}
+
+// handle processes one datagram from the server. It returns the payload of
+// a payload packet when [ClientConfig.OnPayload] is to receive it (the
+// caller calls it with no lock held); otherwise payloads go to Payloads().
+func (c *Client) handle(b []byte, from netip.AddrPort) (deliver []byte) {
 	now := c.now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.state <= StateDisconnected || from != c.serverAddr {
-		return
+		return nil
 	}
 	h, err := parseHeader(b, clientAllowed)
 	if err != nil {
-		return
+		return nil
 	}
 	replayed := h.Type >= packetKeepAlive
 	if replayed && c.replay.alreadyReceived(h.Sequence) {
-		return
+		return nil
 	}
 	body, err := c.recv.open(b, h)
 	if err != nil {
-		return
+		return nil
 	}
 	if replayed {
 		c.replay.advance(h.Sequence)
@@ -317,6 +344,9 @@ func (c *Client) handle(b []byte, from netip.AddrPort) {
 	case packetPayload:
 		if c.state == StateConnected {
 			c.lastRecv = now
+			if c.cfg.OnPayload != nil {
+				return body
+			}
 			select {
 			case c.payloads <- append([]byte(nil), body...):
 			default:
@@ -328,6 +358,7 @@ func (c *Client) handle(b []byte, from netip.AddrPort) {
 			c.end(StateDisconnected, ErrDisconnected)
 		}
 	}
+	return nil
 }
 
 // serverFailed moves on to the next server address, or ends; c.mu held.
@@ -359,8 +390,7 @@ func (c *Client) tick() {
 	due := now.Sub(c.lastSend) >= sendInterval*3/4
 	switch c.state {
 	case StateSendingRequest, StateSendingResponse:
-		lifetime := time.Duration(c.token.ExpireTimestamp-c.token.CreateTimestamp) * time.Second
-		if now.Sub(c.connectStart) >= lifetime {
+		if lifetime, ok := tokenLifetime(c.token); ok && now.Sub(c.connectStart) >= lifetime {
 			c.end(StateTokenExpired, ErrTokenExpired)
 			return
 		}
@@ -408,9 +438,11 @@ func (c *Client) Send(payload []byte) error {
 	return nil
 }
 
-// Payloads delivers received payloads (each a fresh copy). When the buffer
-// is full, further payloads are dropped (see [Client.DroppedPayloads]). The
-// channel is never closed: select on [Client.Done] as well.
+// Payloads delivers received payloads (each a fresh copy, the one
+// allocation of the client's receive path; [ClientConfig.OnPayload] avoids
+// it). When the buffer is full, further payloads are dropped (see
+// [Client.DroppedPayloads]). The channel is never closed: select on
+// [Client.Done] as well. With OnPayload set it delivers nothing.
 func (c *Client) Payloads() <-chan []byte { return c.payloads }
 
 // Done is closed when the connection has ended; [Client.Err] says why.

@@ -24,9 +24,14 @@
 // token's server list in order: it sends connection requests at 10 Hz, answers
 // the server's challenge with responses at 10 Hz, and returns once a
 // keep-alive arrives. A denied or silent server moves it on to the next
-// address; the last failure is returned as [ErrConnectionDenied] or
-// [ErrConnectTimedOut]; [ErrTokenExpired] if the token's lifetime runs out
-// first, [ErrInvalidToken] if the token cannot be read.
+// address, carrying its packet sequence on (every server of a token shares
+// one client-to-server key, and the sequence is the nonce); the last failure
+// is returned as [ErrConnectionDenied] or [ErrConnectTimedOut];
+// [ErrTokenExpired] if the token's lifetime (expire − create, counted from
+// Dial) runs out first, [ErrInvalidToken] if the token cannot be read. As in
+// the reference, Dial never compares the expire timestamp with the client's
+// own clock: expiry is the server's call, so a client whose clock runs ahead
+// still connects.
 //
 // The game server runs [NewServer] on any net.PacketConn (a UDP socket, a
 // netsim conn in tests) and [Server.Serve]. It opens the token with the shared
@@ -38,7 +43,8 @@
 // # Concurrency
 //
 // Serve owns the server's state. One reader goroutine reads the conn with
-// ReadFrom (a *net.UDPAddr becomes a netip.AddrPort with AddrPort(), no
+// ReadFromUDPAddrPort where the conn has it (*net.UDPConn; no allocation),
+// else ReadFrom (a *net.UDPAddr becomes a netip.AddrPort with AddrPort(), no
 // string formatting), drops junk by size and prefix before any locking or
 // cryptography, and hands the rest to the Serve goroutine, which also ticks at
 // 10 Hz for keep-alives and timeouts. The callbacks run on the Serve goroutine,
@@ -81,7 +87,10 @@
 //     after it, with the overflow fix of IMPLEMENTERS.md §1 (subtraction-side
 //     test) and a valid bit per entry instead of the UINT64_MAX marker.
 //   - Keep-alives at 10 Hz when no payload went out; timeouts from the token
-//     (none if negative); 10 redundant disconnect packets; until a client has
+//     (none if zero or negative, on either end, as in netcode.c; -1 is what
+//     the reference writes for "no timeout"); the reference's "never expires"
+//     expire timestamp 2^64−1 ([NeverExpires]) accepted by client and server;
+//     10 redundant disconnect packets; until a client has
 //     confirmed its slot, each payload to it is preceded by a keep-alive; the
 //     server's connectionless sequence starts at 1<<63 as in netcode.c.
 //   - Client state machine with the standard's states ([ClientState]).
@@ -90,18 +99,33 @@
 // rate limit on request and response packets (default 32 per second, bounded
 // memory; sources beyond 4096 per second share one budget); half-open
 // mappings capped at 4×MaxClients and, for tokens without a timeout, expiring
-// with the token; a token whose TimeoutSeconds is 0 in [TokenParams] gets
-// the default 5 (write -1 for none).
+// with the token (never, for a token that never expires); when the cap is
+// reached, the mapping heard from longest ago gives way to a newcomer if its
+// client has been quiet for a second (a live client resends at 10 Hz); a
+// token whose TimeoutSeconds is 0 in [TokenParams] gets the default 5 (write
+// -1 for none).
 //
 // # Performance
 //
 // On the shared 2-core AMD EPYC build machine (load average ~15 while
 // measured, so runs vary; best and worst of several runs):
 //
-//	BenchmarkPayloadSealOpen   460-2200 ns/op  0 allocs/op  seal + header parse + replay check + open, 100-byte payload
-//	BenchmarkServerPayload     530-2500 ns/op  0 allocs/op  a connected client's payload through the server's receive path
-//	BenchmarkHandshake         20-34 µs/op     38 allocs    token generation + request + challenge + response + keep-alive,
-//	                                                        in memory: 30,000-50,000 handshakes per second per core
+//	BenchmarkPayloadSealOpen             460-2200 ns/op  0 allocs/op  seal + header parse + replay check + open, 100-byte payload
+//	BenchmarkServerPayload               530-2500 ns/op  0 allocs/op  a connected client's payload through the server's receive path
+//	BenchmarkServerReceiveUDP            12-21 µs/op     0 allocs/op  the same from a client's sendto to OnPayload over loopback
+//	BenchmarkServerSendClientReceiveUDP  9-34 µs/op      0 allocs/op  Server.Send to the client's OnPayload over loopback
+//	BenchmarkRoundTripUDP                35-99 µs/op     0 allocs/op  a payload up and one down through Serve and a Dial'ed client
+//	BenchmarkHandshake                   20-34 µs/op     38 allocs    token generation + request + challenge + response + keep-alive,
+//	                                                                  in memory: 30,000-50,000 handshakes per second per core
+//
+// The loopback figures are mostly the two system calls a datagram costs.
+// The per-packet path allocates nothing (tests assert it with
+// testing.AllocsPerRun over real sockets): a conn that offers
+// ReadFromUDPAddrPort (*net.UDPConn) is read with it, since ReadFrom
+// allocates the source address; seal and open work in place; the server
+// hands OnPayload a view of its read buffer. A client's [Client.Payloads]
+// hands out a copy per payload; [ClientConfig.OnPayload] receives a view
+// instead, with no allocation.
 //
 // Tests run over netcode/netsim inside testing/synctest (virtual time), with
 // 10 % loss, duplication, reordering and jitter on both directions.

@@ -11,6 +11,8 @@ import (
 
 func FuzzParseConnectToken(f *testing.F) {
 	f.Add(goldenToken(f))
+	f.Add(readRefToken(f, refNeverExpires))
+	f.Add(readRefToken(f, refTwoAddresses))
 	f.Add([]byte{})
 	f.Add(make([]byte, ConnectTokenBytes))
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -23,9 +25,11 @@ func FuzzParseConnectToken(f *testing.F) {
 		if err != nil {
 			t.Fatalf("re-parse: %v", err)
 		}
-		if again.ExpireTimestamp != tok.ExpireTimestamp || again.Nonce != tok.Nonce ||
-			again.PrivateData != tok.PrivateData || len(again.ServerAddrs) != len(tok.ServerAddrs) ||
-			again.ClientToServerKey != tok.ClientToServerKey {
+		if again.ProtocolID != tok.ProtocolID || again.CreateTimestamp != tok.CreateTimestamp ||
+			again.ExpireTimestamp != tok.ExpireTimestamp || again.Nonce != tok.Nonce ||
+			again.PrivateData != tok.PrivateData || again.TimeoutSeconds != tok.TimeoutSeconds ||
+			len(again.ServerAddrs) != len(tok.ServerAddrs) ||
+			again.ClientToServerKey != tok.ClientToServerKey || again.ServerToClientKey != tok.ServerToClientKey {
 			t.Fatal("round trip changed the token")
 		}
 	})
@@ -38,6 +42,9 @@ func FuzzParsePrivateToken(f *testing.F) {
 	p.NumAddrs = copy(p.Addrs[:], goldenAddrs)
 	f.Add(p.appendPlain(nil))
 	f.Add([]byte{1, 2, 3})
+	for _, name := range []string{refNeverExpires, refTwoAddresses} {
+		f.Add(refPrivatePlain(f, name))
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var got privateToken
 		if err := parsePrivateToken(b, &got); err != nil {
@@ -51,6 +58,26 @@ func FuzzParsePrivateToken(f *testing.F) {
 			t.Fatal("round trip changed the token")
 		}
 	})
+}
+
+// refPrivatePlain opens the private part of a reference token with the
+// reference key and returns the 1008 plaintext bytes.
+func refPrivatePlain(f *testing.F, name string) []byte {
+	tok, err := ParseConnectToken(readRefToken(f, name))
+	if err != nil {
+		f.Fatal(err)
+	}
+	key := refKey()
+	aead, err := chacha20poly1305.NewX(key[:])
+	if err != nil {
+		f.Fatal(err)
+	}
+	var ad [tokenADBytes]byte
+	plain, err := openPrivateToken(aead, &ad, nil, tok.PrivateData[:], tok.ProtocolID, tok.ExpireTimestamp, tok.Nonce[:])
+	if err != nil {
+		f.Fatal(err)
+	}
+	return plain
 }
 
 func FuzzOpenPrivateToken(f *testing.F) {
@@ -201,6 +228,13 @@ func newFuzzClient(t *testing.T) *Client {
 func FuzzParseRequestPacket(f *testing.F) {
 	f.Add(goldenPackets(f)["packet_request.hex"])
 	f.Add([]byte{0})
+	for _, name := range []string{refNeverExpires, refTwoAddresses} {
+		tok, err := ParseConnectToken(readRefToken(f, name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(appendRequestPacket(nil, tok))
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		rp, err := parseRequestPacket(b)
 		if err != nil {

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
 	"net"
 	"net/netip"
 	"sync"
@@ -50,9 +49,10 @@ const (
 	readBufBytes      = 1500 // larger than any valid packet, so oversize is detected
 	numReadBufs       = 64
 	rateLimitWindow   = time.Second
-	maxRateSources    = 4096 // tracked sources per window; beyond, all share one bucket
-	overflowRateLimit = 256  // handshake packets per window shared by untracked sources
-	minHandshakeTotal = 2048 // handshake packets per window from all sources, at least
+	maxRateSources    = 4096        // tracked sources per window; beyond, all share one bucket
+	overflowRateLimit = 256         // handshake packets per window shared by untracked sources
+	minHandshakeTotal = 2048        // handshake packets per window from all sources, at least
+	quietPendingAge   = time.Second // a half-open handshake this quiet may give way when the table is full
 )
 
 // ClientInfo identifies a connected client to the server application.
@@ -143,8 +143,34 @@ type pendingConn struct {
 	send     *packetCrypto
 	recv     *packetCrypto
 	lastRecv time.Time
-	expires  time.Time
+	expires  time.Time // zero: never (no timeout, and a token that never expires)
 	timeout  time.Duration
+}
+
+// expired reports whether the mapping has outlived its token or its timeout.
+func (pc *pendingConn) expired(now time.Time) bool {
+	return (!pc.expires.IsZero() && !now.Before(pc.expires)) ||
+		(pc.timeout > 0 && now.Sub(pc.lastRecv) >= pc.timeout)
+}
+
+// evictQuietPending makes room in a full table of half-open handshakes by
+// dropping the one heard from longest ago, if its client has been quiet for
+// at least quietPendingAge (a live client resends at 10 Hz). Without it,
+// mappings that never expire (timeout −1 with a token that never expires)
+// could hold the table full for good. s.mu held.
+func (s *Server) evictQuietPending(now time.Time) bool {
+	var oldest netip.AddrPort
+	var oldestAt time.Time
+	for a, pc := range s.pending {
+		if !oldest.IsValid() || pc.lastRecv.Before(oldestAt) {
+			oldest, oldestAt = a, pc.lastRecv
+		}
+	}
+	if !oldest.IsValid() || now.Sub(oldestAt) < quietPendingAge {
+		return false
+	}
+	delete(s.pending, oldest)
+	return true
 }
 
 type eventKind uint8
@@ -173,6 +199,7 @@ type inbound struct {
 // See the package documentation for the flow and the concurrency rules.
 type Server struct {
 	conn       net.PacketConn
+	reader     packetReader
 	cfg        ServerConfig
 	log        *slog.Logger
 	now        func() time.Time
@@ -251,6 +278,7 @@ func newServer(conn net.PacketConn, cfg ServerConfig, rnd io.Reader) (*Server, e
 	}
 	s := &Server{
 		conn:          conn,
+		reader:        newPacketReader(conn),
 		cfg:           cfg,
 		log:           cfg.Logger,
 		now:           cfg.Now,
@@ -339,7 +367,7 @@ func (s *Server) readLoop() error {
 		case <-s.quit:
 			return nil
 		}
-		n, addr, err := s.conn.ReadFrom(buf)
+		p, ok, err := s.readPacket(buf)
 		if err != nil {
 			select {
 			case <-s.quit:
@@ -348,23 +376,35 @@ func (s *Server) readLoop() error {
 			}
 			return err
 		}
-		s.stats.packetsReceived.Add(1)
-		if !s.prefilter(buf[:n]) {
-			s.bufs <- buf
-			continue
-		}
-		from := addrPortOf(addr)
-		if !from.IsValid() {
-			s.stats.malformed.Add(1)
+		if !ok {
 			s.bufs <- buf
 			continue
 		}
 		select {
-		case s.in <- inbound{buf: buf, n: n, from: from}:
+		case s.in <- p:
 		case <-s.quit:
 			return nil
 		}
 	}
+}
+
+// readPacket reads one datagram into buf and runs the cheap checks; ok is
+// false for a datagram to drop (counted). It allocates nothing when the conn
+// reads with ReadFromUDPAddrPort, as *net.UDPConn does.
+func (s *Server) readPacket(buf []byte) (p inbound, ok bool, err error) {
+	n, from, err := s.reader.readFrom(buf)
+	if err != nil {
+		return inbound{}, false, err
+	}
+	s.stats.packetsReceived.Add(1)
+	if !s.prefilter(buf[:n]) {
+		return inbound{}, false, nil
+	}
+	if !from.IsValid() {
+		s.stats.malformed.Add(1)
+		return inbound{}, false, nil
+	}
+	return inbound{buf: buf, n: n, from: from}, true, nil
 }
 
 // serverAllowed is the set of encrypted packet types a server accepts.
@@ -519,7 +559,7 @@ func (s *Server) processRequest(now time.Time, b []byte, from netip.AddrPort) {
 	}
 	pc := s.pending[from]
 	if pc == nil || pc.c2s != tok.ClientToServerKey || pc.s2c != tok.ServerToClientKey {
-		if pc == nil && len(s.pending) >= s.maxPending {
+		if pc == nil && len(s.pending) >= s.maxPending && !s.evictQuietPending(now) {
 			s.stats.pendingFull.Add(1)
 			return
 		}
@@ -536,9 +576,11 @@ func (s *Server) processRequest(now time.Time, b []byte, from netip.AddrPort) {
 		pc.timeout = time.Duration(tok.TimeoutSeconds) * time.Second
 		pc.expires = now.Add(pc.timeout)
 	} else {
-		// No timeout: the mapping still dies with the token.
+		// No timeout: the mapping dies with the token, or never for a token
+		// that never expires (NeverExpires); a full table may still reclaim
+		// it once its client has gone quiet (evictQuietPending).
 		pc.timeout = 0
-		pc.expires = time.Unix(int64(min(rp.ExpireTimestamp, math.MaxInt64)), 0)
+		pc.expires, _ = expiryTime(rp.ExpireTimestamp)
 	}
 	pc.lastRecv = now
 	ct := challengeToken{ClientID: tok.ClientID, UserData: tok.UserData}
@@ -689,7 +731,7 @@ func (s *Server) tick() {
 			}
 		}
 		for a, pc := range s.pending {
-			if !now.Before(pc.expires) || (pc.timeout > 0 && now.Sub(pc.lastRecv) >= pc.timeout) {
+			if pc.expired(now) {
 				delete(s.pending, a)
 			}
 		}
@@ -942,6 +984,37 @@ func (r *rateLimiter) allow(now time.Time, a netip.AddrPort) bool {
 	r.counts[a]++
 	r.total++
 	return true
+}
+
+// packetReader reads datagrams with their source as a netip.AddrPort. For
+// a conn with ReadFromUDPAddrPort (*net.UDPConn) that costs no allocation;
+// ReadFrom would allocate a *net.UDPAddr and its IP for every datagram.
+type packetReader struct {
+	conn net.PacketConn
+	ap   interface {
+		ReadFromUDPAddrPort(b []byte) (int, netip.AddrPort, error)
+	}
+}
+
+func newPacketReader(conn net.PacketConn) packetReader {
+	r := packetReader{conn: conn}
+	if ap, ok := conn.(interface {
+		ReadFromUDPAddrPort(b []byte) (int, netip.AddrPort, error)
+	}); ok {
+		r.ap = ap
+	}
+	return r
+}
+
+// readFrom reads one datagram; the source is normalised (IPv4-in-IPv6
+// unmapped), and invalid if the conn's address type is not an IP one.
+func (r packetReader) readFrom(b []byte) (int, netip.AddrPort, error) {
+	if r.ap != nil {
+		n, from, err := r.ap.ReadFromUDPAddrPort(b)
+		return n, normalizeAddr(from), err
+	}
+	n, addr, err := r.conn.ReadFrom(b)
+	return n, addrPortOf(addr), err
 }
 
 // addrPortOf converts a net.Addr from ReadFrom without string formatting in

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/netip"
 	"time"
 
@@ -217,6 +218,48 @@ func ParseConnectToken(b []byte) (*ConnectToken, error) {
 		return nil, fmt.Errorf("%w: created after it expires", ErrInvalidToken)
 	}
 	return t, nil
+}
+
+// NeverExpires is the expire timestamp the reference implementation writes
+// for a token that never expires (expire_seconds < 0 in
+// netcode_generate_connect_token): 2^64−1.
+const NeverExpires = ^uint64(0)
+
+// maxExpireUnix is the last unix second a time.Time is asked to hold
+// (9999-12-31T23:59:59Z). An expire timestamp past it, [NeverExpires] among
+// them, is "never": converting it with time.Unix would overflow into the past.
+const maxExpireUnix = 253402300799
+
+// tokenLifetime is how long a client keeps trying to connect with t: the
+// reference's expire − create, counted from the start of the attempt. ok is
+// false when the token never expires in practice (the span does not fit a
+// time.Duration, or expire is past [maxExpireUnix]).
+func tokenLifetime(t *ConnectToken) (time.Duration, bool) {
+	if t.ExpireTimestamp > maxExpireUnix {
+		return 0, false
+	}
+	if t.ExpireTimestamp <= t.CreateTimestamp {
+		return 0, true
+	}
+	secs := t.ExpireTimestamp - t.CreateTimestamp
+	if secs > uint64(math.MaxInt64/int64(time.Second)) {
+		return 0, false
+	}
+	return time.Duration(secs) * time.Second, true
+}
+
+// Lifetime is how long a client keeps trying to connect with t, counted from the start of
+// its attempt: expire − create, as the reference counts it (a client's own clock never
+// judges a token's expiry; the server does). ok is false for a token that never expires.
+func (t *ConnectToken) Lifetime() (d time.Duration, ok bool) { return tokenLifetime(t) }
+
+// expiryTime converts an expire timestamp to a time; ok is false for one
+// that never comes (past [maxExpireUnix]).
+func expiryTime(expire uint64) (time.Time, bool) {
+	if expire > maxExpireUnix {
+		return time.Time{}, false
+	}
+	return time.Unix(int64(expire), 0), true
 }
 
 // privateToken is the plaintext of the sealed part of a connect token.
