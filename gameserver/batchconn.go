@@ -2,6 +2,7 @@ package gameserver
 
 import (
 	"net"
+	"net/netip"
 	"sync"
 
 	"golang.org/x/net/ipv4"
@@ -103,6 +104,12 @@ func newMessages() []ipv4.Message {
 // Close ends the wait.
 func (b *batchConn) ReadFrom(p []byte) (int, net.Addr, error) {
 	return b.rd.readFrom(b.UDPConn, p)
+}
+
+// ReadFromUDPAddrPort is ReadFrom with the source as a value (no allocation); netcode/secure
+// reads with it. It shadows the socket's own, so every read goes through the batches.
+func (b *batchConn) ReadFromUDPAddrPort(p []byte) (int, netip.AddrPort, error) {
+	return b.rd.readFromAddrPort(b.UDPConn, p)
 }
 
 // WriteTo queues a copy of p for addr. It never blocks on the socket.

@@ -22,9 +22,9 @@ type mmsghdr struct {
 const maxAddrCache = 4096
 
 // batchReader reads up to readBatch datagrams per recvmmsg into fixed buffers and hands them
-// out one at a time. Its buffers are its own, so a read allocates nothing; the *net.UDPAddr
-// that ReadFrom returns comes from a bounded table, one per source address, so a known peer's
-// packet allocates nothing either.
+// out one at a time. Its buffers are its own, so a read allocates nothing: ReadFromUDPAddrPort
+// (what netcode/secure calls) returns the source as a value, and the *net.UDPAddr that
+// ReadFrom returns comes from a bounded table, one per source address.
 type batchReader struct {
 	mu    sync.Mutex
 	rc    syscall.RawConn
@@ -84,44 +84,42 @@ func (r *batchReader) readFrom(c *net.UDPConn, p []byte) (int, net.Addr, error) 
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	n, ap, err := r.nextLocked(c, p)
+	if err != nil || !ap.IsValid() {
+		return n, nil, err
+	}
+	return n, r.udpAddr(ap), nil
+}
+
+func (r *batchReader) readFromAddrPort(c *net.UDPConn, p []byte) (int, netip.AddrPort, error) {
+	if r.rc == nil {
+		return c.ReadFromUDPAddrPort(p)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.nextLocked(c, p)
+}
+
+// nextLocked copies the next datagram of the batch into p, reading a batch when it is used
+// up; the source is invalid for an address family other than IPv4 and IPv6. r.mu held.
+func (r *batchReader) nextLocked(c *net.UDPConn, p []byte) (int, netip.AddrPort, error) {
 	for r.next >= r.n {
 		r.next, r.n = 0, 0
 		if err := r.rc.Read(r.read); err != nil {
-			return 0, nil, &net.OpError{Op: "read", Net: "udp", Source: c.LocalAddr(), Err: err}
+			return 0, netip.AddrPort{}, &net.OpError{Op: "read", Net: "udp", Source: c.LocalAddr(), Err: err}
 		}
 		if r.err != nil {
-			return 0, nil, &net.OpError{Op: "read", Net: "udp", Source: c.LocalAddr(), Err: r.err}
+			return 0, netip.AddrPort{}, &net.OpError{Op: "read", Net: "udp", Source: c.LocalAddr(), Err: r.err}
 		}
 	}
 	i := r.next
 	r.next++
 	n := copy(p, r.bufs[i][:min(int(r.hdrs[i].len), readBufBytes)])
-	return n, r.addr(&r.names[i]), nil
+	return n, sockaddrAddrPort(&r.names[i]), nil
 }
 
-// addr returns the source address in sa as a *net.UDPAddr from the table.
-func (r *batchReader) addr(sa *unix.RawSockaddrInet6) net.Addr {
-	var ap netip.AddrPort
-	switch sa.Family {
-	case unix.AF_INET:
-		sa4 := (*unix.RawSockaddrInet4)(unsafe.Pointer(sa))
-		port := (*[2]byte)(unsafe.Pointer(&sa4.Port))
-		ap = netip.AddrPortFrom(netip.AddrFrom4(sa4.Addr), uint16(port[0])<<8|uint16(port[1]))
-	case unix.AF_INET6:
-		port := (*[2]byte)(unsafe.Pointer(&sa.Port))
-		ip := netip.AddrFrom16(sa.Addr)
-		if sa.Scope_id != 0 {
-			// A link-local peer: its zone is the interface (looked up once per new source).
-			if ifi, err := net.InterfaceByIndex(int(sa.Scope_id)); err == nil {
-				ip = ip.WithZone(ifi.Name)
-			} else {
-				ip = ip.WithZone(strconv.FormatUint(uint64(sa.Scope_id), 10))
-			}
-		}
-		ap = netip.AddrPortFrom(ip, uint16(port[0])<<8|uint16(port[1]))
-	default:
-		return nil // no address: the caller drops the datagram
-	}
+// udpAddr returns ap as a *net.UDPAddr from the table, so a known source costs no allocation.
+func (r *batchReader) udpAddr(ap netip.AddrPort) net.Addr {
 	if a, ok := r.addrs[ap]; ok {
 		return a
 	}
@@ -131,4 +129,27 @@ func (r *batchReader) addr(sa *unix.RawSockaddrInet6) net.Addr {
 	a := net.UDPAddrFromAddrPort(ap)
 	r.addrs[ap] = a
 	return a
+}
+
+// sockaddrAddrPort decodes a recvmmsg source address; invalid for a family other than IPv4/IPv6.
+func sockaddrAddrPort(sa *unix.RawSockaddrInet6) netip.AddrPort {
+	switch sa.Family {
+	case unix.AF_INET:
+		sa4 := (*unix.RawSockaddrInet4)(unsafe.Pointer(sa))
+		port := (*[2]byte)(unsafe.Pointer(&sa4.Port))
+		return netip.AddrPortFrom(netip.AddrFrom4(sa4.Addr), uint16(port[0])<<8|uint16(port[1]))
+	case unix.AF_INET6:
+		port := (*[2]byte)(unsafe.Pointer(&sa.Port))
+		ip := netip.AddrFrom16(sa.Addr)
+		if sa.Scope_id != 0 {
+			// A link-local peer: its zone is the interface.
+			if ifi, err := net.InterfaceByIndex(int(sa.Scope_id)); err == nil {
+				ip = ip.WithZone(ifi.Name)
+			} else {
+				ip = ip.WithZone(strconv.FormatUint(uint64(sa.Scope_id), 10))
+			}
+		}
+		return netip.AddrPortFrom(ip, uint16(port[0])<<8|uint16(port[1]))
+	}
+	return netip.AddrPort{}
 }

@@ -2,7 +2,10 @@
 
 package gameserver
 
-import "net"
+import (
+	"net"
+	"net/netip"
+)
 
 // batchReader is the socket's own ReadFrom where recvmmsg is not available.
 type batchReader struct{}
@@ -11,4 +14,8 @@ func (r *batchReader) init(*net.UDPConn) {}
 
 func (r *batchReader) readFrom(c *net.UDPConn, p []byte) (int, net.Addr, error) {
 	return c.ReadFrom(p)
+}
+
+func (r *batchReader) readFromAddrPort(c *net.UDPConn, p []byte) (int, netip.AddrPort, error) {
+	return c.ReadFromUDPAddrPort(p)
 }
