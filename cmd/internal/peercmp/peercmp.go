@@ -71,7 +71,7 @@ type Options struct {
 	Players []int // player counts; default DefaultPlayers
 	Seconds int   // play time of each run; default DefaultSeconds
 	// PeerDir holds colyseus/run.sh; default $SKIRMISH_PEERS, else ../shared/peers beside
-	// the module's root.
+	// the module's root (or beside the main checkout, from a git worktree).
 	PeerDir string
 	// Game and Mode are what the Skirmish side plays; default "walkers" and "walkers".
 	Game, Mode string
@@ -128,9 +128,27 @@ func (o *Options) defaults() error {
 		o.PeerDir = os.Getenv(PeersEnv)
 	}
 	if o.PeerDir == "" {
-		o.PeerDir = filepath.Join(o.Root, "..", "shared", "peers")
+		o.PeerDir = defaultPeerDir(o.Root)
 	}
 	return nil
+}
+
+// defaultPeerDir is ../shared/peers beside the module root, or beside the main checkout's root
+// when root is a git worktree (whose common directory is the main checkout's .git).
+func defaultPeerDir(root string) string {
+	dir := filepath.Join(root, "..", "shared", "peers")
+	if _, err := os.Stat(dir); err == nil {
+		return dir
+	}
+	out, err := exec.Command("git", "-C", root, "rev-parse", "--path-format=absolute", "--git-common-dir").Output()
+	if err != nil {
+		return dir
+	}
+	alt := filepath.Join(filepath.Dir(filepath.Dir(strings.TrimSpace(string(out)))), "shared", "peers")
+	if _, err := os.Stat(alt); err == nil {
+		return alt
+	}
+	return dir
 }
 
 // Check reports what Run would miss before it starts: the peers directory and node/npm.
