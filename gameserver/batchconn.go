@@ -60,7 +60,8 @@ type batchConn struct {
 	relMu   sync.Mutex
 	relMsgs []ipv4.Message
 
-	rd batchReader // batched reads (batchconn_linux.go); ReadFrom's state
+	rd   batchReader // batched reads (batchconn_linux.go); ReadFrom's state
+	gate readGate
 
 	wake      chan struct{}
 	quit      chan struct{}
@@ -86,7 +87,8 @@ func newBatchConn(c *net.UDPConn) *batchConn {
 	} else {
 		b.bw = ipv4.NewPacketConn(c)
 	}
-	b.rd.init(c)
+	b.gate.init()
+	b.rd.init(c, &b.gate)
 	go b.writeLoop()
 	return b
 }
@@ -111,6 +113,66 @@ func (b *batchConn) ReadFrom(p []byte) (int, net.Addr, error) {
 func (b *batchConn) ReadFromUDPAddrPort(p []byte) (int, netip.AddrPort, error) {
 	return b.rd.readFromAddrPort(b.UDPConn, p)
 }
+
+// gateReads turns gated reading on or off (see readGate); openReads lets a gated reader take
+// what has arrived.
+func (b *batchConn) gateReads(on bool) { b.gate.set(on) }
+func (b *batchConn) openReads()        { b.gate.open() }
+
+// readGate makes the reader (Linux) take datagrams once per loop pass instead of once per
+// arrival. Ungated, the reader wakes for every datagram that finds it waiting, and hands it to
+// the connection layer's goroutine, which wakes too: two goroutine wake-ups per datagram, the
+// largest part of the server's CPU after the system calls once clients send a few packets a
+// second each. Gated, while matches run, the reader takes whatever the socket holds when the
+// loop opens the gate (a little ahead of each pass, so what arrived is handled in that pass)
+// and otherwise waits for the next opening; datagrams wait in the socket's buffer meanwhile.
+// A closed conn's reader returns net.ErrClosed at once.
+type readGate struct {
+	mu     sync.Mutex
+	gated  bool
+	done   bool
+	opened chan struct{} // cap 1: the loop opened the gate (or it was turned off, or closed)
+}
+
+func (g *readGate) init() { g.opened = make(chan struct{}, 1) }
+
+func (g *readGate) set(on bool) {
+	g.mu.Lock()
+	g.gated = on
+	g.mu.Unlock()
+	if !on {
+		g.open() // a waiting reader goes back to waiting for datagrams
+	}
+}
+
+func (g *readGate) open() {
+	select {
+	case g.opened <- struct{}{}:
+	default:
+	}
+}
+
+func (g *readGate) close() {
+	g.mu.Lock()
+	g.done = true
+	g.mu.Unlock()
+	g.open()
+}
+
+func (g *readGate) on() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.gated && !g.done
+}
+
+func (g *readGate) closed() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.done
+}
+
+// wait returns when the gate is opened, turned off or closed.
+func (g *readGate) wait() { <-g.opened }
 
 // WriteTo queues a copy of p for addr. It never blocks on the socket.
 func (b *batchConn) WriteTo(p []byte, addr net.Addr) (int, error) {
@@ -238,6 +300,7 @@ func (b *batchConn) Close() error {
 
 // stop flushes the queue and stops the writer, leaving the socket open.
 func (b *batchConn) stop() {
+	b.gate.close()
 	b.once.Do(func() {
 		b.mu.Lock()
 		b.closed = true

@@ -28,7 +28,8 @@ const maxAddrCache = 4096
 type batchReader struct {
 	mu    sync.Mutex
 	rc    syscall.RawConn
-	read  func(fd uintptr) bool // b.recv, made once: a method value per read would allocate
+	read  func(fd uintptr) bool // r.recv, made once: a method value per read would allocate
+	poll  func(fd uintptr) bool // r.recvPoll, likewise
 	next  int                   // next datagram of the batch to hand out
 	n     int                   // datagrams in the batch
 	err   error                 // recvmmsg's error of the last read
@@ -37,15 +38,21 @@ type batchReader struct {
 	iovs  [readBatch]unix.Iovec
 	hdrs  [readBatch]mmsghdr
 	addrs map[netip.AddrPort]*net.UDPAddr
+
+	gate   *readGate
+	polled bool // recvPoll's result: the non-blocking read found nothing
+	more   bool // gated: the gate opened, or the last batch was full; read before waiting
 }
 
-func (r *batchReader) init(c *net.UDPConn) {
+func (r *batchReader) init(c *net.UDPConn, gate *readGate) {
 	rc, err := c.SyscallConn()
 	if err != nil {
 		return // readFrom falls back to the socket's ReadFrom
 	}
 	r.rc = rc
+	r.gate = gate
 	r.read = r.recv
+	r.poll = r.recvPoll
 	r.addrs = make(map[netip.AddrPort]*net.UDPAddr)
 	for i := range r.hdrs {
 		r.iovs[i].Base = &r.bufs[i][0]
@@ -78,6 +85,15 @@ func (r *batchReader) recv(fd uintptr) bool {
 	return true
 }
 
+// recvPoll is recv that never waits: an empty socket sets r.polled instead.
+func (r *batchReader) recvPoll(fd uintptr) bool {
+	r.polled = false
+	if !r.recv(fd) {
+		r.n, r.err, r.polled = 0, nil, true
+	}
+	return true
+}
+
 func (r *batchReader) readFrom(c *net.UDPConn, p []byte) (int, net.Addr, error) {
 	if r.rc == nil {
 		return c.ReadFrom(p)
@@ -105,7 +121,22 @@ func (r *batchReader) readFromAddrPort(c *net.UDPConn, p []byte) (int, netip.Add
 func (r *batchReader) nextLocked(c *net.UDPConn, p []byte) (int, netip.AddrPort, error) {
 	for r.next >= r.n {
 		r.next, r.n = 0, 0
-		if err := r.rc.Read(r.read); err != nil {
+		if r.gate.closed() {
+			return 0, netip.AddrPort{}, &net.OpError{Op: "read", Net: "udp", Source: c.LocalAddr(), Err: net.ErrClosed}
+		}
+		if r.gate.on() {
+			// Gated: wait for the loop to open the gate (unless the last batch was full and
+			// more may be waiting), then take what the socket holds without waiting for more.
+			if !r.more {
+				r.gate.wait()
+				r.more = true
+				continue // the gate may have been turned off or closed meanwhile
+			}
+			if err := r.rc.Read(r.poll); err != nil {
+				return 0, netip.AddrPort{}, &net.OpError{Op: "read", Net: "udp", Source: c.LocalAddr(), Err: err}
+			}
+			r.more = !r.polled && r.n == readBatch
+		} else if err := r.rc.Read(r.read); err != nil {
 			return 0, netip.AddrPort{}, &net.OpError{Op: "read", Net: "udp", Source: c.LocalAddr(), Err: err}
 		}
 		if r.err != nil {

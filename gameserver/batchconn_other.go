@@ -10,7 +10,7 @@ import (
 // batchReader is the socket's own ReadFrom where recvmmsg is not available.
 type batchReader struct{}
 
-func (r *batchReader) init(*net.UDPConn) {}
+func (r *batchReader) init(*net.UDPConn, *readGate) {}
 
 func (r *batchReader) readFrom(c *net.UDPConn, p []byte) (int, net.Addr, error) {
 	return c.ReadFrom(p)

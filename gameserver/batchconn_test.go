@@ -177,3 +177,78 @@ func TestBatchConnReadsBatches(t *testing.T) {
 		t.Fatal("Close did not end a blocked ReadFrom")
 	}
 }
+
+// TestBatchConnGatedReads: while gated, a datagram waits in the socket until the gate opens;
+// turning the gate off lets the reader wait for datagrams again; Close ends a gated wait.
+func TestBatchConnGatedReads(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Log("gating is Linux's (recvmmsg); elsewhere reads are the socket's own")
+	}
+	c, err := net.ListenPacket("udp", "127.0.0.1:0")
+	require.NoError(t, err)
+	bc := newBatchConn(c.(*net.UDPConn))
+	tx, err := net.ListenPacket("udp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer tx.Close()
+	type result struct {
+		b   []byte
+		err error
+	}
+	reads := make(chan result, 1)
+	read := func() {
+		buf := make([]byte, 64)
+		n, _, err := bc.ReadFromUDPAddrPort(buf)
+		reads <- result{buf[:n], err}
+	}
+	expect := func(want []byte, what string) {
+		t.Helper()
+		select {
+		case r := <-reads:
+			require.NoError(t, r.err, what)
+			require.Equal(t, want, r.b, what)
+		case <-time.After(5 * time.Second):
+			t.Fatal(what + ": no datagram")
+		}
+	}
+
+	bc.gateReads(true)
+	go read()
+	_, err = tx.WriteTo([]byte{1}, bc.LocalAddr())
+	require.NoError(t, err)
+	if runtime.GOOS == "linux" {
+		select {
+		case r := <-reads:
+			t.Fatalf("read %v before the gate opened", r)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	bc.openReads()
+	expect([]byte{1}, "after the gate opened")
+
+	// One opening takes everything that arrived, batch after batch.
+	for i := range 3*readBatch + 5 {
+		_, err = tx.WriteTo([]byte{10, byte(i)}, bc.LocalAddr())
+		require.NoError(t, err)
+	}
+	bc.openReads()
+	for i := range 3*readBatch + 5 {
+		go read()
+		expect([]byte{10, byte(i)}, "one opening")
+	}
+
+	go read()
+	bc.gateReads(false)
+	_, err = tx.WriteTo([]byte{2}, bc.LocalAddr())
+	require.NoError(t, err)
+	expect([]byte{2}, "ungated")
+
+	bc.gateReads(true)
+	go read()
+	require.NoError(t, bc.Close())
+	select {
+	case r := <-reads:
+		require.ErrorIs(t, r.err, net.ErrClosed)
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close did not end a gated read")
+	}
+}

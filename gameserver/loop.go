@@ -25,6 +25,20 @@ type sendBatcher interface {
 	releaseSends()
 }
 
+// readGater is implemented by a transport whose reads can be gated to the loop's passes (the
+// secure transport on a real UDP socket: batchConn's readGate).
+type readGater interface {
+	// gateReads turns gating on (while the loop runs) or off.
+	gateReads(on bool)
+	// openReads lets the reader take what has arrived.
+	openReads()
+}
+
+// readLead is how long before a pass the loop opens the read gate: enough for the reader and
+// the connection layer to take, decrypt and queue what arrived since the last pass, so it is
+// handled in this pass; a datagram arriving within readLead of a pass waits for the next one.
+const readLead = time.Millisecond
+
 // startLoopLocked starts the match loop if it is not running; s.mu held.
 func (s *Server) startLoopLocked() {
 	if s.loopRunning {
@@ -53,11 +67,18 @@ func (s *Server) loop() {
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	batcher, _ := s.tr.(sendBatcher)
+	gater, _ := s.tr.(readGater)
+	if gater != nil {
+		gater.gateReads(true)
+	}
 	var ms []*match
 	for {
 		s.mu.Lock()
 		if len(s.matchList) == 0 {
 			s.loopRunning = false
+			if gater != nil {
+				gater.gateReads(false) // under s.mu: a loop starting now gates after this
+			}
 			s.mu.Unlock()
 			return
 		}
@@ -93,6 +114,17 @@ func (s *Server) loop() {
 		}
 		if next.IsZero() {
 			continue // every match ended: look again (and exit if none is left)
+		}
+		if gater != nil {
+			// Sleep until readLead before the pass, open the read gate, then sleep until it.
+			timer.Reset(max(next.Add(-readLead).Sub(s.cfg.Now()), 0))
+			select {
+			case <-s.loopWake:
+				gater.openReads()
+				continue
+			case <-timer.C:
+			}
+			gater.openReads()
 		}
 		timer.Reset(max(next.Sub(s.cfg.Now()), 0))
 		select {

@@ -238,8 +238,10 @@ type secureTransport struct {
 	bc *batchConn
 }
 
-func (t *secureTransport) holdSends()    { t.bc.hold() }
-func (t *secureTransport) releaseSends() { t.bc.release() }
+func (t *secureTransport) holdSends()        { t.bc.hold() }
+func (t *secureTransport) releaseSends()     { t.bc.release() }
+func (t *secureTransport) gateReads(on bool) { t.bc.gateReads(on) }
+func (t *secureTransport) openReads()        { t.bc.openReads() }
 
 // clientRef routes one transport client index to its match.
 type clientRef struct {
