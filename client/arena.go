@@ -18,7 +18,7 @@ type arenaRules struct {
 	m          *sim.Map
 	schema     *snapshot.Schema
 	tickDur    time.Duration
-	teams      int // Arena's modes are all free-for-all so far
+	teams      int // the mode's team count; 0 is free for all
 	walls      []Wall
 	timeLimit  time.Duration
 	scoreLimit int
@@ -43,6 +43,7 @@ func NewArenaRules(w wire.Welcome) (Rules, error) {
 	}
 	r := &arenaRules{cfg: cfg, m: m, schema: arena.Schema(), tickDur: time.Second / time.Duration(rate)}
 	mode, _ := arena.FindMode(w.Mode)
+	r.teams = mode.Teams
 	r.timeLimit = time.Duration(mode.TimeLimit) * time.Second
 	r.scoreLimit = mode.ScoreLimit
 	r.world = Vec{float64(m.Width), float64(m.Height)}

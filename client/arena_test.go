@@ -73,10 +73,15 @@ func TestArenaInputEncoding(t *testing.T) {
 }
 
 func TestArenaFillScene(t *testing.T) {
-	rr, err := NewArenaRules(wire.Welcome{TickRate: 60, Mode: "ffa", Players: 2})
+	ffa, err := NewArenaRules(wire.Welcome{TickRate: 60, Mode: "ffa", Players: 2})
 	require.NoError(t, err)
-	r := rr.(*arenaRules)
-	r.teams = 2 // as a team mode would
+	assert.Zero(t, ffa.(*arenaRules).teams)
+	large, err := NewArenaRules(wire.Welcome{TickRate: 60, Mode: "large", Players: 64})
+	require.NoError(t, err)
+	assert.Equal(t, 2, large.(*arenaRules).teams)
+	assert.Equal(t, Vec{3200, 2400}, large.(*arenaRules).world, "the large mode's own map")
+	r, err := NewArenaRules(wire.Welcome{TickRate: 60, Mode: "teams", Players: 4})
+	require.NoError(t, err)
 	p0 := sim.Player{Slot: 0, Team: 0, Alive: true, X: 100 * sim.SubPixels, Y: 100 * sim.SubPixels, Health: 80, Score: 2}
 	p1 := sim.Player{Slot: 1, Team: 1, Alive: true, X: 500 * sim.SubPixels, Y: 500 * sim.SubPixels, Health: 100, Score: 3}
 	from := &snapshot.Snapshot{Tick: 100, Entities: []snapshot.Entity{arena.PlayerEntity(&p0), arena.PlayerEntity(&p1)}}
@@ -120,4 +125,12 @@ func TestArenaEvents(t *testing.T) {
 	assert.Equal(t, Vec{320, 160}, sc.Effects[0].Pos)
 	r.Event(&sc, []byte{0xff}, &names, latest) // garbage is ignored
 	assert.Len(t, sc.KillFeed, 1)
+}
+
+// A team match's results screen counts the teams' scores from the server's final scoreboard.
+func TestTeamTotals(t *testing.T) {
+	final := []ScoreLine{{Team: 1, Score: 4}, {Team: 0, Score: 2}, {Team: 1, Score: 3}, {Team: 0, Score: 5}, {Team: 9, Score: 7}}
+	assert.Equal(t, []int{7, 7}, teamTotals(nil, 2, final))
+	assert.Equal(t, []int{1, 7, 7}, teamTotals([]int{1}, 2, final), "appends")
+	assert.Empty(t, teamTotals(nil, 0, final))
 }

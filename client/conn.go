@@ -108,6 +108,9 @@ type Conn struct {
 	welcomed bool
 	names    [256]string
 	teams    [256]uint8
+	// seated and online are the roster's seats that have had a player and those connected
+	// now: a player whose seat goes offline left (Scene.Alone, a line in the chat).
+	seated, online [256]bool
 
 	interp  *Interpolator[*snapshot.Snapshot]
 	pred    *Predictor[PlayerState]
@@ -155,6 +158,7 @@ type Conn struct {
 	predErrors  Histogram
 	stateAges   Histogram
 	stateAge    time.Duration
+	lastRecv    time.Time // when the last payload arrived (Scene.Silence)
 	payloadIn   uint64
 	payloadOut  uint64
 	baselineMis uint64
@@ -318,6 +322,7 @@ func (c *Conn) HandlePayload(now time.Time, p []byte) {
 	defer c.mu.Unlock()
 	c.payloadIn += uint64(len(p))
 	c.stats.PacketsIn++
+	c.lastRecv = now
 	if err := c.ep.Receive(now, p); err != nil {
 		c.badMessages++
 		return
@@ -361,9 +366,7 @@ func (c *Conn) handleReliable(now time.Time, msg []byte) {
 			c.badMessages++
 			return
 		}
-		for _, p := range r.Players {
-			c.names[p.Slot], c.teams[p.Slot] = p.Name, p.Team
-		}
+		c.onRoster(now, r)
 	case wire.MsgGameEvent:
 		e, _, err := wire.ParseGameEvent(msg)
 		if err != nil || c.rules == nil {
@@ -391,10 +394,7 @@ func (c *Conn) handleReliable(now time.Time, msg []byte) {
 			c.badMessages++
 			return
 		}
-		c.chat = append(c.chat, timedChat{now, ChatLine{From: c.names[m.From], Text: m.Text}})
-		if n := len(c.chat); n > maxChat {
-			c.chat = append(c.chat[:0], c.chat[n-maxChat:]...)
-		}
+		c.addChat(now, ChatLine{From: c.names[m.From], Text: m.Text})
 		if c.welcomed && m.From == c.welcome.Slot {
 			c.onEcho(m.Text)
 		}
@@ -415,6 +415,49 @@ func (c *Conn) handleReliable(now time.Time, msg []byte) {
 		c.log.Warn("client: game server refused the connection", "reason", d.Reason)
 	default:
 		c.badMessages++
+	}
+}
+
+// onRoster takes the match's seats: names and teams, and who left or came back (a system
+// line in the match chat; the renderer tells a player left alone).
+func (c *Conn) onRoster(now time.Time, r wire.Roster) {
+	for _, p := range r.Players {
+		c.names[p.Slot], c.teams[p.Slot] = p.Name, p.Team
+		mine := c.welcomed && p.Slot == c.welcome.Slot
+		was, had := c.online[p.Slot], c.seated[p.Slot]
+		c.seated[p.Slot], c.online[p.Slot] = true, p.Connected
+		switch {
+		case mine || !had || was == p.Connected:
+		case was:
+			c.addChat(now, ChatLine{Text: p.Name + " left the match", System: true})
+		default:
+			c.addChat(now, ChatLine{Text: p.Name + " is back", System: true})
+		}
+	}
+}
+
+// alone reports whether every other player who sat in the match has left it.
+func (c *Conn) alone() bool {
+	if !c.welcomed {
+		return false
+	}
+	others := false
+	for slot := range c.seated {
+		if !c.seated[slot] || slot == int(c.welcome.Slot) {
+			continue
+		}
+		if c.online[slot] {
+			return false
+		}
+		others = true
+	}
+	return others
+}
+
+func (c *Conn) addChat(now time.Time, l ChatLine) {
+	c.chat = append(c.chat, timedChat{now, l})
+	if n := len(c.chat); n > maxChat {
+		c.chat = append(c.chat[:0], c.chat[n-maxChat:]...)
 	}
 }
 
@@ -616,6 +659,22 @@ func (c *Conn) Scene(now time.Time, sc *Scene) {
 		c.netAt = now
 	}
 	sc.Net = c.net
+	// The server does not send the others' round trips; ours is the game connection's.
+	for i := range sc.Players {
+		if sc.Players[i].Local {
+			sc.Players[i].Ping = c.net.RTT
+		}
+	}
+	for i := range sc.Final {
+		if sc.Final[i].Local {
+			sc.Final[i].Ping = c.net.RTT
+		}
+	}
+	sc.Silence = 0
+	if !c.lastRecv.IsZero() && now.After(c.lastRecv) {
+		sc.Silence = now.Sub(c.lastRecv)
+	}
+	sc.Alone = c.result == nil && c.alone()
 }
 
 // netStatsEvery is how often Scene recomputes the net graph's figures.
@@ -689,7 +748,11 @@ func (c *Conn) fillEvents(now time.Time, sc *Scene) {
 		sc.EndReason = c.result.Reason
 		for _, s := range c.result.Scores {
 			sc.Final = append(sc.Final, ScoreLine{Slot: s.Slot, Team: s.Team, Name: s.Name, Score: s.Score,
-				Kills: s.Kills, Deaths: s.Deaths, Local: c.welcomed && s.Slot == c.welcome.Slot})
+				Kills: s.Kills, Deaths: s.Deaths, Left: s.Left, Local: c.welcomed && s.Slot == c.welcome.Slot})
+		}
+		SortScores(sc.Final) // the server sends slot order; the results table shows rank order
+		if sc.Teams > 1 {
+			sc.TeamScores = teamTotals(sc.TeamScores[:0], sc.Teams, sc.Final)
 		}
 	}
 }

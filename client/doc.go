@@ -52,7 +52,14 @@
 // A [Session] whose game connection drops before the match ends asks the lobby for a fresh
 // token to the same match and seat and reconnects (up to 5 tries, 0.25 s to 4 s apart); a quick
 // match or room request answered "in_match", or a lobby welcome naming a running match, takes
-// the player back into that match instead of queueing.
+// the player back into that match instead of queueing. While it reconnects, LobbyView's
+// MatchAttempt counts the tries, and a Scene's Silence says how long the server has been
+// quiet (the renderer says "connection lost" after a second).
+//
+// A lobby connection that drops is dialled again on its own, with backoff, for
+// [SessionConfig.LobbyReconnectFor] (LobbyView.Link is LinkReconnecting meanwhile); then the
+// session goes back to StageOffline with why. Errors reach the player as sentences
+// ([PlayerText]); the Go error goes to the log.
 //
 // # Interpolation
 //

@@ -41,14 +41,36 @@ type Scene struct {
 	// TeamScores[t] is team t's score in team modes; empty in free-for-all.
 	TeamScores []int
 
-	// MatchOver switches the renderer to the results screen, showing Final (sorted as it
-	// should be shown, winner first) and EndReason ("score_limit", "time_limit", ...).
+	// MatchOver switches the renderer to the results screen, showing Final (ranked best
+	// first by [CompareScores], winner first, players who left included and marked) and
+	// EndReason ("score_limit", "time_limit", "players_left", ...).
 	MatchOver bool
 	Final     []ScoreLine
 	EndReason string
 
 	// Net is the live connection quality, shown by the net graph (F3).
 	Net NetStats
+	// Silence is how long the game server has sent nothing (0 while packets flow, and
+	// before the first): a frozen picture is explained ("connection lost") past a second.
+	Silence time.Duration
+	// Alone is true while every other player who sat in the match has left it; the match
+	// ends shortly (the server's alone timeout) and the player may leave at once.
+	Alone bool
+}
+
+// teamTotals appends each of teams teams' total score in lines to dst: the team scores of a
+// final scoreboard, which the game server's result decides rather than the last snapshot.
+func teamTotals(dst []int, teams int, lines []ScoreLine) []int {
+	start := len(dst)
+	for range teams {
+		dst = append(dst, 0)
+	}
+	for _, l := range lines {
+		if int(l.Team) < teams {
+			dst[start+int(l.Team)] += l.Score
+		}
+	}
+	return dst
 }
 
 // Wall is a solid axis-aligned rectangle of the arena, in world units.
@@ -144,6 +166,9 @@ type ScoreLine struct {
 	Deaths int
 	Ping   time.Duration
 	Local  bool
+	// Left marks a player who left the match before it ended (results only): their score
+	// stays on the table.
+	Left bool
 }
 
 // NetStats is the connection quality as the client core measures it.
@@ -193,9 +218,30 @@ type LobbyView struct {
 	Room *RoomView
 	// Queue is the matchmaking queue state.
 	Queue QueueState
-	// Chat is the lobby-wide chat, newest last (room chat is in Room.Chat).
+	// Chat is the lobby-wide chat, newest last (room chat is in Room.Chat). The Skirmish
+	// lobby relays chat within rooms only, so the session leaves it empty.
 	Chat []ChatLine
+	// Link is the lobby connection's state: LinkUp, or LinkReconnecting after it dropped
+	// while the session dials it again on its own (LinkAttempt counts the tries).
+	Link        LinkState
+	LinkAttempt int
+	// MatchAttempt, while in StageMatch with no scene to draw, is the attempt (1, 2, ...) at
+	// getting back into the match after its connection was lost, of MatchAttempts; 0 while
+	// joining it the first time.
+	MatchAttempt, MatchAttempts int
 }
+
+// LinkState is the state of the lobby connection.
+type LinkState uint8
+
+// Lobby link states.
+const (
+	// LinkUp: connected (or, in StageOffline and StageConnecting, not yet).
+	LinkUp LinkState = iota
+	// LinkReconnecting: the connection dropped and the session is dialling it again; the
+	// lobby's actions wait for it.
+	LinkReconnecting
+)
 
 // RoomSummary is one line of the public room list.
 type RoomSummary struct {

@@ -29,8 +29,20 @@ type SessionConfig struct {
 	Autoplay func(c *Conn) InputSource
 	// AutoQueue queues for a quick match as soon as the lobby welcomes us (autoplay runs).
 	AutoQueue bool
-	Logger    *slog.Logger
+	// LobbyReconnectFor is how long the session keeps dialling the lobby again after its
+	// connection dropped (LobbyView.Link says so meanwhile) before it goes back to the name
+	// screen saying why; default 30 s.
+	LobbyReconnectFor time.Duration
+	Logger            *slog.Logger
 }
+
+// Lobby reconnection: the first retry after lobbyRetryFirst, each next wait doubled up to
+// lobbyRetryMax, for SessionConfig.LobbyReconnectFor in all.
+const (
+	lobbyRetryFirst = 250 * time.Millisecond
+	lobbyRetryMax   = 4 * time.Second
+	lobbyReconnect  = 30 * time.Second
+)
 
 // Session is a player's whole client: the lobby session (package client/lobbyclient), the
 // matchmaking queue and rooms, and the game connection of the current match. Its methods
@@ -58,6 +70,11 @@ type Session struct {
 	view  LobbyView
 	lobby *lobbyclient.Client
 	conn  *Conn
+	// addr and name are the lobby and the name last connected with, for reconnecting;
+	// lostWhy says why the lobby link was given up (shown when a match leaves to the name
+	// screen).
+	addr, name string
+	lostWhy    string
 	// matchID is the match being played (or last played); ended is the last one seen to end,
 	// whose in_match the lobby may still report for a moment. stopPlay ends the play loop of
 	// the match being played (LeaveMatch); playGen tells that loop from the ones before.
@@ -79,6 +96,9 @@ func NewSession(cfg SessionConfig) *Session {
 		for _, m := range arena.Modes() {
 			cfg.Modes = append(cfg.Modes, m.Name)
 		}
+	}
+	if cfg.LobbyReconnectFor <= 0 {
+		cfg.LobbyReconnectFor = lobbyReconnect
 	}
 	log := cfg.Logger
 	if log == nil {
@@ -180,43 +200,137 @@ func (s *Session) Connect(addr, name string) {
 		s.mu.Unlock()
 		return
 	}
-	s.view.Stage, s.view.Status, s.view.Error = StageConnecting, "connecting to "+addr, false
+	s.addr, s.name, s.lostWhy = addr, name, ""
+	s.view.Stage, s.view.Status, s.view.Error = StageConnecting, "Connecting to "+addr+"…", false
+	s.view.Link, s.view.LinkAttempt = LinkUp, 0
 	s.mu.Unlock()
 	s.goDo(func() {
-		ctx, cancel := context.WithTimeout(s.ctx, 10*time.Second)
-		defer cancel()
-		lc, err := lobbyclient.DialConfig(ctx, addr, lobbyclient.Config{TLSConfig: s.cfg.TLS})
-		var running string // our match, still running (we left it or lost it): rejoin it
-		if err == nil {
-			var w lobbyclient.Welcome
-			if w, err = lc.Hello(ctx, name); err == nil {
-				name, running = w.Name, w.MatchID
-			} else {
-				lc.Close()
-			}
-		}
-		s.mu.Lock()
+		lc, w, err := s.dialLobby(addr, name)
 		if err != nil {
-			s.view.Stage, s.view.Status, s.view.Error = StageOffline, fmt.Sprintf("cannot connect: %v", err), true
+			s.mu.Lock()
+			s.view.Stage, s.view.Status, s.view.Error = StageOffline, PlayerText(err, "the lobby at "+addr), true
 			s.mu.Unlock()
 			return
 		}
-		s.lobby = lc
-		s.view.Stage, s.view.PlayerName, s.view.Status, s.view.Error = StageLobby, name, "connected as "+name, false
-		s.mu.Unlock()
-		s.goDo(func() { s.readLobby(lc) })
-		s.RefreshRooms()
-		if running != "" {
-			if err := s.rejoin(ctx, lc, running); err == nil {
-				return // played it
-			} else if !isNoMatch(err) {
-				s.status(fmt.Sprintf("cannot rejoin your match: %v", err), true)
-			}
-		}
-		if s.cfg.AutoQueue {
-			s.QuickMatch("")
-		}
+		s.attachLobby(lc, w, "Connected as "+w.Name)
 	})
+}
+
+// dialLobby connects to the lobby at addr and says hello as name, within 10 s.
+func (s *Session) dialLobby(addr, name string) (*lobbyclient.Client, lobbyclient.Welcome, error) {
+	ctx, cancel := context.WithTimeout(s.ctx, 10*time.Second)
+	defer cancel()
+	lc, err := lobbyclient.DialConfig(ctx, addr, lobbyclient.Config{TLSConfig: s.cfg.TLS})
+	if err != nil {
+		s.log.Info("client: lobby dial failed", "addr", addr, "err", err)
+		return nil, lobbyclient.Welcome{}, err
+	}
+	w, err := lc.Hello(ctx, name)
+	if err != nil {
+		lc.Close()
+		s.log.Info("client: lobby hello failed", "addr", addr, "err", err)
+		return nil, lobbyclient.Welcome{}, err
+	}
+	return lc, w, nil
+}
+
+// attachLobby makes lc the session's lobby link (on a session goroutine): the lobby screen,
+// unless a match is on; then the rooms, a rejoin of the match the welcome names, and the
+// automatic queue.
+func (s *Session) attachLobby(lc *lobbyclient.Client, w lobbyclient.Welcome, status string) {
+	s.mu.Lock()
+	if s.ctx.Err() != nil {
+		s.mu.Unlock()
+		lc.Close()
+		return
+	}
+	s.lobby, s.name, s.lostWhy = lc, w.Name, ""
+	if s.view.Stage != StageMatch {
+		s.view.Stage, s.view.Status, s.view.Error = StageLobby, status, false
+	}
+	s.view.PlayerName, s.view.Link, s.view.LinkAttempt = w.Name, LinkUp, 0
+	// our match, still running (we left it, lost it, or the lobby link was down): rejoin it,
+	// unless we are playing it already
+	running := w.MatchID
+	if running != "" && s.conn != nil && s.matchID == running {
+		running = ""
+	}
+	playing := s.view.Stage == StageMatch
+	s.mu.Unlock()
+	s.goDo(func() { s.readLobby(lc) })
+	s.RefreshRooms()
+	if running != "" {
+		ctx, cancel := context.WithTimeout(s.ctx, 10*time.Second)
+		defer cancel()
+		if err := s.rejoin(ctx, lc, running); err == nil {
+			return // played it
+		} else if !isNoMatch(err) {
+			s.log.Info("client: rejoin failed", "match", running, "err", err)
+			s.status("Cannot rejoin your match: "+PlayerText(err, "the lobby"), true)
+		}
+	}
+	if s.cfg.AutoQueue && !playing {
+		s.QuickMatch("")
+	}
+}
+
+// reconnectLobby dials the lobby again after its connection dropped, with backoff, for
+// SessionConfig.LobbyReconnectFor; then it gives up and, outside a match, goes back to the
+// name screen with why.
+func (s *Session) reconnectLobby() {
+	deadline := time.Now().Add(s.cfg.LobbyReconnectFor)
+	wait := lobbyRetryFirst
+	for attempt := 1; ; attempt++ {
+		s.mu.Lock()
+		s.view.LinkAttempt = attempt
+		addr, name := s.addr, s.name
+		s.mu.Unlock()
+		lc, w, err := s.dialLobby(addr, name)
+		if err == nil {
+			s.attachLobby(lc, w, "Reconnected to the lobby")
+			return
+		}
+		if s.ctx.Err() != nil {
+			return
+		}
+		why := PlayerText(err, "the lobby at "+addr)
+		if time.Now().Add(wait).After(deadline) {
+			s.mu.Lock()
+			s.view.Link, s.view.LinkAttempt = LinkUp, 0
+			s.lostWhy = "Lost the lobby: " + sentence(why) + " Connect again when it is back."
+			if s.view.Stage != StageMatch {
+				s.view.Stage, s.view.Status, s.view.Error = StageOffline, s.lostWhy, true
+			}
+			s.mu.Unlock()
+			return
+		}
+		s.mu.Lock()
+		if s.view.Stage != StageMatch {
+			s.view.Status, s.view.Error = why+" · reconnecting…", true
+		}
+		s.mu.Unlock()
+		if !sleepCtx(s.ctx, wait) {
+			return
+		}
+		wait = min(2*wait, lobbyRetryMax)
+	}
+}
+
+// sentence ends s with a full stop unless it ends with punctuation already.
+func sentence(s string) string {
+	if strings.HasSuffix(s, ".") || strings.HasSuffix(s, "?") || strings.HasSuffix(s, "!") {
+		return s
+	}
+	return s + "."
+}
+
+// lobbyStageLocked is the stage a player leaving a match goes to: the lobby, or the name
+// screen when the lobby link is gone for good. s.mu is held.
+func (s *Session) lobbyStageLocked() LobbyStage {
+	if s.lobby != nil || s.view.Link == LinkReconnecting {
+		return StageLobby
+	}
+	return StageOffline
 }
 
 // request runs f with the lobby client on a session goroutine, reporting its error. When the
@@ -224,17 +338,22 @@ func (s *Session) Connect(addr, name string) {
 // connection), the session rejoins that match instead.
 func (s *Session) request(what string, f func(ctx context.Context, lc *lobbyclient.Client) error) {
 	s.mu.Lock()
-	lc := s.lobby
+	lc, link := s.lobby, s.view.Link
 	s.mu.Unlock()
 	if lc == nil {
-		s.status("not connected", true)
+		if link == LinkReconnecting {
+			s.status("Reconnecting to the lobby — try again in a moment", true)
+		} else {
+			s.status("Not connected to the lobby", true)
+		}
 		return
 	}
 	s.goDo(func() {
 		ctx, cancel := context.WithTimeout(s.ctx, 10*time.Second)
 		defer cancel()
 		if err := s.requestOrRejoin(ctx, lc, f); err != nil {
-			s.status(fmt.Sprintf("%s: %v", what, err), true)
+			s.log.Info("client: lobby request failed", "request", what, "err", err)
+			s.status(PlayerText(err, "the lobby"), true)
 		}
 	})
 }
@@ -323,7 +442,7 @@ func (s *Session) rejoin(ctx context.Context, lc *lobbyclient.Client, id string)
 	}
 	s.mu.Lock()
 	s.view.Queue = QueueState{}
-	s.view.Status, s.view.Error = "rejoining your match on "+mf.Server, false
+	s.view.Status, s.view.Error = "Rejoining your match…", false
 	s.mu.Unlock()
 	s.play(mf)
 	return nil
@@ -341,7 +460,7 @@ func (s *Session) QuickMatch(mode string) {
 		s.mu.Lock()
 		s.view.Queue = QueueState{Queued: true, Mode: mode}
 		s.queuedAt = time.Now()
-		s.view.Status, s.view.Error = "looking for a "+mode+" match", false
+		s.view.Status, s.view.Error = "", false // the queue panel says it
 		s.mu.Unlock()
 		return nil
 	})
@@ -350,12 +469,30 @@ func (s *Session) QuickMatch(mode string) {
 // CancelQueue leaves the matchmaking queue.
 func (s *Session) CancelQueue() {
 	s.request("cancel", func(ctx context.Context, lc *lobbyclient.Client) error {
-		err := lc.CancelQueue(ctx)
-		s.mu.Lock()
-		s.view.Queue = QueueState{}
-		s.mu.Unlock()
-		return err
+		if err := s.leaveQueue(ctx, lc); err != nil {
+			return err
+		}
+		s.status("Search cancelled", false)
+		return nil
 	})
+}
+
+// leaveQueue leaves the matchmaking queue if we are in it. The lobby may have taken us out
+// already (creating or joining a room does): its not_queued is no failure.
+func (s *Session) leaveQueue(ctx context.Context, lc *lobbyclient.Client) error {
+	s.mu.Lock()
+	queued := s.view.Queue.Queued
+	s.mu.Unlock()
+	if !queued {
+		return nil
+	}
+	if err := lc.CancelQueue(ctx); err != nil && !errors.Is(err, &proto.Error{Code: proto.CodeNotQueued}) {
+		return err
+	}
+	s.mu.Lock()
+	s.view.Queue = QueueState{}
+	s.mu.Unlock()
+	return nil
 }
 
 // RefreshRooms fetches the public room list.
@@ -367,11 +504,8 @@ func (s *Session) RefreshRooms() {
 		}
 		list := make([]RoomSummary, 0, len(rooms))
 		for _, r := range rooms {
-			list = append(list, RoomSummary{Code: r.JoinCode, Name: r.Name, Mode: r.Mode, Players: len(r.Members),
+			list = append(list, RoomSummary{Code: roomCode(r), Name: r.Name, Mode: r.Mode, Players: len(r.Members),
 				MaxPlayers: r.MaxPlayers, InMatch: r.State == "playing"})
-			if list[len(list)-1].Code == "" {
-				list[len(list)-1].Code = r.ID
-			}
 		}
 		s.mu.Lock()
 		s.view.Rooms = list
@@ -383,10 +517,7 @@ func (s *Session) RefreshRooms() {
 func (s *Session) setRoom(r proto.Room) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	rv := &RoomView{Code: r.JoinCode, Name: r.Name, Mode: r.Mode, Private: r.Private, MaxPlayers: r.MaxPlayers}
-	if rv.Code == "" {
-		rv.Code = r.ID
-	}
+	rv := &RoomView{Code: roomCode(r), Name: r.Name, Mode: r.Mode, Private: r.Private, MaxPlayers: r.MaxPlayers}
 	for _, m := range r.Members {
 		rv.Members = append(rv.Members, RoomMember{Name: m.Name, Ready: m.Ready, Host: m.Name == r.Host,
 			You: m.Name == s.view.PlayerName})
@@ -394,28 +525,50 @@ func (s *Session) setRoom(r proto.Room) {
 	s.view.Room = rv
 }
 
-// CreateRoom creates a room and joins it.
+// roomCode is the code a room is shown and joined by: a private room's join code, else its
+// id, in capitals (what the join field types; JoinRoom takes either case).
+func roomCode(r proto.Room) string {
+	if r.JoinCode != "" {
+		return strings.ToUpper(r.JoinCode)
+	}
+	return strings.ToUpper(r.ID)
+}
+
+// CreateRoom creates a room and joins it. A search under way is cancelled first: a player
+// is in a room or in the queue, not both.
 func (s *Session) CreateRoom(private bool) {
 	s.request("create room", func(ctx context.Context, lc *lobbyclient.Client) error {
-		r, err := lc.CreateRoom(ctx, lobbyclient.RoomOptions{Mode: s.cfg.Modes[0], Private: private})
-		if err == nil {
-			s.setRoom(r)
+		if err := s.leaveQueue(ctx, lc); err != nil {
+			return err
 		}
-		return err
+		r, err := lc.CreateRoom(ctx, lobbyclient.RoomOptions{Mode: s.cfg.Modes[0], Private: private})
+		if err != nil {
+			return err
+		}
+		s.setRoom(r)
+		s.status("Room "+roomCode(r)+" created: others join with its code", false)
+		return nil
 	})
 }
 
-// JoinRoom joins a room by its code.
+// JoinRoom joins a room by its code, in any case: a private room's join code or a public
+// room's id (a search under way is cancelled first).
 func (s *Session) JoinRoom(code string) {
+	code = strings.TrimSpace(code)
 	s.request("join room", func(ctx context.Context, lc *lobbyclient.Client) error {
-		r, err := lc.JoinRoomByCode(ctx, code)
+		if err := s.leaveQueue(ctx, lc); err != nil {
+			return err
+		}
+		r, err := lc.JoinRoomByCode(ctx, strings.ToUpper(code))
+		if errors.Is(err, &proto.Error{Code: proto.CodeRoomNotFound}) {
+			r, err = lc.JoinRoom(ctx, strings.ToLower(code))
+		}
 		if err != nil {
-			r, err = lc.JoinRoom(ctx, code)
+			return err
 		}
-		if err == nil {
-			s.setRoom(r)
-		}
-		return err
+		s.setRoom(r)
+		s.status("", false)
+		return nil
 	})
 }
 
@@ -425,6 +578,9 @@ func (s *Session) LeaveRoom() {
 		err := lc.LeaveRoom(ctx)
 		s.mu.Lock()
 		s.view.Room, s.roomChat = nil, nil
+		if err == nil {
+			s.view.Status, s.view.Error = "", false
+		}
 		s.mu.Unlock()
 		return err
 	})
@@ -435,12 +591,21 @@ func (s *Session) Ready(ready bool) {
 	s.request("ready", func(ctx context.Context, lc *lobbyclient.Client) error { return lc.Ready(ctx, ready) })
 }
 
-// Chat says a line in the match, else the room.
+// Chat says a line in the match, else the room. The lobby relays chat within rooms only:
+// outside both the line is not sent, and the status says where chat works.
 func (s *Session) Chat(text string) {
 	if c := s.Conn(); c != nil {
 		if err := c.SendChat(text); err != nil {
-			s.status(err.Error(), true)
+			s.log.Info("client: match chat", "err", err)
+			s.status("Chat line not sent: too long or the connection is busy", true)
 		}
+		return
+	}
+	s.mu.Lock()
+	inRoom := s.view.Room != nil
+	s.mu.Unlock()
+	if !inRoom {
+		s.status("Chat works in a room: create or join one", false)
 		return
 	}
 	s.request("chat", func(ctx context.Context, lc *lobbyclient.Client) error { return lc.Chat(ctx, text) })
@@ -464,8 +629,15 @@ func (s *Session) LeaveMatch() {
 		s.stopPlay = nil
 	}
 	if s.view.Stage == StageMatch {
-		s.view.Stage = StageLobby
+		s.view.Stage = s.lobbyStageLocked()
+		s.view.Status, s.view.Error = "", false // the match's lines ("playing", ...) are over
+		if s.view.Stage == StageOffline {
+			s.view.Status, s.view.Error = s.lostWhy, true
+		} else if s.view.Link == LinkReconnecting {
+			s.view.Status, s.view.Error = "Reconnecting to the lobby…", true
+		}
 	}
+	s.view.MatchAttempt, s.view.MatchAttempts = 0, 0
 	s.mu.Unlock()
 	if c != nil {
 		c.Close()
@@ -480,7 +652,7 @@ func (s *Session) readLobby(lc *lobbyclient.Client) {
 			mf := lobbyclient.MatchFoundOf(m)
 			s.mu.Lock()
 			s.view.Queue = QueueState{}
-			s.view.Status, s.view.Error = "match found: joining "+mf.Server, false
+			s.view.Status, s.view.Error = "Match found: joining…", false
 			s.mu.Unlock()
 			s.goDo(func() { s.play(mf) })
 		case proto.TypeRoom:
@@ -497,21 +669,36 @@ func (s *Session) readLobby(lc *lobbyclient.Client) {
 			}
 			s.mu.Unlock()
 		case proto.TypeShutdown:
-			s.status("the lobby is shutting down", true)
+			s.status("The lobby is shutting down", true)
 		case proto.TypeError:
-			s.status(m.Message, true)
+			s.status(lobbyErrorText(&proto.Error{Code: m.Code, Message: m.Message}), true)
 		}
 	}
+	// The link dropped (not by Close): reconnect on its own, showing it.
 	s.mu.Lock()
+	lost := s.lobby == lc && s.ctx.Err() == nil
 	if s.lobby == lc {
 		s.lobby = nil
+	}
+	if lost {
+		s.log.Info("client: lobby connection lost; reconnecting", "err", lc.Err())
+		s.view.Link, s.view.LinkAttempt = LinkReconnecting, 0
+		// the lobby forgets a player's queue place and room with their connection
+		s.view.Queue, s.view.Room, s.roomChat, s.view.Rooms = QueueState{}, nil, nil, nil
 		if s.view.Stage != StageMatch {
-			s.view.Stage = StageOffline
+			s.view.Stage = StageLobby
+			s.view.Status, s.view.Error = PlayerText(lc.Err(), "the lobby")+" · reconnecting…", true
 		}
-		s.view.Status, s.view.Error = fmt.Sprintf("lobby connection lost: %v", lc.Err()), true
 	}
 	s.mu.Unlock()
+	if lost {
+		s.goDo(s.reconnectLobby)
+	}
 }
+
+// errNoLobbyLink is why a lost match cannot be rejoined while the lobby link is down too:
+// only the lobby hands out the fresh connect token.
+var errNoLobbyLink = errors.New("client: no lobby connection to get a new connect token from")
 
 // Reconnection to a running match after its game connection dropped.
 const (
@@ -557,14 +744,15 @@ func (s *Session) play(mf lobbyclient.MatchFound) {
 			s.mu.Lock()
 			s.ended = mf.MatchID
 			s.mu.Unlock()
-			s.status("match over", false)
+			s.status("", false)
 			if s.cfg.AutoQueue {
 				s.LeaveMatch()
 				s.QuickMatch("")
 			}
 			return
 		case errors.Is(err, ErrDenied), errors.Is(err, ErrTransportMismatch), errors.Is(err, secure.ErrConnectionDenied):
-			s.leftMatch(gen, fmt.Sprintf("cannot join the match: %v", err))
+			s.log.Info("client: cannot join the match", "match", mf.MatchID, "err", err)
+			s.leftMatch(gen, "Cannot join the match: "+PlayerText(err, "the game server"))
 			return
 		}
 		if welcomed {
@@ -573,18 +761,18 @@ func (s *Session) play(mf lobbyclient.MatchFound) {
 		for {
 			failed++
 			if failed > reconnectAttempts {
-				s.leftMatch(gen, fmt.Sprintf("match connection lost: %v (gave up after %d attempts)", err, reconnectAttempts))
+				s.log.Info("client: match connection lost; giving up", "match", mf.MatchID, "err", err)
+				s.leftMatch(gen, fmt.Sprintf("Lost the match: %s (gave up after %d attempts)",
+					PlayerText(err, "the game server"), reconnectAttempts))
 				return
-			}
-			what := "connection lost"
-			if !joined {
-				what = "cannot join the match"
 			}
 			s.mu.Lock()
 			if s.playGen == gen {
-				s.conn = nil // the renderer shows "joining" meanwhile
-				s.view.Status, s.view.Error = fmt.Sprintf("%s (%v); reconnecting, attempt %d of %d",
-					what, err, failed, reconnectAttempts), true
+				s.conn = nil // the renderer shows the reconnection meanwhile (MatchAttempt)
+				if joined {
+					s.view.MatchAttempt, s.view.MatchAttempts = failed, reconnectAttempts
+				}
+				s.view.Status, s.view.Error = PlayerText(err, "the game server"), true
 			}
 			lc := s.lobby
 			s.mu.Unlock()
@@ -593,7 +781,7 @@ func (s *Session) play(mf lobbyclient.MatchFound) {
 				return
 			}
 			if lc == nil {
-				err = errors.New("no lobby connection for a new token")
+				err = errNoLobbyLink
 				continue
 			}
 			rctx, rcancel := context.WithTimeout(ctx, 10*time.Second)
@@ -643,7 +831,8 @@ func (s *Session) playOnce(ctx context.Context, mf lobbyclient.MatchFound) (welc
 		old.Close()
 	}
 	s.conn = c
-	s.view.Stage, s.view.Status, s.view.Error = StageMatch, "playing", false
+	s.view.Stage, s.view.Status, s.view.Error = StageMatch, "", false
+	s.view.MatchAttempt, s.view.MatchAttempts = 0, 0
 	s.mu.Unlock()
 	input := func(time.Time) Controls {
 		s.mu.Lock()
@@ -667,10 +856,11 @@ func (s *Session) leftMatch(gen uint64, why string) {
 		return // closing, or a newer match took over
 	}
 	s.conn = nil
+	s.view.MatchAttempt, s.view.MatchAttempts = 0, 0
 	if s.view.Stage == StageMatch {
-		s.view.Stage = StageLobby
-		if s.lobby == nil {
-			s.view.Stage = StageOffline
+		s.view.Stage = s.lobbyStageLocked()
+		if s.view.Stage == StageOffline && s.lostWhy != "" {
+			why += ". " + s.lostWhy
 		}
 	}
 	s.view.Status, s.view.Error = why, true

@@ -71,7 +71,9 @@
 // When Game.Over reports a result, the match sends MatchEnd to everyone, reports the result to
 // Config.Results ([ResultSink]; gameserver/lobbylink in production), keeps servicing its
 // connections for Config.EndGrace so MatchEnd is delivered, then disconnects them and is
-// removed. A match with no connected player for Config.EmptyTimeout ends as "abandoned".
+// removed. A match with no connected player for Config.EmptyTimeout ends as "abandoned"; one
+// whose other players all left, with one player alone in it for Config.AloneTimeout, ends as
+// "players_left". A player who leaves keeps their row in the final scores (PlayerScore.Left).
 // A finished match's ID is refused for 10 minutes, so a still-valid token cannot restart it.
 //
 // # Message flow

@@ -63,6 +63,7 @@ type MatchBench struct {
 	DeltaBytes, FullBytes int // Snapshot message bytes for client 0, summed
 	JSONBytes             int
 	lastCounted           uint32
+	noStats               bool // skip the byte counts above (recording runs measure the replay)
 }
 
 type benchClient struct {
@@ -82,12 +83,18 @@ func (benchTransport) Disconnect(int) {}
 func (benchTransport) Close() error   { return nil }
 
 func NewMatchBench(tb testing.TB, factory GameFactory, mode string, players int, input func(slot uint8, seq uint16) []byte) *MatchBench {
-	b := &MatchBench{input: input, now: time.Unix(1_700_000_000, 0)}
-	s, err := newServer(nil, Config{Game: factory, Key: testKey, Logger: quietLogger(), Now: func() time.Time { return b.now }},
+	return NewRecordedMatchBench(tb, factory, mode, players, input, nil)
+}
+
+// NewRecordedMatchBench is NewMatchBench on a server that keeps replays in store.
+func NewRecordedMatchBench(tb testing.TB, factory GameFactory, mode string, players int, input func(slot uint8, seq uint16) []byte, store ReplayStore) *MatchBench {
+	b := &MatchBench{input: input, now: time.Unix(1_700_000_000, 0), noStats: store != nil}
+	s, err := newServer(nil, Config{Game: factory, Key: testKey, Logger: quietLogger(), Now: func() time.Time { return b.now },
+		Replays: store},
 		func(_ net.PacketConn, _ *Config, _ handlers) (transport, error) { return benchTransport{b}, nil })
 	require.NoError(tb, err)
 	tk := wire.Ticket{MatchID: [16]byte{0xbe}, Players: uint8(players), Mode: mode}
-	game, err := factory(mode, players, 1)
+	game, err := factory(mode, players, seedOf(tk.MatchID)) // the seed a server derives, as replays record
 	require.NoError(tb, err)
 	b.m = newMatch(s, tk, game)
 	b.m.base = b.now
@@ -126,7 +133,7 @@ func (b *MatchBench) ClientWork() {
 		sc.in.add(b.seq, b.input(uint8(i), b.seq), m.tick)
 	}
 	b.seq++
-	if m.hist.count > 0 {
+	if m.hist.count > 0 && !b.noStats {
 		cur := &m.hist.snaps[(m.hist.count-1)%historySize]
 		if cur.Tick != b.lastCounted {
 			b.lastCounted = cur.Tick
@@ -147,3 +154,15 @@ func (b *MatchBench) ServerTick() { b.m.step(b.now, false) }
 
 // Over reports whether the game ended.
 func (b *MatchBench) Over() bool { _, over := b.m.game.Over(); return over }
+
+// Tick is the match's tick.
+func (b *MatchBench) Tick() uint32 { return b.m.tick }
+
+// Finish ends the match as the server does (result reported, replay saved) and returns the
+// result: the game's own if it is over, else reason with the scores so far.
+func (b *MatchBench) Finish(reason string) Result {
+	res := b.m.forcedResult(reason)
+	b.m.finishGame(b.now, res, true)
+	b.m.s.saves.Wait() // the replay is saved off the match loop
+	return res
+}

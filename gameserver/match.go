@@ -4,6 +4,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/netip"
+	"slices"
 	"sync"
 	"time"
 
@@ -67,6 +68,9 @@ type seat struct {
 	player Player
 	id     uint64 // lobby player ID from the ticket
 	conn   *clientConn
+	// left is the player's score row when they left (the game forgets a player who
+	// leaves); the final result lists it, marked Left, unless they came back.
+	left *PlayerScore
 }
 
 type matchState uint8
@@ -107,6 +111,7 @@ type match struct {
 	baseTick  uint32
 	startedAt time.Time
 	emptyAt   time.Time // when the match last became empty
+	aloneAt   time.Time // since when one player is left of several; zero when not
 	endAt     time.Time
 	nextFlush time.Time
 
@@ -115,6 +120,7 @@ type match struct {
 	packetsOut, bytesOut uint64
 
 	hist      history
+	rec       *recorder // the match's replay; nil when the server keeps none
 	enc       *snapshot.Encoder
 	inputs    []PlayerInput
 	inputMsgs [][]byte // ParseInputInto's array, so parsing an Input allocates nothing
@@ -123,6 +129,7 @@ type match struct {
 
 func newMatch(s *Server, t wire.Ticket, game Game) *match {
 	id := t.MatchIDString()
+	log := s.log.With("match", id, "mode", t.Mode)
 	return &match{
 		s:       s,
 		ticket:  t,
@@ -130,7 +137,8 @@ func newMatch(s *Server, t wire.Ticket, game Game) *match {
 		game:    game,
 		schema:  game.Schema(),
 		enc:     snapshot.NewEncoder(game.Schema()),
-		log:     s.log.With("match", id, "mode", t.Mode),
+		log:     log,
+		rec:     newRecorder(s, t, game, log),
 		seats:   make([]seat, t.Players),
 		tickDur: time.Second / time.Duration(s.cfg.Tick),
 		inputs:  make([]PlayerInput, 0, t.Players),
@@ -270,6 +278,9 @@ func (m *match) advance(now time.Time) bool {
 	if m.state == stateRunning && m.connected == 0 && now.Sub(m.emptyAt) >= m.s.cfg.EmptyTimeout {
 		m.finishGame(now, m.forcedResult("abandoned"), false)
 	}
+	if m.state == stateRunning && !m.aloneAt.IsZero() && now.Sub(m.aloneAt) >= m.s.cfg.AloneTimeout {
+		m.finishGame(now, m.forcedResult("players_left"), false)
+	}
 	if m.state == stateEnding {
 		if !now.Before(m.endAt) {
 			return true
@@ -310,8 +321,10 @@ func (m *match) step(now time.Time, catchingUp bool) {
 	if repeated > 0 {
 		m.s.metrics.repeatedInputs.Add(float64(repeated))
 	}
+	m.rec.inputs(m.tick, m.inputs)
 	events := m.game.Step(m.inputs)
 	m.tick++
+	m.rec.stepped(m.tick)
 	for _, ev := range events {
 		m.sendEvent(ev)
 	}
@@ -507,7 +520,8 @@ func (m *match) connect(now time.Time, ev ctlEvent) {
 			m.s.disconnect(ev.index, ev.connID)
 			return
 		}
-		st.known, st.joined, st.player, st.id = true, true, p, t.PlayerID
+		st.known, st.joined, st.player, st.id, st.left = true, true, p, t.PlayerID, nil
+		m.rec.join(m.tick, p)
 	}
 	c := &clientConn{index: ev.index, connID: ev.connID, addr: ev.addr, ep: netcode.NewEndpoint(netcode.EndpointConfig{})}
 	c.send = func(p []byte) error {
@@ -518,6 +532,7 @@ func (m *match) connect(now time.Time, ev ctlEvent) {
 	st.conn = c
 	m.connected++
 	m.s.addPlayers(1)
+	m.updateAlone(now)
 	m.log.Info("player connected", "slot", t.Slot, "name", t.Name, "addr", ev.addr, "player_id", t.PlayerID)
 
 	w := wire.Welcome{Version: wire.ProtocolVersion, Slot: t.Slot, Team: st.player.Team, Players: uint8(len(m.seats)),
@@ -545,12 +560,63 @@ func (m *match) disconnect(now time.Time, ev ctlEvent) {
 			m.emptyAt = now
 		}
 		if st.joined && m.state == stateRunning {
+			st.left = m.scoreOf(st.player.Slot)
 			m.game.Leave(st.player.Slot)
+			m.rec.leave(m.tick, st.player.Slot)
 			st.joined = false
 		}
+		m.updateAlone(now)
 		m.sendRoster()
 		return
 	}
+}
+
+// updateAlone notes when the match is down to one connected player after others have sat
+// in it (they left): past Config.AloneTimeout it ends as "players_left", so the last
+// player is not kept waiting for the time limit. The timeout outlasts a dropped player's
+// reconnection.
+func (m *match) updateAlone(now time.Time) {
+	seated := 0
+	for i := range m.seats {
+		if m.seats[i].known {
+			seated++
+		}
+	}
+	switch alone := m.connected == 1 && seated >= 2; {
+	case !alone:
+		m.aloneAt = time.Time{}
+	case m.aloneAt.IsZero():
+		m.aloneAt = now
+	}
+}
+
+// scoreOf returns slot's row of the game's scoreboard, marked Left, or nil.
+func (m *match) scoreOf(slot uint8) *PlayerScore {
+	sc, ok := m.game.(Scorer)
+	if !ok {
+		return nil
+	}
+	for _, row := range sc.Scores() {
+		if row.Slot == slot {
+			row.Left = true
+			return &row
+		}
+	}
+	return nil
+}
+
+// withDeparted adds to a result's scores the rows of the players who left before the end
+// (and did not come back), so the final table names everyone who played.
+func (m *match) withDeparted(scores []PlayerScore) []PlayerScore {
+	scores = slices.Clip(scores)
+	for i := range m.seats {
+		left := m.seats[i].left
+		if left == nil || slices.ContainsFunc(scores, func(p PlayerScore) bool { return p.Slot == left.Slot }) {
+			continue
+		}
+		scores = append(scores, *left)
+	}
+	return scores
 }
 
 func (m *match) sendRoster() {
@@ -660,6 +726,7 @@ func (m *match) finishGame(now time.Time, res Result, immediate bool) {
 		m.endAt = now
 	}
 	m.nextFlush = now.Add(m.tickDur)
+	res.Scores = m.withDeparted(res.Scores)
 	end := wire.MatchEnd{Result: res}
 	var err error
 	if m.msg, err = end.Append(m.msg[:0]); err != nil {
@@ -670,19 +737,31 @@ func (m *match) finishGame(now time.Time, res Result, immediate bool) {
 	m.flushAll(now)
 	m.s.metrics.matchesEnded.WithLabelValues(res.Reason).Inc()
 	m.log.Info("match ended", "reason", res.Reason, "ticks", m.tick, "duration", now.Sub(m.startedAt))
-	if sink := m.s.cfg.Results; sink != nil {
-		ids := make(map[uint8]uint64)
-		for i := range m.seats {
-			if m.seats[i].known {
-				ids[m.seats[i].player.Slot] = m.seats[i].id
-			}
+	ids := make(map[uint8]uint64)
+	for i := range m.seats {
+		if m.seats[i].known {
+			ids[m.seats[i].player.Slot] = m.seats[i].id
 		}
-		sink.ReportResult(MatchReport{MatchID: m.id, Mode: m.ticket.Mode, PlayerIDs: ids, Region: m.s.cfg.Region,
-			Result: res, StartedAt: m.startedAt, EndedAt: now, Ticks: m.tick})
 	}
+	report := MatchReport{MatchID: m.id, Mode: m.ticket.Mode, PlayerIDs: ids, Region: m.s.cfg.Region,
+		Result: res, StartedAt: m.startedAt, EndedAt: now, Ticks: m.tick}
+	if m.rec == nil {
+		m.s.reportResult(report)
+		return
+	}
+	// Saving the replay writes and syncs a file: off the match loop, which every other match
+	// shares. The result, which names the replay, follows the save; Drain and Close wait for it.
+	rec, tick := m.rec, m.tick
+	m.rec = nil
+	m.s.saves.Add(1)
+	go func() {
+		defer m.s.saves.Done()
+		report.Replay = rec.end(tick, res)
+		m.s.reportResult(report)
+	}()
 }
 
-// close releases the match's players; removeMatch (deferred in run) disconnects them.
+// close releases the match's players; removeMatch (called by the loop) disconnects them.
 func (m *match) close() {
 	if m.connected > 0 {
 		m.s.addPlayers(-m.connected)

@@ -27,6 +27,7 @@ const (
 	DefaultCapacity     = 256
 	DefaultInboxSize    = 512
 	DefaultEmptyTimeout = 30 * time.Second
+	DefaultAloneTimeout = 20 * time.Second
 	DefaultEndGrace     = 2 * time.Second
 )
 
@@ -74,6 +75,7 @@ type MatchReport struct {
 	StartedAt time.Time
 	EndedAt   time.Time
 	Ticks     uint32
+	Replay    string // the replay's file name in Config.Replays; "" when none was saved
 }
 
 // ResultSink receives match results: gameserver/lobbylink in production. ReportResult is called
@@ -109,6 +111,9 @@ type Config struct {
 	Logger     *slog.Logger     // default slog.Default()
 	Now        func() time.Time // default time.Now; timers use package time (use synctest in tests)
 	Results    ResultSink       // default: results are only logged
+	// Replays, if set, keeps a replay of every match (replay.Dir writes them to a directory;
+	// see package gameserver/replay). Default: no replays.
+	Replays ReplayStore
 
 	// SnapshotRedundancy says when a snapshot is sent a second time, on the tick after it (only
 	// when SnapshotRate < Tick, so there is a tick between snapshots). Default RedundancyAuto.
@@ -121,6 +126,10 @@ type Config struct {
 
 	InboxSize    int           // payloads queued per match before drops; default 512
 	EmptyTimeout time.Duration // a match with no connected player ends after this; default 30 s
+	// AloneTimeout: a match whose other players all left ends ("players_left") after one
+	// player has been alone in it this long; default 20 s, longer than a dropped player
+	// needs to reconnect.
+	AloneTimeout time.Duration
 	EndGrace     time.Duration // after MatchEnd, how long clients stay connected; default 2 s
 }
 
@@ -168,6 +177,9 @@ func (c *Config) populate() error {
 	}
 	if c.EmptyTimeout <= 0 {
 		c.EmptyTimeout = DefaultEmptyTimeout
+	}
+	if c.AloneTimeout <= 0 {
+		c.AloneTimeout = DefaultAloneTimeout
 	}
 	if c.EndGrace <= 0 {
 		c.EndGrace = DefaultEndGrace
@@ -276,7 +288,8 @@ type Server struct {
 	closed      bool
 	emptyCh     chan struct{} // closed when the last match goes, while someone waits for it
 
-	wg sync.WaitGroup // the match loop
+	wg    sync.WaitGroup // the match loop
+	saves sync.WaitGroup // replays being saved, each followed by its match's result
 }
 
 // New makes a server on conn (a UDP socket, or a netsim conn in tests). Call Serve to run it.
@@ -347,10 +360,12 @@ func (s *Server) Drain(ctx context.Context) error {
 	ch := s.emptyWaitLocked()
 	s.mu.Unlock()
 	if ch == nil {
+		s.saves.Wait()
 		return nil
 	}
 	select {
 	case <-ch:
+		s.saves.Wait() // the last results follow their replays
 		return nil
 	case <-ctx.Done():
 	}
@@ -363,6 +378,7 @@ func (s *Server) Drain(ctx context.Context) error {
 	if ch != nil {
 		<-ch // forced matches end within one loop iteration
 	}
+	s.saves.Wait()
 	return ctx.Err()
 }
 
@@ -392,6 +408,7 @@ func (s *Server) Close() error {
 	}
 	s.mu.Unlock()
 	s.wg.Wait()
+	s.saves.Wait()
 	if err := s.tr.Close(); err != nil {
 		return fmt.Errorf("gameserver: close: %w", err)
 	}
@@ -581,6 +598,13 @@ func (s *Server) addPlayers(n int) {
 	s.players += n
 	s.metrics.players.Set(float64(s.players))
 	s.mu.Unlock()
+}
+
+// reportResult hands a finished match's result to Config.Results, if any.
+func (s *Server) reportResult(r MatchReport) {
+	if sink := s.cfg.Results; sink != nil {
+		sink.ReportResult(r)
+	}
 }
 
 // seedOf derives a game seed from a match ID, so a match replays exactly.

@@ -529,3 +529,41 @@ func counterValue(t *testing.T, c prometheus.Counter) float64 {
 	require.NoError(t, c.Write(&m))
 	return m.GetCounter().GetValue()
 }
+
+// TestLastPlayerAloneEnds: when every other player has left, the last one is not kept until
+// the time limit: the match ends as "players_left" after Config.AloneTimeout, and the
+// players who left are still in the final scores, marked Left. A player who comes back in
+// time (a dropped connection) stops the clock.
+func TestLastPlayerAloneEnds(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ts := startTestServer(t, Config{AloneTimeout: 3 * time.Second})
+		for slot := range uint8(3) {
+			ts.tr.connect(t, int(slot), ticket(9, slot, 3, "endless"))
+		}
+		synctest.Wait()
+		require.Equal(t, 3, ts.Status().Players)
+		ts.tr.hangUp(1)
+		ts.tr.hangUp(2)
+		synctest.Wait()
+		time.Sleep(2 * time.Second)
+		ts.tr.connect(t, 3, ticket(9, 2, 3, "endless")) // slot 2 is back
+		synctest.Wait()
+		time.Sleep(5 * time.Second)
+		synctest.Wait()
+		assert.Empty(t, ts.results.all(), "two players: the match goes on")
+
+		start := time.Now()
+		ts.tr.hangUp(3)
+		<-ts.results.got
+		assert.InDelta(t, 3*time.Second, time.Since(start), float64(100*time.Millisecond))
+		reps := ts.results.all()
+		require.Len(t, reps, 1)
+		res := reps[0].Result
+		assert.Equal(t, "players_left", res.Reason)
+		left := map[uint8]bool{}
+		for _, s := range res.Scores {
+			left[s.Slot] = s.Left
+		}
+		assert.Equal(t, map[uint8]bool{0: false, 1: true, 2: true}, left, "everyone who played, the leavers marked")
+	})
+}

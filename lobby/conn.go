@@ -2,6 +2,7 @@ package lobby
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"io"
 	"net"
@@ -32,12 +33,14 @@ type conn struct {
 	// owned by serve
 	role     string
 	playerID uint64 // also read by Server under s.mu after it is set
+	epoch    string // the store epoch its player id belongs to; read by checkEpoch under epochMu
 	name     string
 	room     string // guarded by s.mu (setRoom)
 	nonce    []byte
 	server   *ServerInfo
 	tokens   float64
-	dropped  int // messages dropped by the rate limit in a row
+	dropDebt float64   // the rate limit's second bucket: +1 per dropped message, drains at MsgRate/2
+	lastDrop time.Time // when dropDebt was last drained
 	lastFill time.Time
 	renamed  time.Time // last ClaimName/RefreshName of the nickname
 }
@@ -160,6 +163,25 @@ func (c *conn) writer() {
 	}
 }
 
+// overDropped adds one dropped message to the connection's drop bucket and reports whether
+// it overflowed: the bucket drains at half the message rate, so a burst of MaxDropped drops
+// closes the connection, and so does a client that keeps sending faster than 1.5 × MsgRate
+// however its messages are spread (one allowed message does not forgive the drops before it).
+func (c *conn) overDropped(now time.Time) bool {
+	maxDropped := c.s.cfg.MaxDropped
+	if maxDropped <= 0 {
+		return false
+	}
+	if !c.lastDrop.IsZero() {
+		c.dropDebt = max(0, c.dropDebt-now.Sub(c.lastDrop).Seconds()*c.s.cfg.MsgRate/2)
+	}
+	c.lastDrop = now
+	c.dropDebt++
+	// More than MaxDropped-1: MaxDropped drops with no time between them close the
+	// connection, although the bucket drained a few nanoseconds' worth meanwhile.
+	return c.dropDebt > float64(maxDropped-1)
+}
+
 // allow takes a token from the connection's rate bucket.
 func (c *conn) allow(now time.Time) bool {
 	if c.s.cfg.MsgRate < 0 || c.server != nil { // no limit, or an authenticated game server
@@ -193,6 +215,17 @@ func (c *conn) serve() {
 	}()
 	lr := proto.NewLineReader(c.nc, proto.MaxLineBytes)
 	helloBy := time.Now().Add(s.cfg.HandshakeTimeout) // from accept, not per line
+	if s.cfg.TLSConfig == nil {
+		// A TLS client (a game server or player configured for TLS) would wait for a line
+		// that never comes: tell it at once. Its TLS stack reads this line as a record that
+		// is not TLS and says so.
+		_ = c.nc.SetReadDeadline(helloBy)
+		if b, err := lr.PeekByte(); err == nil && b == tlsHandshakeRecord {
+			c.replyErr(0, proto.CodeTLSNotEnabled, "this lobby speaks plain TCP, not TLS")
+			c.closeGracefully()
+			return
+		}
+	}
 	for {
 		deadline := time.Now().Add(s.cfg.IdleTimeout)
 		if c.role == "" || (c.role == proto.RoleServer && c.server == nil) {
@@ -201,10 +234,14 @@ func (c *conn) serve() {
 		_ = c.nc.SetReadDeadline(deadline)
 		line, err := lr.ReadLine()
 		if err != nil {
+			var notTLS tls.RecordHeaderError
+			if errors.As(err, &notTLS) && notTLS.Conn != nil {
+				c.refusePlainText(notTLS.Conn)
+				return
+			}
 			if errors.Is(err, proto.ErrLineTooLong) {
 				c.replyErr(0, proto.CodeLineTooLong, "line over 65536 bytes")
-				c.sendAndClose(nil)
-				c.waitDrained()
+				c.closeGracefully()
 				return
 			}
 			var ne net.Error
@@ -214,8 +251,7 @@ func (c *conn) serve() {
 				} else {
 					c.replyErr(0, proto.CodeIdleTimeout, "nothing received in time")
 				}
-				c.sendAndClose(nil)
-				c.waitDrained()
+				c.closeGracefully()
 			}
 			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
 				s.log.Debug("lobby: read", "conn", c.id, "err", err)
@@ -232,20 +268,22 @@ func (c *conn) serve() {
 			continue
 		}
 		m, err := proto.Decode(line)
-		if !c.allow(time.Now()) { // every line counts, parsable or not
-			c.dropped++
-			if s.cfg.MaxDropped > 0 && c.dropped >= s.cfg.MaxDropped {
+		if now := time.Now(); !c.allow(now) { // every line counts, parsable or not
+			if c.overDropped(now) {
 				s.metrics.kicked.WithLabelValues(proto.CodeRateLimited).Inc()
-				s.log.Info("lobby: closing connection over its message rate", "conn", c.id, "ip", c.ip, "dropped", c.dropped)
+				s.log.Info("lobby: closing connection over its message rate", "conn", c.id, "ip", c.ip, "drop_debt", c.dropDebt)
 				c.replyErr(m.ID, proto.CodeRateLimited, "too many messages; closing")
-				c.sendAndClose(nil)
-				c.waitDrained()
+				c.closeGracefully()
 				return
 			}
 			c.replyErr(m.ID, proto.CodeRateLimited, "too many messages")
 			continue
 		}
-		c.dropped = 0
+		if errors.Is(err, proto.ErrInvalidUTF8) {
+			s.metrics.messages.WithLabelValues("unknown").Inc()
+			c.replyErr(m.ID, proto.CodeBadUTF8, "the line is not valid UTF-8; nothing was done")
+			continue
+		}
 		if err != nil {
 			s.metrics.messages.WithLabelValues("unknown").Inc()
 			c.replyErr(0, proto.CodeBadRequest, err.Error())
@@ -272,6 +310,48 @@ func (c *conn) refreshName() {
 		c.s.log.Warn("lobby: refresh name", "player", c.name, "err", err)
 	}
 }
+
+// closeGracefully flushes what is queued (the closing error line), shuts down the writing
+// side, then reads and discards what the peer still sends until it closes its side, for at
+// most drainTimeout and drainBytes, before the deferred close. Closing a socket with unread
+// input makes the kernel send a reset, and a reset makes the peer's kernel throw away the
+// lines it had received but the peer had not read yet: the closing error would be lost.
+func (c *conn) closeGracefully() {
+	c.sendAndClose(nil)
+	c.waitDrained()
+	timeout := min(drainTimeout, c.s.cfg.WriteTimeout)
+	_ = c.nc.SetReadDeadline(time.Now().Add(timeout))
+	_, _ = io.Copy(io.Discard, io.LimitReader(c.nc, drainBytes))
+}
+
+// tlsHandshakeRecord is the first byte of every TLS connection (a handshake record); no line of
+// the lobby protocol starts with it.
+const tlsHandshakeRecord = 0x16
+
+// refusePlainText answers plain text sent to the TLS port in plain text on the underlying
+// connection (as net/http answers HTTP sent to an HTTPS port), so a client configured without
+// TLS learns why instead of seeing the connection drop, then closes gracefully.
+func (c *conn) refusePlainText(raw net.Conn) {
+	c.s.metrics.errors.WithLabelValues(proto.CodeTLSRequired).Inc()
+	c.s.log.Info("lobby: plain text on the TLS port", "conn", c.id, "ip", c.ip)
+	b, _ := proto.Append(nil, proto.ErrorMessage(0, proto.CodeTLSRequired, "this lobby speaks TLS; connect with TLS"))
+	timeout := min(drainTimeout, c.s.cfg.WriteTimeout)
+	_ = raw.SetWriteDeadline(time.Now().Add(timeout))
+	if _, err := raw.Write(b); err != nil {
+		return
+	}
+	if tc, ok := raw.(interface{ CloseWrite() error }); ok {
+		_ = tc.CloseWrite()
+	}
+	_ = raw.SetReadDeadline(time.Now().Add(timeout))
+	_, _ = io.Copy(io.Discard, io.LimitReader(raw, drainBytes))
+}
+
+// Bounds of closeGracefully's reading: a peer that keeps sending gets a reset after them.
+const (
+	drainTimeout = 2 * time.Second
+	drainBytes   = 1 << 20
+)
 
 // waitDrained waits until the writer has flushed and closed, bounded by the write timeout.
 func (c *conn) waitDrained() {

@@ -7,18 +7,24 @@
 //   - [Server] accepts connections and runs one reader goroutine and one writer goroutine per
 //     connection. The writer drains a bounded queue; a client whose queue fills is dropped, so a
 //     slow reader never blocks anyone else. Limits: max connections, max per IP (IPv6: per
-//     /64), a handshake deadline, an idle deadline, a message rate per connection (closed
-//     after [Config.MaxDropped] messages dropped in a row).
+//     /64), a handshake deadline, an idle deadline, a message rate per connection (messages
+//     over it are dropped; a second bucket of drops, [Config.MaxDropped], closes a connection
+//     that keeps it up). A connection the lobby closes is closed gracefully: its last line
+//     (the error saying why) is flushed, writing is shut down, and what the peer still sends
+//     is read and discarded for a moment, so no reset destroys that line.
 //   - Players say hello with a nickname, then queue for a quick match, or create, list and join
 //     rooms (public, or private behind a join code), ready up, chat and start.
 //   - The matchmaker (one loop, every [Config.MatchInterval]) groups queued players of one mode
 //     and region by Glicko-2 rating (package glicko): the oldest ticket anchors a group and takes
 //     the nearest ratings within a window that widens with its wait; a group starts at once when
 //     full, or with the mode's minimum after the fill timeout.
-//   - Allocation picks the least loaded registered game server of the region with free seats,
-//     seals one netcode.io connect token per player with [Config.SealToken] (user data is a
-//     gameserver/wire.Ticket) and sends match_found. While the match runs, a player can ask for
-//     a fresh token to the same seat (reconnect).
+//   - Allocation picks the least loaded registered game server of the region with free seats.
+//     A server's load is what its heartbeat reports, or more while a new match's seats are
+//     reserved ([Config.SeatReservation], the token's lifetime plus a margin): after that a
+//     match nobody joined holds no seat. The lobby then seals one netcode.io connect token per
+//     player with [Config.SealToken] (user data is a gameserver/wire.Ticket) and sends
+//     match_found. While the match runs, a player can ask for a fresh token to the same seat
+//     (reconnect).
 //   - Game servers say hello as role "server", answer an HMAC-SHA256 challenge under the shared
 //     key, heartbeat their load, and report results, which update ratings and history. A server
 //     silent for [Config.HeartbeatTimeout] is dropped by the sweeper: its matches end and their

@@ -90,12 +90,30 @@ func TestTLS(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "ada", w.Name)
 
-	// Plain text to a TLS port gets nowhere.
+	// Plain text to a TLS port is answered, in plain text, with tls_required, then closed.
 	r := dialRaw(t, addr)
 	r.write(`{"type":"ping","id":1}` + "\n")
-	require.NoError(t, r.nc.SetReadDeadline(time.Now().Add(waitFor)))
-	_, err = r.lr.ReadLine()
-	require.Error(t, err)
+	m := r.read()
+	assert.Equal(t, proto.CodeTLSRequired, m.Code, "%+v", m)
+	r.expectClosed()
+}
+
+// A TLS handshake to a lobby without TLS is answered at once with tls_not_enabled, which the
+// client's TLS stack reports as a reply that is not TLS, instead of waiting for a line.
+func TestTLSToPlainLobby(t *testing.T) {
+	_, addr := startLobby(t, testConfig())
+	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+	defer cancel()
+	_, err := lobbyclient.Dial(ctx, addr, &tls.Config{InsecureSkipVerify: true})
+	var notTLS tls.RecordHeaderError
+	require.ErrorAs(t, err, &notTLS)
+	assert.Equal(t, `{"typ`, string(notTLS.RecordHeader[:]))
+	assert.NoError(t, ctx.Err(), "answered at once, not at the hello deadline")
+
+	r := dialRaw(t, addr)
+	r.write("\x16\x03\x01\x00\x05hello") // a handshake record, no newline
+	assert.Equal(t, proto.CodeTLSNotEnabled, r.read().Code)
+	r.expectClosed()
 }
 
 // Layering: the lobby builds without Ebiten (and without cgo).

@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"strings"
 	"time"
+
+	"github.com/skirmish-go/skirmish/lobby/proto"
 )
 
 // Store health. One goroutine (healthLoop) renews this instance's liveness lease
@@ -75,13 +77,16 @@ func (s *Server) healthLoop() {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), max(every, time.Second))
 		ok, err := s.store.Lock(ctx, instanceLock(s.cfg.Instance), s.cfg.Instance, s.cfg.InstanceTTL)
-		cancel()
 		if err == nil && !ok {
 			s.log.Error("lobby: another process uses this instance name", "instance", s.cfg.Instance)
 		}
 		if sub, isSub := s.store.(subscriber); err == nil && isSub && !sub.Subscribed() {
 			err = errNotSubscribed
 		}
+		if err == nil {
+			err = s.checkEpoch(ctx)
+		}
+		cancel()
 		wait := every
 		switch {
 		case err != nil && !s.storeDown.Load():
@@ -171,4 +176,77 @@ func (s *Server) purgeOrphanTickets(ctx context.Context) {
 			}
 		}
 	}
+}
+
+// checkEpoch asks an EpochStore for its epoch. When it changed, the store lost its state (a
+// Redis restarted without persistence): every local player session of an older epoch is
+// closed with state_lost, since its nickname, queue ticket, room and match went with the
+// state, and ids of the new epoch never repeat its id. Its player logs in again.
+func (s *Server) checkEpoch(ctx context.Context) error {
+	es, ok := s.store.(EpochStore)
+	if !ok {
+		return nil
+	}
+	s.epochMu.Lock()
+	e, err := es.Epoch(ctx)
+	if err != nil || e == s.epoch {
+		s.epochMu.Unlock()
+		return err
+	}
+	old := s.epoch
+	s.epoch = e
+	var stale []*conn
+	s.mu.Lock()
+	for _, c := range s.players {
+		if c.epoch != e {
+			stale = append(stale, c)
+		}
+	}
+	s.mu.Unlock()
+	s.epochMu.Unlock()
+	s.metrics.stateLost.Inc()
+	s.log.Error("lobby: the store lost its state (restarted without persistence?); closing the sessions it held",
+		"old_epoch", old, "epoch", e, "sessions", len(stale))
+	for _, c := range stale {
+		c.s.metrics.errors.WithLabelValues(proto.CodeStateLost).Inc()
+		c.send(proto.ErrorMessage(0, proto.CodeStateLost, "the lobby lost its shared state; log in again"))
+		c.sendAndClose(nil)
+	}
+	return nil
+}
+
+// assignID gives c the player id of name and registers c as that player's session here. The
+// id is handed out under the store's current epoch: when the store reports its state lost,
+// the lobby adopts the new epoch (closing the sessions of the old one) and asks again.
+func (s *Server) assignID(ctx context.Context, c *conn, name string) (uint64, error) {
+	for attempt := 0; ; attempt++ {
+		s.epochMu.RLock()
+		id, err := s.store.PlayerID(ctx, name)
+		if err == nil {
+			s.mu.Lock()
+			c.playerID, c.name, c.epoch = id, name, s.epoch
+			if old := s.players[id]; old != nil {
+				old.close() // cannot happen while names are unique and ids are not reused; be safe
+			}
+			s.players[id] = c
+			s.mu.Unlock()
+		}
+		s.epochMu.RUnlock()
+		if !errors.Is(err, ErrStateLost) || attempt > 0 {
+			return id, err
+		}
+		if err := s.checkEpoch(ctx); err != nil {
+			return 0, err
+		}
+	}
+}
+
+// unassignID undoes assignID for a hello that failed after it.
+func (s *Server) unassignID(c *conn) {
+	s.mu.Lock()
+	if s.players[c.playerID] == c {
+		delete(s.players, c.playerID)
+	}
+	c.playerID, c.name = 0, ""
+	s.mu.Unlock()
 }

@@ -107,8 +107,8 @@ func TestErrorCodesPlayer(t *testing.T) {
 	require.Equal(t, proto.TypeRoom, room.Type)
 	r.expectErr(map[string]any{"type": "room_create", "mode": "duel"}, proto.CodeInRoom)
 	r.expectErr(map[string]any{"type": "queue", "mode": "duel"}, proto.CodeInRoom)
-	r.expectErr(map[string]any{"type": "chat", "text": ""}, proto.CodeBadRequest)
-	r.expectErr(map[string]any{"type": "chat", "text": strings.Repeat("x", proto.MaxChatLen+1)}, proto.CodeBadRequest)
+	r.expectErr(map[string]any{"type": "chat", "text": ""}, proto.CodeBadText)
+	r.expectErr(map[string]any{"type": "chat", "text": strings.Repeat("x", proto.MaxChatLen+1)}, proto.CodeBadText)
 	r.expectErr(map[string]any{"type": "room_start"}, proto.CodeNotEnough)
 
 	other := helloRaw(t, addr, "other")
@@ -241,7 +241,8 @@ func TestQuickMatchResultAndHistory(t *testing.T) {
 	require.ErrorIs(t, err, &proto.Error{Code: proto.CodeNoMatch})
 
 	gs.link.ReportResult(proto.MatchResult{MatchID: ma.MatchID, Players: []proto.PlayerResult{
-		{PlayerID: ta.PlayerID, Rank: 1, Score: 10}, {PlayerID: tb.PlayerID, Rank: 2, Score: 3}}})
+		{PlayerID: ta.PlayerID, Rank: 1, Score: 10}, {PlayerID: tb.PlayerID, Rank: 2, Score: 3}},
+		Replay: ma.MatchID + ".replay"})
 	select {
 	case id := <-gs.acked:
 		assert.Equal(t, ma.MatchID, id)
@@ -256,6 +257,7 @@ func TestQuickMatchResultAndHistory(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, hist, 1)
 	assert.Equal(t, ma.MatchID, hist[0].MatchID)
+	assert.Equal(t, ma.MatchID+".replay", hist[0].Replay, "the history links the result to its replay")
 	assert.Equal(t, ea.Rating.Rating, rating.Rating)
 	assert.Equal(t, 0, gs.link.Unacked())
 

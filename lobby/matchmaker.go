@@ -118,11 +118,15 @@ func (s *Server) newAllocator(ctx context.Context) (*allocator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list matches: %w", err)
 	}
+	// A new match's seats count until its players had time to redeem their tokens; after
+	// that the server's heartbeat says what is taken (a match nobody joined holds nothing).
+	now := s.cfg.Now()
 	seats := map[string]int{}
 	for _, m := range matches {
-		seats[m.Server] += len(m.Players)
+		if now.Sub(m.Start) < s.cfg.SeatReservation {
+			seats[m.Server] += len(m.Players)
+		}
 	}
-	now := s.cfg.Now()
 	for _, si := range servers {
 		if now.Sub(si.LastSeen) > s.cfg.HeartbeatTimeout || !si.Disconnected.IsZero() {
 			continue
@@ -387,6 +391,7 @@ func (s *Server) endMatch(ctx context.Context, id, reason string, res *proto.Mat
 	}
 	ranks := map[uint64]proto.PlayerResult{}
 	if res != nil {
+		rec.Replay = res.Replay
 		for _, pr := range res.Players {
 			ranks[pr.PlayerID] = pr
 		}

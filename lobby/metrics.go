@@ -24,6 +24,7 @@ type metrics struct {
 	matches   prometheus.Gauge
 	storeUp   prometheus.Gauge
 	kicked    *prometheus.CounterVec
+	stateLost prometheus.Counter
 }
 
 func newMetrics() *metrics {
@@ -55,10 +56,12 @@ func newMetrics() *metrics {
 			Help: "1 while the store (Redis) answers the health check, 0 while the lobby retries it."}),
 		kicked: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "skirmish_lobby_connections_closed_total",
 			Help: "Connections the lobby closed for misbehaving, by error code."}, []string{"code"}),
+		stateLost: prometheus.NewCounter(prometheus.CounterOpts{Name: "skirmish_lobby_store_state_lost_total",
+			Help: "Times the store was found to have lost its state (a new epoch); its sessions were closed."}),
 	}
 	m.storeUp.Set(1)
 	m.reg.MustRegister(m.conns, m.rejected, m.messages, m.errors, m.slow, m.started, m.ended,
-		m.queueWait, m.queued, m.servers, m.matches, m.storeUp, m.kicked,
+		m.queueWait, m.queued, m.servers, m.matches, m.storeUp, m.kicked, m.stateLost,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return m
 }

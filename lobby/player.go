@@ -13,12 +13,32 @@ import (
 	"github.com/skirmish-go/skirmish/lobby/proto"
 )
 
+// validName reports whether n may name a player, room or game server: 1..max bytes of UTF-8
+// without control characters (C0, DEL, C1), format characters (zero-width spaces and joiners,
+// bidirectional overrides: they make two names look alike or text run backwards), whitespace
+// other than the space, or U+FFFD, which is what a decoder makes of bytes that are not
+// UTF-8 and of lone surrogate escapes ("\ud800" and "\udc00" would be one name).
 func validName(n string, max int) bool {
 	if n == "" || len(n) > max || !utf8.ValidString(n) {
 		return false
 	}
 	for _, r := range n {
-		if unicode.IsControl(r) || unicode.IsSpace(r) && r != ' ' {
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || unicode.IsSpace(r) && r != ' ' || r == utf8.RuneError {
+			return false
+		}
+	}
+	return true
+}
+
+// validChat reports whether text may be said in a room: 1..MaxChatLen bytes of UTF-8 without
+// control characters (NUL, ESC and the rest of C0, DEL, C1, including newlines and tabs),
+// which would reach other players' terminals and logs as they are.
+func validChat(text string) bool {
+	if text == "" || len(text) > proto.MaxChatLen || !utf8.ValidString(text) {
+		return false
+	}
+	for _, r := range text {
+		if unicode.IsControl(r) {
 			return false
 		}
 	}
@@ -28,7 +48,7 @@ func validName(n string, max int) bool {
 func (c *conn) playerHello(ctx context.Context, m *proto.Message) bool {
 	s := c.s
 	if !validName(m.Name, proto.MaxNameLen) {
-		c.replyErr(m.ID, proto.CodeBadName, fmt.Sprintf("nickname must be 1..%d printable bytes", proto.MaxNameLen))
+		c.replyErr(m.ID, proto.CodeBadName, fmt.Sprintf("nickname must be 1..%d bytes of UTF-8 without control, format or replacement characters", proto.MaxNameLen))
 		return false
 	}
 	ok, err := s.store.ClaimName(ctx, m.Name, c.id, 2*s.cfg.IdleTimeout)
@@ -44,7 +64,7 @@ func (c *conn) playerHello(ctx context.Context, m *proto.Message) bool {
 		c.replyErr(m.ID, proto.CodeNameTaken, "nickname in use")
 		return false
 	}
-	id, err := s.store.PlayerID(ctx, m.Name)
+	id, err := s.assignID(ctx, c, m.Name)
 	if err != nil {
 		_ = s.store.ReleaseName(ctx, m.Name, c.id)
 		return c.internal(m.ID, "player id", err)
@@ -52,16 +72,11 @@ func (c *conn) playerHello(ctx context.Context, m *proto.Message) bool {
 	// The name was free or taken over, so no other session of this player lives: a ticket
 	// still queued is an earlier session's (its lobby died or its cleanup failed).
 	if _, err := s.store.Dequeue(ctx, id); err != nil {
+		s.unassignID(c)
 		_ = s.store.ReleaseName(ctx, m.Name, c.id)
 		return c.internal(m.ID, "dequeue old ticket", err)
 	}
-	c.role, c.name, c.playerID, c.renamed = proto.RolePlayer, m.Name, id, time.Now()
-	s.mu.Lock()
-	if old := s.players[id]; old != nil {
-		old.close() // cannot happen while names are unique; be safe
-	}
-	s.players[id] = c
-	s.mu.Unlock()
+	c.role, c.renamed = proto.RolePlayer, time.Now()
 	r := s.rating(ctx, id)
 	matchID, _ := s.store.PlayerMatch(ctx, id) // a running match to reconnect to, if any
 	c.send(&proto.Message{Type: proto.TypeWelcome, ID: m.ID, Version: proto.ProtocolVersion, Role: proto.RolePlayer,
@@ -166,8 +181,8 @@ func (c *conn) handlePlayer(ctx context.Context, m *proto.Message) bool {
 			c.replyErr(m.ID, proto.CodeNotInRoom, "chat goes to your room; join one")
 			return false
 		}
-		if m.Text == "" || len(m.Text) > proto.MaxChatLen || !utf8.ValidString(m.Text) {
-			c.replyErr(m.ID, proto.CodeBadRequest, fmt.Sprintf("text must be 1..%d bytes of UTF-8", proto.MaxChatLen))
+		if !validChat(m.Text) {
+			c.replyErr(m.ID, proto.CodeBadText, fmt.Sprintf("text must be 1..%d bytes of UTF-8 without control characters", proto.MaxChatLen))
 			return false
 		}
 		s.publish(ctx, Event{Room: c.room, Msg: proto.Message{Type: proto.TypeChat, RoomID: c.room, From: c.name, Text: m.Text}})

@@ -40,8 +40,10 @@ type Mode struct {
 func DefaultModes() map[string]Mode {
 	return map[string]Mode{
 		"duel":  {MinPlayers: 2, MaxPlayers: 2, Teams: 2, FillTimeout: 10 * time.Second},
-		"ffa":   {MinPlayers: 2, MaxPlayers: 8, FillTimeout: 15 * time.Second},
+		"ffa":   {MinPlayers: 2, MaxPlayers: 16, FillTimeout: 15 * time.Second},
 		"quick": {MinPlayers: 2, MaxPlayers: 8, FillTimeout: 3 * time.Second},
+		"teams": {MinPlayers: 4, MaxPlayers: 16, Teams: 2, FillTimeout: 20 * time.Second},
+		"large": {MinPlayers: 16, MaxPlayers: 64, Teams: 2, FillTimeout: 30 * time.Second},
 	}
 }
 
@@ -71,8 +73,12 @@ type Config struct {
 	SendQueue        int           // queued outgoing lines per connection; default 128
 	MsgRate          float64       // messages per second per player connection; default 20
 	MsgBurst         int           // default 40
-	// MaxDropped is how many messages in a row may be dropped as rate_limited before the
-	// connection is closed (with rate_limited); default 3*MsgBurst (three full bursts).
+	// MaxDropped sizes the rate limit's second bucket, which closes abusive connections
+	// (with rate_limited): every message dropped as rate_limited adds one to it, it drains at
+	// MsgRate/2 per second, and the connection is closed when it holds MaxDropped. So
+	// MaxDropped drops in a burst close a connection, and so does sending at more than
+	// 1.5 × MsgRate for long enough, however the messages are spread. Default 3*MsgBurst
+	// (three full bursts); negative: never closed for its rate.
 	MaxDropped int
 	// InstanceTTL is the lease on this instance's liveness in the Store, renewed every
 	// InstanceTTL/3; the same renewal is the store health check. Other instances take over
@@ -82,11 +88,17 @@ type Config struct {
 	HeartbeatTimeout time.Duration // a server silent this long is dead; default 4 s
 	SweepInterval    time.Duration // default HeartbeatTimeout/8
 	MaxMatchDuration time.Duration // a match without a result ends ("expired") after; default 3 h
-	MatchInterval    time.Duration // matchmaker pass; default 250 ms
-	SkillWindow      float64       // initial rating window; default 100
-	SkillWiden       float64       // window growth per second of wait; default 50
-	SkillWindowMax   float64       // default 1000
-	MaxRooms         int           // rooms listed per room_list; default 100
+	// SeatReservation is how long the seats of a new match count against its game server
+	// in the lobby's own books: the connect token's lifetime (30 s) plus a margin for the
+	// handshake and the heartbeat that reports it. After it only the server's heartbeat
+	// (its real occupancy, seats of matches it runs) counts, so seats of players who took
+	// match_found but never connected are free again. Default 45 s.
+	SeatReservation time.Duration
+	MatchInterval   time.Duration // matchmaker pass; default 250 ms
+	SkillWindow     float64       // initial rating window; default 100
+	SkillWiden      float64       // window growth per second of wait; default 50
+	SkillWindowMax  float64       // default 1000
+	MaxRooms        int           // rooms listed per room_list; default 100
 }
 
 func (c *Config) fill() {
@@ -138,6 +150,7 @@ func (c *Config) fill() {
 	defD(&c.SweepInterval, c.HeartbeatTimeout/8)
 	defD(&c.MatchInterval, 250*time.Millisecond)
 	defD(&c.MaxMatchDuration, 3*time.Hour)
+	defD(&c.SeatReservation, 45*time.Second)
 	defF(&c.MsgRate, 20)
 	defF(&c.SkillWindow, 100)
 	defF(&c.SkillWiden, 50)
@@ -173,6 +186,12 @@ type Server struct {
 	bgWG      sync.WaitGroup
 	unsub     func()
 	nextConn  atomic.Uint64
+
+	// epochMu orders handing out player ids against noticing a lost store state: a hello
+	// holds it shared from PlayerID until its session is registered; checkEpoch holds it
+	// exclusively while it adopts a new epoch and picks the sessions of older ones.
+	epochMu sync.RWMutex
+	epoch   string // the store's epoch (EpochStore); "" for a store that cannot lose its state
 }
 
 // New returns a Server; it starts nothing until Serve.
@@ -198,6 +217,16 @@ func (s *Server) start() error {
 		if err != nil {
 			err = fmt.Errorf("lobby: subscribe: %w", err)
 			return
+		}
+		if es, ok := s.store.(EpochStore); ok {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			s.epoch, err = es.Epoch(ctx)
+			cancel()
+			if err != nil {
+				s.unsub()
+				err = fmt.Errorf("lobby: store epoch: %w", err)
+				return
+			}
 		}
 		s.storeUp.Store(s.cfg.Now().UnixNano())
 		s.bgWG.Add(3)

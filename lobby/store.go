@@ -15,7 +15,25 @@ var (
 	ErrNotFound = errors.New("lobby: not found")
 	// ErrExists is returned when creating what is already there (a queued player, a room code).
 	ErrExists = errors.New("lobby: already exists")
+	// ErrStateLost is returned by an EpochStore's PlayerID when the state the lobby adopted
+	// is gone (the store restarted empty, or from an older snapshot): the lobby must call
+	// Epoch before ids are handed out again.
+	ErrStateLost = errors.New("lobby: store lost its state")
 )
+
+// EpochStore is a Store that can lose what it holds behind the lobby's back, as a Redis
+// without persistence does when it restarts. Its state carries a name, the epoch; when the
+// state is lost the store starts a new epoch, and ids handed out in the new one never repeat
+// an id of an earlier one. The lobby checks the epoch at start and on every health check
+// (and whenever PlayerID returns ErrStateLost); when it changed, every player session that
+// logged in under an older epoch is closed with state_lost (its nickname, queue ticket, room
+// and match are gone with the state), and its player logs in again under a fresh id.
+type EpochStore interface {
+	Store
+	// Epoch returns the current epoch, starting one if the store holds none or finds its
+	// state rolled back, and makes PlayerID work again.
+	Epoch(ctx context.Context) (string, error)
+}
 
 // Store holds every piece of state that lobby instances share: nicknames and presence, the
 // match queue, rooms, the game server registry, running matches, history and ratings, and an

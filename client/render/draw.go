@@ -6,6 +6,7 @@ import (
 	"image"
 	"image/color"
 	"math"
+	"strings"
 
 	"github.com/hajimehoshi/ebiten/v2"
 	"github.com/hajimehoshi/ebiten/v2/text/v2"
@@ -144,6 +145,33 @@ func fitText(s string, f *text.GoTextFace, w float64) string {
 	return string(r) + "…"
 }
 
+// wrapText breaks s into at most n lines of at most w pixels, at spaces; the last line is
+// shortened with an ellipsis if the text does not fit.
+func wrapText(s string, f *text.GoTextFace, w float64, n int) []string {
+	words := strings.Fields(s)
+	var lines []string
+	cur := ""
+	for i, word := range words {
+		try := word
+		if cur != "" {
+			try = cur + " " + word
+		}
+		if textWidth(try, f) <= w || cur == "" {
+			cur = try
+			continue
+		}
+		if len(lines) == n-1 {
+			return append(lines, fitText(cur+" "+strings.Join(words[i:], " "), f, w))
+		}
+		lines = append(lines, cur)
+		cur = word
+	}
+	if cur != "" {
+		lines = append(lines, fitText(cur, f, w))
+	}
+	return lines
+}
+
 // fillRound fills a rounded rectangle.
 func (g *Game) fillRound(dst *ebiten.Image, r view.Rect, radius float64, clr color.Color) {
 	radius = math.Min(radius, math.Min(r.W, r.H)/2)
@@ -275,7 +303,7 @@ func (g *Game) field(dst *ebiten.Image, r view.Rect, value, placeholder string, 
 		shown = string([]rune(shown)[1:])
 	}
 	drawText(dst, shown, f, x, y, text.AlignStart, colText, false)
-	if focused && (g.frames/30)%2 == 0 {
+	if focused && view.CaretOn(g.opt.Now(), g.typedAt) {
 		cx := float32(x + textWidth(shown, f) + 2*s)
 		vector.StrokeLine(dst, cx, float32(y-10*s), cx, float32(y+10*s), float32(1.5*s), colAccent, aa)
 	}

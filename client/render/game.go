@@ -102,6 +102,13 @@ type Game struct {
 	aim     float64 // the local player's aim from the mouse this frame, if aimSet
 	aimSet  bool
 
+	typedAt   time.Time          // last keystroke or focus change (the caret blinks a while after)
+	typedIn   fieldID            // the field focused at typedAt
+	wasInRoom bool               // in a room at the last lobby Update (entering one focuses its chat)
+	leave     view.LeaveDialog   // the match's Esc dialog
+	final     []client.ScoreLine // the results table, ranked (reused)
+	minimap   *ebiten.Image      // the minimap's own layer (drawn faded over the player)
+
 	showScores bool
 	pinScores  bool // show the scoreboard without Tab held (tests)
 	showNet    bool
@@ -116,7 +123,19 @@ type Game struct {
 	queued       bool // AutoQuickMatch sent for this stay in the lobby
 	resultsTicks int  // Updates spent on the results screen
 	runes        []rune
+
+	// menu is what this frame's menu screen shows; drawn is the one last drawn. Equal, the
+	// menu is not drawn again (the screen keeps its pixels: SetScreenClearedEveryFrame(false)).
+	menu      view.MenuFrame
+	drawn     view.MenuFrame
+	hasDrawn  bool
+	menuDraws int // menu frames drawn (tests)
 }
+
+// tps is the Update rate, menus included: Ebiten reads the mouse once a frame and inpututil
+// once an Update, so at a lower rate a quick click (pressed and released within a frame) is
+// lost. Menus save their work in Draw instead (Game.menuChanged).
+const tps = 60
 
 // NewGame prepares a Game drawing b. It decodes the embedded art.
 func NewGame(b Backend, opt Options) (*Game, error) {
@@ -161,8 +180,15 @@ func Run(g *Game) error {
 	ebiten.SetWindowTitle("Skirmish")
 	ebiten.SetWindowSize(g.opt.WindowWidth, g.opt.WindowHeight)
 	ebiten.SetWindowResizingMode(ebiten.WindowResizingModeEnabled)
-	ebiten.SetTPS(60)
+	ebiten.SetTPS(tps)
 	ebiten.SetVsyncEnabled(true)
+	// Menus redraw only when what they show changes (see Game.menuChanged); the screen keeps
+	// its pixels in between, and Ebiten skips presenting an unchanged screen (and sleeps to
+	// the next frame). A match draws every frame and fills the whole screen first.
+	// FPSModeVsyncOffMinimum would also stop the idle frame loop (1.0 % CPU instead of 4.5 %
+	// on the name screen under Xvfb) but turns GLFW's sticky mouse buttons off: a quick click
+	// (a touchpad tap, xdotool) is then lost between two frames.
+	ebiten.SetScreenClearedEveryFrame(false)
 	err := ebiten.RunGame(g)
 	if g.shotErr != nil {
 		return g.shotErr // Update ended the game with it
@@ -213,6 +239,9 @@ func (g *Game) Update() error {
 			g.screen = screenMatch
 		}
 	}
+	if g.screen != screenMatch {
+		g.leave = view.LeaveDialog{}
+	}
 	if g.screen != screenMatch && g.screen != screenResults {
 		g.camInit, g.aimSet = false, false
 		g.matchStart = time.Time{}
@@ -237,29 +266,79 @@ func (g *Game) Update() error {
 	case screenMatch:
 		g.queued = false
 		g.updateMatch()
+	case screenJoining:
+		g.updateJoining()
 	case screenResults:
 		g.updateResults()
 	}
+	if g.ui.focus != g.typedIn {
+		g.typedAt, g.typedIn = g.opt.Now(), g.ui.focus
+	}
+	g.menu = g.menuFrame()
 	return nil
+}
+
+// isMenu reports whether the screen is a menu (redrawn only on change).
+func (k screenKind) isMenu() bool {
+	return k == screenConnect || k == screenLobby || k == screenJoining
+}
+
+// menuFrame is what the current menu screen shows (zero outside menus).
+func (g *Game) menuFrame() view.MenuFrame {
+	if !g.screen.isMenu() {
+		return view.MenuFrame{}
+	}
+	mx, my := ebiten.CursorPosition()
+	f := view.MenuFrame{Screen: uint8(g.screen), W: g.w, H: g.h, Lobby: view.HashLobby(g.lobby),
+		Focus: uint8(g.ui.focus), Fields: g.ui.name + "\x00" + g.ui.addr + "\x00" + g.ui.code + "\x00" + g.ui.lobbyChat,
+		CursorX: mx, CursorY: my, Blink: g.ui.focus != fieldNone && view.CaretOn(g.opt.Now(), g.typedAt)}
+	if g.showNet {
+		f.Extra = view.FrameRateText(ebiten.ActualFPS(), ebiten.ActualTPS())
+	}
+	return f
+}
+
+// menuChanged reports whether the menu frame f differs from the one drawn last, and
+// records it as drawn.
+func (g *Game) menuChanged(f view.MenuFrame) bool {
+	if g.hasDrawn && f == g.drawn {
+		return false
+	}
+	g.drawn, g.hasDrawn = f, true
+	return true
 }
 
 // Draw draws the current screen, and saves it when the screenshot is due.
 func (g *Game) Draw(screen *ebiten.Image) {
 	b := screen.Bounds()
 	g.w, g.h = b.Dx(), b.Dy()
-	switch g.screen {
-	case screenConnect:
-		g.drawConnect(screen)
-	case screenLobby:
-		g.drawLobby(screen)
-	case screenJoining:
-		g.drawMenuBackground(screen)
-		g.drawCentered(screen, "Joining the match…", g.res.face(faceLarge, g.uiScale()), float64(g.w)/2, float64(g.h)/2, colText)
-	case screenMatch:
-		g.drawMatch(screen, g.scene)
-	case screenResults:
-		g.drawMatch(screen, g.scene)
-		g.drawResults(screen, g.scene)
+	if g.screen.isMenu() {
+		g.menu.W, g.menu.H = g.w, g.h
+		// A skipped frame shows the last one only while the screen is kept (Run sets it so;
+		// a caller running the Game itself may not).
+		if g.menuChanged(g.menu) || ebiten.IsScreenClearedEveryFrame() {
+			g.menuDraws++
+			switch g.screen {
+			case screenConnect:
+				g.drawConnect(screen)
+			case screenLobby:
+				g.drawLobby(screen)
+			case screenJoining:
+				g.drawJoining(screen)
+			}
+			if g.showNet {
+				g.drawFrameRate(screen)
+			}
+		}
+	} else {
+		g.hasDrawn = false // back in a menu, draw it at once
+		switch g.screen {
+		case screenMatch:
+			g.drawMatch(screen, g.scene)
+		case screenResults:
+			g.drawMatch(screen, g.scene)
+			g.drawResults(screen, g.scene)
+		}
 	}
 	g.frames++
 	if g.opt.Screenshot == "" || g.shotDone || g.frames <= 2 {

@@ -45,7 +45,22 @@ func (g *Game) updateMatch() {
 	g.aimSet = false
 	g.updateCamera(s)
 	g.showScores = ebiten.IsKeyPressed(ebiten.KeyTab) || g.pinScores
-	// chat: Enter opens, Enter sends, Escape closes
+	// chat: Enter opens, Enter sends, Escape closes; outside chat Escape asks to leave
+	if g.ui.focus != fieldMatchChat {
+		esc := inpututil.IsKeyJustPressed(ebiten.KeyEscape)
+		confirm := inpututil.IsKeyJustPressed(ebiten.KeyEnter) || inpututil.IsKeyJustPressed(ebiten.KeyKPEnter) ||
+			inpututil.IsKeyJustPressed(ebiten.KeyY)
+		wasOpen := g.leave.Open
+		if g.leave.Key(esc, confirm, s.Alone || s.Silence >= view.SilenceLimit) {
+			g.b.SetControls(client.Controls{})
+			g.b.LeaveMatch()
+			return
+		}
+		if g.leave.Open || wasOpen {
+			g.b.SetControls(client.Controls{}) // no fighting behind the dialog
+			return
+		}
+	}
 	if g.ui.focus == fieldMatchChat {
 		enter := g.editFocused()
 		if inpututil.IsKeyJustPressed(ebiten.KeyEscape) {
@@ -106,9 +121,50 @@ func (g *Game) drawMatch(dst *ebiten.Image, s *client.Scene) {
 	if g.showNet {
 		g.drawNetGraph(dst, s)
 	}
-	if !g.opt.Autoplay {
+	g.drawBanners(dst, s)
+	if g.leave.Open {
+		g.drawLeaveDialog(dst)
+	}
+	if !g.opt.Autoplay && !g.leave.Open {
 		g.drawCrosshair(dst)
 	}
+}
+
+// drawBanners says what is wrong with the match, under the clock: the connection is lost
+// (the picture froze), or everyone else left.
+func (g *Game) drawBanners(dst *ebiten.Image, s *client.Scene) {
+	msg := view.SilenceText(s)
+	if msg == "" {
+		msg = view.AloneText(s)
+	}
+	if msg == "" {
+		return
+	}
+	us := g.uiScale()
+	f := g.res.face(faceBold, us)
+	w := float64(g.w)
+	msg = fitText(msg, f, w-60*us)
+	tw := textWidth(msg, f) + 32*us
+	r := view.Rect{X: (w - tw) / 2, Y: 100 * us, W: tw, H: 36 * us}
+	g.fillRound(dst, r, 8*us, color.NRGBA{60, 10, 16, 220})
+	drawText(dst, msg, f, w/2, r.Y+r.H/2, text.AlignCenter, colText, false)
+	hint := "Esc: leave the match"
+	drawText(dst, hint, g.res.face(faceSmall, us), w/2, r.Y+r.H+14*us, text.AlignCenter, colText, true)
+}
+
+// drawLeaveDialog draws the Esc dialog in the middle of the screen.
+func (g *Game) drawLeaveDialog(dst *ebiten.Image) {
+	us := g.uiScale()
+	w, h := float64(g.w), float64(g.h)
+	normal, small := g.res.face(faceNormal, us), g.res.face(faceSmall, us)
+	pw := math.Min(w-40*us, math.Max(420*us, textWidth(view.LeaveDialogText, normal)+48*us))
+	r := view.Rect{X: (w - pw) / 2, Y: h/2 - 70*us, W: pw, H: 140 * us}
+	vector.DrawFilledRect(dst, 0, 0, float32(w), float32(h), color.NRGBA{0, 0, 0, 110}, false)
+	g.fillRound(dst, r, 12*us, color.NRGBA{12, 10, 22, 240})
+	g.strokeRound(dst, r, 12*us, 1.2*us, color.NRGBA{255, 255, 255, 40})
+	drawText(dst, view.LeaveDialogTitle, g.res.face(faceLarge, us), w/2, r.Y+34*us, text.AlignCenter, colAccent, false)
+	drawText(dst, fitText(view.LeaveDialogText, normal, pw-24*us), normal, w/2, r.Y+74*us, text.AlignCenter, colText, false)
+	drawText(dst, view.LeaveDialogKeys, small, w/2, r.Y+110*us, text.AlignCenter, colDim, false)
 }
 
 // drawFloor tiles the floor over the visible part of the arena.
@@ -368,7 +424,7 @@ func (g *Game) drawHUD(dst *ebiten.Image, s *client.Scene) {
 
 	// bottom left: health, kills and deaths
 	if lp := view.Local(s); lp != nil {
-		hr := view.Rect{X: pad, Y: h - pad - 64*us, W: 280 * us, H: 64 * us}
+		hr := view.LayoutHUD(w, h, false).Health
 		g.fillRound(dst, hr, 10*us, colHUDBack)
 		drawText(dst, "HEALTH", small, hr.X+14*us, hr.Y+16*us, text.AlignStart, colDim, false)
 		hp := fmt.Sprintf("%d", max(0, lp.Health))
@@ -385,23 +441,62 @@ func (g *Game) drawHUD(dst *ebiten.Image, s *client.Scene) {
 		}
 	}
 
-	// chat above the health panel
-	g.drawChatLines(dst, s.Chat, pad, h-pad-80*us, 420*us, view.ChatLines, true)
+	// chat above the health panel (and above its input while typing)
+	hl := view.LayoutHUD(w, h, g.ui.focus == fieldMatchChat)
+	// faint over the local player, as the minimap is
+	chatAlpha := 1.0
+	if lp := view.Local(s); lp != nil && lp.Alive && g.ui.focus != fieldMatchChat {
+		x, y := g.cam.ToScreen(lp.Pos)
+		if hl.ChatRect(w, h, hl.ChatLines).Covers(x, y, (radius(lp)+12)*g.cam.Scale) {
+			chatAlpha = 0.3
+		}
+	}
+	g.drawChatLinesAlpha(dst, s.Chat, pad, hl.ChatBottom, hl.ChatField.W, hl.ChatLines, true, chatAlpha)
 	if g.ui.focus == fieldMatchChat {
-		g.field(dst, view.Rect{X: pad, Y: h - pad - 64*us - 54*us, W: 420 * us, H: 38 * us}, g.ui.matchChat, "", true)
+		g.field(dst, hl.ChatField, g.ui.matchChat, "", true)
 	}
 
-	// bottom right: the minimap over the key hints
-	g.drawMinimap(dst, s, view.Rect{X: w - pad - 200*us, Y: h - pad - 22*us - 130*us, W: 200 * us, H: 130 * us})
-	drawText(dst, "Tab scores · F3 net · Enter chat", small, w-pad, h-pad, text.AlignEnd, withAlpha(colDim, 0.8), true)
+	// bottom right: the minimap over the key hints; faint while the local player is under it
+	alpha := 1.0
+	if lp := view.Local(s); lp != nil && lp.Alive {
+		x, y := g.cam.ToScreen(lp.Pos)
+		if hl.Minimap.Covers(x, y, (radius(lp)+12)*g.cam.Scale) {
+			alpha = 0.3
+		}
+	}
+	g.drawMinimap(dst, s, hl.Minimap, alpha)
+	hint := view.KeyHint(s)
+	hw := textWidth(hint, small) + 16*us
+	kr := view.Rect{X: w - pad - hw + 8*us, Y: hl.KeyHint.Y, W: hw, H: hl.KeyHint.H}
+	g.fillRound(dst, kr, 6*us, colHUDBack)
+	drawText(dst, hint, small, w-pad, kr.Y+kr.H/2, text.AlignEnd, colDim, false)
 }
 
 // drawMinimap draws the whole arena into r: walls, living players as dots (the local one
 // ringed) and the camera's view.
-func (g *Game) drawMinimap(dst *ebiten.Image, s *client.Scene, r view.Rect) {
-	if s.World.X <= 0 || s.World.Y <= 0 {
+func (g *Game) drawMinimap(screen *ebiten.Image, s *client.Scene, r view.Rect, alpha float64) {
+	if s.World.X <= 0 || s.World.Y <= 0 || r.W < 1 || r.H < 1 {
 		return
 	}
+	// Drawn into its own image at r's size, then onto the screen with alpha: faded as a
+	// whole while the local player is under it.
+	iw, ih := int(math.Ceil(r.W)), int(math.Ceil(r.H))
+	if g.minimap == nil || g.minimap.Bounds().Dx() != iw || g.minimap.Bounds().Dy() != ih {
+		if g.minimap != nil {
+			g.minimap.Deallocate()
+		}
+		g.minimap = ebiten.NewImage(iw, ih)
+	}
+	dst := g.minimap
+	dst.Clear()
+	shown := r
+	defer func() {
+		op := &ebiten.DrawImageOptions{}
+		op.GeoM.Translate(math.Round(shown.X), math.Round(shown.Y))
+		op.ColorScale.ScaleAlpha(float32(alpha))
+		screen.DrawImage(dst, op)
+	}()
+	r.X, r.Y = 0, 0
 	us := g.uiScale()
 	g.fillRound(dst, r, 8*us, colHUDBack)
 	in := r.Inset(8 * us)
@@ -525,9 +620,14 @@ func (g *Game) drawScoreboard(dst *ebiten.Image, s *client.Scene, lines []client
 		y := r.Y + r.H/2
 		col := g.colourOf(s, ln.Team, ln.Slot)
 		vector.DrawFilledCircle(dst, float32(l.Columns[0]-8*us), float32(y), float32(5*us), col, aa)
-		drawText(dst, fmt.Sprintf("%d. %s", i+1, ln.Name), f, l.Columns[0]+4*us, y, text.AlignStart, colText, false)
+		tc := color.Color(colText)
+		if ln.Left {
+			tc = colDim
+		}
+		name := fitText(fmt.Sprintf("%d. %s", i+1, view.ScoreName(ln)), f, l.Columns[1]-l.Columns[0]-30*us)
+		drawText(dst, name, f, l.Columns[0]+4*us, y, text.AlignStart, tc, false)
 		for j, v := range []string{fmt.Sprint(ln.Score), fmt.Sprint(ln.Kills), fmt.Sprint(ln.Deaths), view.PingText(ln.Ping)} {
-			drawText(dst, v, f, l.Columns[j+1], y, text.AlignCenter, colText, false)
+			drawText(dst, v, f, l.Columns[j+1], y, text.AlignCenter, tc, false)
 		}
 	}
 }
@@ -536,7 +636,7 @@ func (g *Game) drawScoreboard(dst *ebiten.Image, s *client.Scene, lines []client
 func (g *Game) drawNetGraph(dst *ebiten.Image, s *client.Scene) {
 	us := g.uiScale()
 	f := g.res.face(faceMono, us)
-	lines := view.NetLines(s.Net)
+	lines := append(view.NetLines(s.Net), view.FrameRateText(ebiten.ActualFPS(), ebiten.ActualTPS()))
 	pw, ph := 250*us, (float64(len(lines))*18+130)*us
 	r := view.Rect{X: 18 * us, Y: 80 * us, W: pw, H: ph}
 	g.fillRound(dst, r, 8*us, color.NRGBA{0, 0, 0, 185})
@@ -601,8 +701,11 @@ func (g *Game) drawResults(dst *ebiten.Image, s *client.Scene) {
 		tc = lighten(palette.Team(best), 0.1)
 	}
 	g.drawCentered(dst, title, g.res.face(faceHuge, us*1.3), w/2, h*0.08, tc)
-	g.drawCentered(dst, view.EndReasonText(s.EndReason)+" · "+view.ModeName(s.Mode), g.res.face(faceNormal, us), w/2, h*0.08+44*us, colDim)
-	lines := s.Final
+	g.drawCentered(dst, view.ResultSubtitle(s), g.res.face(faceNormal, us), w/2, h*0.08+44*us, colDim)
+	// ranked here too, whoever filled the scene (the demo's backend, a server's slot order)
+	lines := append(g.final[:0], s.Final...)
+	view.SortScores(lines)
+	g.final = lines
 	if len(lines) == 0 {
 		lines = view.Standings(s)
 	}

@@ -118,6 +118,7 @@ func TestScreens(t *testing.T) {
 	}}
 	ebiten.SetWindowSize(1280, 720)
 	ebiten.SetWindowTitle("Skirmish test")
+	ebiten.SetScreenClearedEveryFrame(false) // as Run does: unchanged menus are not drawn again
 	require.NoError(t, ebiten.RunGame(h))
 	require.NoError(t, g.shotErr)
 

@@ -3,6 +3,7 @@ package render
 import (
 	"fmt"
 	"image/color"
+	"math"
 	"strings"
 
 	"github.com/hajimehoshi/ebiten/v2"
@@ -72,6 +73,9 @@ func (g *Game) editFocused() (enter bool) {
 	if d := inpututil.KeyPressDuration(ebiten.KeyBackspace); d == 1 || (d > 30 && d%3 == 0) {
 		back = 1
 	}
+	if len(g.runes) > 0 || back > 0 {
+		g.typedAt = g.opt.Now()
+	}
 	*v = view.EditLine(*v, g.runes, back, limit)
 	if g.ui.focus == fieldCode {
 		*v = strings.ToUpper(*v)
@@ -133,9 +137,9 @@ func (g *Game) drawConnect(dst *ebiten.Image) {
 		label = "Connecting…"
 	}
 	g.button(dst, l.Connect, label, true, !busy && strings.TrimSpace(g.ui.name) != "")
-	g.status(dst, l.Status, g.lobby.Status, g.lobby.Error, text.AlignCenter)
-	drawText(dst, "Tab switches fields · Enter connects · F3 net graph in a match", small,
-		float64(g.w)/2, float64(g.h)-22*s, text.AlignCenter, colDim, false)
+	g.status(dst, l.Status, g.lobby.Status, g.lobby.Error, text.AlignCenter, view.ConnectStatusLines)
+	hint := "Tab switches fields · Enter connects · F3 frame rate"
+	drawText(dst, fitText(hint, small, float64(g.w)-24*s), small, float64(g.w)/2, l.Hint.Y+l.Hint.H/2, text.AlignCenter, colDim, false)
 }
 
 func (g *Game) drawTitle(dst *ebiten.Image, r view.Rect) {
@@ -157,8 +161,9 @@ func (g *Game) drawTitle(dst *ebiten.Image, r view.Rect) {
 	drawText(dst, "fast arena fights over honest netcode", g.res.face(faceNormal, s), x, y+58*s, text.AlignCenter, colDim, false)
 }
 
-// status draws a status line, red for errors.
-func (g *Game) status(dst *ebiten.Image, r view.Rect, msg string, isErr bool, align text.Align) {
+// status draws a status line in r, red for errors, wrapped to at most lines lines (each
+// 22 px at UI scale 1, the first at r's top).
+func (g *Game) status(dst *ebiten.Image, r view.Rect, msg string, isErr bool, align text.Align, lines int) {
 	if msg == "" {
 		return
 	}
@@ -166,11 +171,18 @@ func (g *Game) status(dst *ebiten.Image, r view.Rect, msg string, isErr bool, al
 	if isErr {
 		c = colBad
 	}
-	x := r.X
+	x, w := r.X, r.W
 	if align == text.AlignCenter {
+		// centred lines may use the screen's width, not only their panel's
+		w = float64(g.w) - 48*g.uiScale()
 		x = r.X + r.W/2
 	}
-	drawText(dst, msg, g.res.face(faceNormal, g.uiScale()), x, r.Y+r.H/2, align, c, false)
+	us := g.uiScale()
+	f := g.res.face(faceNormal, us)
+	lineH := math.Min(22*us, r.H)
+	for i, ln := range wrapText(msg, f, w, lines) {
+		drawText(dst, ln, f, x, r.Y+lineH/2+float64(i)*lineH, align, c, false)
+	}
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -182,15 +194,22 @@ func (g *Game) lobbyLayout() view.LobbyLayout {
 
 func (g *Game) updateLobby() {
 	l := g.lobbyLayout()
+	inRoom := g.lobby.Room != nil
 	switch {
 	case clicked(l.CodeField):
 		g.ui.focus = fieldCode
-	case clicked(l.ChatField):
+	case inRoom && clicked(l.ChatField):
 		g.ui.focus = fieldChat
 	}
-	if g.ui.focus != fieldCode && g.ui.focus != fieldChat {
-		g.ui.focus = fieldChat
+	// chat is a room's (the lobby relays no lobby-wide chat): outside one, typing goes to the
+	// room code field
+	if g.ui.focus != fieldCode && g.ui.focus != fieldChat || (!inRoom && g.ui.focus == fieldChat) || inRoom != g.wasInRoom {
+		g.ui.focus = fieldCode
+		if inRoom {
+			g.ui.focus = fieldChat // just in a room: its chat
+		}
 	}
+	g.wasInRoom = inRoom
 	enter := g.editFocused()
 	for i, r := range l.ModeButton {
 		if clicked(r) && !g.lobby.Queue.Queued && g.lobby.Room == nil {
@@ -224,7 +243,7 @@ func (g *Game) updateLobby() {
 			g.b.LeaveRoom()
 		}
 	}
-	if enter && g.ui.focus == fieldChat && strings.TrimSpace(g.ui.lobbyChat) != "" {
+	if enter && inRoom && g.ui.focus == fieldChat && strings.TrimSpace(g.ui.lobbyChat) != "" {
 		g.b.Chat(g.ui.lobbyChat)
 		g.ui.lobbyChat = ""
 	}
@@ -251,7 +270,12 @@ func (g *Game) drawLobby(dst *ebiten.Image) {
 	vector.DrawFilledRect(dst, 0, 0, float32(l.Header.W), float32(l.Header.H), color.NRGBA{0, 0, 0, 90}, false)
 	vector.DrawFilledRect(dst, 0, float32(l.Header.H-2*s), float32(l.Header.W), float32(2*s), colAccent, false)
 	drawText(dst, "SKIRMISH", g.res.face(faceHuge, s), 24*s, l.Header.H/2, text.AlignStart, colAccent, false)
-	drawText(dst, "Signed in as "+lv.PlayerName, g.res.face(faceNormal, s), l.Header.W-24*s, l.Header.H/2, text.AlignEnd, colText, false)
+	who, wc := "Signed in as "+lv.PlayerName, color.Color(colText)
+	if lv.Link == client.LinkReconnecting {
+		who, wc = fmt.Sprintf("Lobby connection lost · reconnecting… (attempt %d)", max(1, lv.LinkAttempt)), colBad
+	}
+	hf := g.res.face(faceNormal, s)
+	drawText(dst, fitText(who, hf, l.Header.W*0.55), hf, l.Header.W-24*s, l.Header.H/2, text.AlignEnd, wc, false)
 
 	normal, small := g.res.face(faceNormal, s), g.res.face(faceSmall, s)
 	// quick match
@@ -292,7 +316,9 @@ func (g *Game) drawLobby(dst *ebiten.Image) {
 		drawText(dst, info, small, r.X+r.W-10*s, r.Y+r.H/2, text.AlignEnd, c, false)
 	}
 	if len(lv.Rooms) == 0 {
-		drawText(dst, "No public rooms yet — create one!", normal, l.Rooms.X+16*s, l.Rooms.Y+70*s, text.AlignStart, colDim, false)
+		for i, ln := range wrapText("No public rooms yet — create one!", normal, l.Rooms.W-32*s, 2) {
+			drawText(dst, ln, normal, l.Rooms.X+16*s, l.Rooms.Y+70*s+float64(i)*22*s, text.AlignStart, colDim, false)
+		}
 	}
 	free := lv.Room == nil
 	g.button(dst, l.CreatePub, "Create room", false, free)
@@ -308,7 +334,11 @@ func (g *Game) drawLobby(dst *ebiten.Image) {
 		}
 		g.panel(dst, l.Room, title)
 		in := l.Room.Inset(16 * s)
-		drawText(dst, fmt.Sprintf("%s · %s · %d/%d", r.Name, view.ModeName(r.Mode), len(r.Members), r.MaxPlayers), small,
+		info := fmt.Sprintf("%s · %d/%d", view.ModeName(r.Mode), len(r.Members), r.MaxPlayers)
+		if r.Name != "" {
+			info = r.Name + " · " + info
+		}
+		drawText(dst, fitText(info, small, in.W), small,
 			in.X, in.Y+36*s, text.AlignStart, colDim, false)
 		for i, m := range r.Members {
 			y := in.Y + 62*s + float64(i)*26*s
@@ -338,27 +368,33 @@ func (g *Game) drawLobby(dst *ebiten.Image) {
 		g.button(dst, l.Ready, label, !g.selfReady(), true)
 		g.button(dst, l.Leave, "Leave", false, true)
 	} else {
-		g.panel(dst, l.Room, "NO ROOM")
-		in := l.Room.Inset(16 * s)
-		for i, line := range []string{"Play now with Quick Match,", "join a public room from the list,", "or enter a friend's room code."} {
-			drawText(dst, line, normal, in.X, in.Y+60*s+float64(i)*26*s, text.AlignStart, colDim, false)
+		// no room, no chat (the lobby relays chat within rooms only): the column explains
+		r := l.Room
+		r.H = l.Chat.Y + l.Chat.H - r.Y
+		g.panel(dst, r, "NO ROOM")
+		in := r.Inset(16 * s)
+		for i, line := range []string{"Play now with Quick Match,", "join a public room from the list,",
+			"or enter a friend's room code.", "", "Rooms have their own chat."} {
+			drawText(dst, fitText(line, normal, in.W), normal, in.X, in.Y+60*s+float64(i)*26*s, text.AlignStart, colDim, false)
 		}
 	}
 
-	// chat
-	chat := lv.Chat
-	title := "LOBBY CHAT"
+	// room chat
 	if lv.Room != nil {
-		chat, title = lv.Room.Chat, "ROOM CHAT"
+		g.panel(dst, l.Chat, "ROOM CHAT")
+		g.drawChatLines(dst, lv.Room.Chat, l.Chat.X+16*s, l.ChatField.Y-16*s, l.Chat.W-32*s, int((l.ChatField.Y-l.Chat.Y-56*s)/(22*s)), false)
+		g.field(dst, l.ChatField, g.ui.lobbyChat, "say something (Enter)", g.ui.focus == fieldChat)
 	}
-	g.panel(dst, l.Chat, title)
-	g.drawChatLines(dst, chat, l.Chat.X+16*s, l.ChatField.Y-16*s, l.Chat.W-32*s, int((l.ChatField.Y-l.Chat.Y-56*s)/(22*s)), false)
-	g.field(dst, l.ChatField, g.ui.lobbyChat, "say something (Enter)", g.ui.focus == fieldChat)
-	g.status(dst, l.Status, lv.Status, lv.Error, text.AlignStart)
+	g.status(dst, l.Status, lv.Status, lv.Error, text.AlignStart, 1)
 }
 
 // drawChatLines draws the last n lines of chat upwards from baseline y.
 func (g *Game) drawChatLines(dst *ebiten.Image, lines []client.ChatLine, x, y, w float64, n int, fade bool) {
+	g.drawChatLinesAlpha(dst, lines, x, y, w, n, fade, 1)
+}
+
+// drawChatLinesAlpha is drawChatLines at opacity alpha.
+func (g *Game) drawChatLinesAlpha(dst *ebiten.Image, lines []client.ChatLine, x, y, w float64, n int, fade bool, alpha float64) {
 	s := g.uiScale()
 	f := g.res.face(faceSmall, s)
 	if n <= 0 {
@@ -368,9 +404,9 @@ func (g *Game) drawChatLines(dst *ebiten.Image, lines []client.ChatLine, x, y, w
 	row := 0
 	for i := len(lines) - 1; i >= start; i-- {
 		ln := lines[i]
-		a := 1.0
+		a := alpha
 		if fade {
-			a = view.FadeAlpha(ln.Age, view.ChatLife)
+			a *= view.FadeAlpha(ln.Age, view.ChatLife)
 			if a <= 0 {
 				continue
 			}
@@ -391,3 +427,46 @@ func (g *Game) drawChatLines(dst *ebiten.Image, lines []client.ChatLine, x, y, w
 func withAlpha(c color.RGBA, a float64) color.NRGBA {
 	return color.NRGBA{c.R, c.G, c.B, uint8(float64(c.A) * a)}
 }
+
+// ---------------------------------------------------------------------------------------------
+// Joining (or rejoining) a match
+
+func (g *Game) updateJoining() {
+	if inpututil.IsKeyJustPressed(ebiten.KeyEscape) {
+		g.b.LeaveMatch()
+	}
+}
+
+func (g *Game) drawJoining(dst *ebiten.Image) {
+	g.drawMenuBackground(dst)
+	s := g.uiScale()
+	w, h := float64(g.w), float64(g.h)
+	title, detail := view.JoiningText(g.lobby)
+	tc := color.Color(colText)
+	if g.lobby.MatchAttempt > 0 {
+		tc = colBad
+	}
+	g.drawCentered(dst, title, g.res.face(faceLarge, s), w/2, h/2-20*s, tc)
+	normal := g.res.face(faceNormal, s)
+	if detail != "" {
+		g.drawCentered(dst, detail, normal, w/2, h/2+16*s, colText)
+	}
+	if st := g.lobby.Status; st != "" {
+		c := color.Color(colDim)
+		if g.lobby.Error {
+			c = colBad
+		}
+		drawText(dst, fitText(st, normal, w-48*s), normal, w/2, h/2+46*s, text.AlignCenter, c, false)
+	}
+	drawText(dst, "Esc: back to the lobby", g.res.face(faceSmall, s), w/2, h-22*s, text.AlignCenter, colDim, false)
+}
+
+// drawFrameRate draws the F3 frame rate line in a menu's top-left corner.
+func (g *Game) drawFrameRate(dst *ebiten.Image) {
+	s := g.uiScale()
+	drawText(dst, view.FrameRateText(ebiten.ActualFPS(), ebiten.ActualTPS()), g.res.face(faceMono, s),
+		8*s, g.h2(), text.AlignStart, colGood, true)
+}
+
+// h2 is the y of a line in the bottom-left corner.
+func (g *Game) h2() float64 { return float64(g.h) - 12*g.uiScale() }

@@ -61,3 +61,38 @@ func TestScreenshotDue(t *testing.T) {
 	g.screen = screenLobby
 	assert.Equal(t, [2]bool{false, true}, due(g, time.Minute), "never matched")
 }
+
+// TestMenuRedrawsOnlyOnChange: a menu is drawn again only when what it shows changes (the
+// lobby view, the fields, the text cursor's blink, the window).
+func TestMenuRedrawsOnlyOnChange(t *testing.T) {
+	clk := &fakeClock{t: time.Unix(1_700_000_000, 0)}
+	opt := Options{Now: clk.now}
+	opt.defaults()
+	g := &Game{b: demo.New(demo.Config{}), opt: opt, w: 1280, h: 720, screen: screenLobby,
+		lobby: client.LobbyView{Stage: client.StageLobby, PlayerName: "ada", Modes: []string{"ffa"}}}
+	assert.True(t, g.menuChanged(g.menuFrame()), "the first frame is drawn")
+	for range 10 {
+		assert.False(t, g.menuChanged(g.menuFrame()), "nothing changed: not drawn again")
+	}
+	g.lobby.Status = "Search cancelled"
+	assert.True(t, g.menuChanged(g.menuFrame()), "a new status line")
+	assert.False(t, g.menuChanged(g.menuFrame()))
+	g.ui.code = "K"
+	assert.True(t, g.menuChanged(g.menuFrame()), "typing")
+	g.ui.focus = fieldCode
+	g.typedAt = clk.t
+	g.menuChanged(g.menuFrame())
+	clk.t = clk.t.Add(500 * time.Millisecond)
+	assert.True(t, g.menuChanged(g.menuFrame()), "the text cursor blinks after typing")
+	clk.t = clk.t.Add(view.CaretBlinkFor)
+	g.menuChanged(g.menuFrame())
+	for range 10 {
+		clk.t = clk.t.Add(250 * time.Millisecond)
+		assert.False(t, g.menuChanged(g.menuFrame()), "then it stays on: an idle menu draws nothing")
+	}
+	f := g.menuFrame()
+	f.W = 640
+	assert.True(t, g.menuChanged(f), "a resized window")
+	g.screen = screenMatch
+	assert.Equal(t, view.MenuFrame{}, g.menuFrame())
+}

@@ -12,7 +12,8 @@
 // In a match: the mouse aims, WASD or the arrows move, left click (Space) fires, right click
 // (Shift) alt-fires, Tab shows the scoreboard, F3 the net graph, Enter chats.
 //
-// Ebiten needs a display: on a headless machine run it under xvfb-run -a.
+// Ebiten needs a display: on a headless machine run it under xvfb-run -a. Without one the
+// client says so in one line and exits 1 (-h still prints the usage).
 package main
 
 import (
@@ -25,6 +26,10 @@ import (
 	"time"
 
 	"github.com/skirmish-go/skirmish/client/render"
+	// First of all: without a display Ebiten panics in its package initialiser, so this
+	// package's init (which runs before it) says so in one line and exits, or prints the
+	// usage for -h.
+	_ "github.com/skirmish-go/skirmish/cmd/client/internal/needdisplay"
 )
 
 func main() {
@@ -62,7 +67,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&cfg.TLSCA, "tls-ca", "", "PEM `file` of the CA that signed the lobby's certificate (implies -tls; default: the system's roots)")
 	fs.BoolVar(&cfg.Autoplay, "autoplay", false, "let the bot brain play: connect, quick match, fight, queue again")
 	fs.Uint64Var(&cfg.Seed, "seed", 1, "seed of the -autoplay brain")
-	fs.StringVar(&cfg.Mode, "mode", "", "quick match `mode` (default: ffa; -demo: tdm)")
+	fs.StringVar(&cfg.Mode, "mode", "", "quick match `mode` (default: ffa; -demo: teams)")
 	fs.StringVar(&cfg.Transport, "transport", "", "game transport to insist on: udp or kcp (empty: what the lobby announces for the match; a mismatch is an error)")
 	fs.Var(&cfg.KCPFEC, "kcp-fec", "KCP forward error correction as `data,parity` shards; must match the game server's -kcp-fec")
 	fs.BoolVar(&cfg.Demo, "demo", false, "offline demo: no server, a match of bots starts at once")

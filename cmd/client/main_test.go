@@ -1,15 +1,20 @@
 package main
 
 import (
+	"bytes"
+	"flag"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/skirmish-go/skirmish/cmd/client/internal/needdisplay"
 	"github.com/skirmish-go/skirmish/netcode/kcp"
 )
 
@@ -90,4 +95,24 @@ func countOf(list []string, s string) int {
 		}
 	}
 	return n
+}
+
+var update = flag.Bool("update", false, "rewrite internal/needdisplay/usage.go from the flags")
+
+// TestNoDisplayUsage: package needdisplay prints the usage when there is no display (before
+// Ebiten's init would panic); it must be the flag set's own -h output.
+func TestNoDisplayUsage(t *testing.T) {
+	var buf bytes.Buffer
+	_, err := parseFlags([]string{"-h"}, &buf)
+	require.ErrorIs(t, err, flag.ErrHelp)
+	if *update {
+		src, err := os.ReadFile("internal/needdisplay/usage.go")
+		require.NoError(t, err)
+		i := bytes.Index(src, []byte("const Usage = "))
+		require.Positive(t, i)
+		out := append(src[:i:i], fmt.Sprintf("const Usage = %s\n", strconv.Quote(buf.String()))...)
+		require.NoError(t, os.WriteFile("internal/needdisplay/usage.go", out, 0o644))
+		return
+	}
+	assert.Equal(t, buf.String(), needdisplay.Usage, "regenerate with -update")
 }

@@ -1,7 +1,9 @@
 // Command gameserver runs a Skirmish game server: one UDP port for many concurrent matches,
 // an HTTP port for /healthz, /metrics and /status, and (with -lobby) a registration with the
-// lobby that carries heartbeats and match results. SIGINT or SIGTERM drains it: no new
-// matches, running ones end (or -drain-timeout passes), results are reported, exit 0.
+// lobby that carries heartbeats and match results, over TLS with -lobby-tls (-lobby-tls-ca for
+// a private CA); a TLS mismatch with the lobby stops the server with an error saying so.
+// SIGINT or SIGTERM drains it: no new matches, running ones end (or -drain-timeout passes),
+// results are reported, exit 0.
 //
 // The logic lives in package gameserver; this main parses flags and wires the pieces.
 package main
@@ -39,12 +41,15 @@ type options struct {
 	capacity                   int
 	region, name               string
 	lobbies                    string
+	lobbyTLS, lobbyTLSInsecure bool
+	lobbyTLSCA                 string
 	transport                  string
 	drainTimeout               time.Duration
 	logJSON                    bool
 	pprof                      bool
 	kcpFEC                     kcp.FEC
 	game                       string
+	replays                    *stack.ReplayFlags
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -62,12 +67,19 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.region, "region", "", "region this server reports to the lobby")
 	fs.StringVar(&o.name, "name", "", "unique server name for the lobby (default gameserver-<public-addr>)")
 	fs.StringVar(&o.lobbies, "lobby", "", "lobby `host:port[,host:port...]` to register with, failing over in order")
+	fs.BoolVar(&o.lobbyTLS, "lobby-tls", false, "register with the lobby over TLS (a lobby run with -tls-cert and -tls-key)")
+	fs.StringVar(&o.lobbyTLSCA, "lobby-tls-ca", "", "PEM `file` of the CA (or self-signed certificate) the lobby's certificate must chain to (implies -lobby-tls; default: the system's roots)")
+	fs.BoolVar(&o.lobbyTLSInsecure, "lobby-tls-insecure-skip-verify", false, "with TLS, do not verify the lobby's certificate (tests only; implies -lobby-tls)")
 	fs.StringVar(&o.transport, "transport", "udp", "game transport: udp (netcode.io) or kcp (every message reliable; announced to clients by the lobby)")
 	fs.Var(&o.kcpFEC, "kcp-fec", "with -transport kcp: forward error correction as `data,parity` shards (e.g. 10,3; clients must use the same); empty = off")
 	fs.DurationVar(&o.drainTimeout, "drain-timeout", 10*time.Minute, "on SIGTERM, how long running matches may take to end")
 	fs.BoolVar(&o.logJSON, "log-json", false, "log JSON lines instead of text")
 	fs.BoolVar(&o.pprof, "pprof", false, "serve net/http/pprof under /debug/pprof/ on -http-addr")
+	o.replays = stack.AddReplayFlags(fs, "")
 	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if err := o.replays.Check(); err != nil {
 		return o, err
 	}
 	if fs.NArg() > 0 {
@@ -107,10 +119,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if o.lobbies != "" {
 		lobbies = strings.Split(o.lobbies, ",")
 	}
+	lobbyTLS, err := stack.LobbyClientTLS(o.lobbyTLS, o.lobbyTLSCA, o.lobbyTLSInsecure)
+	if err != nil {
+		return err
+	}
+	if o.lobbyTLSInsecure {
+		log.Warn("-lobby-tls-insecure-skip-verify: the lobby's certificate is not verified")
+	}
 	return stack.RunGameServer(ctx, stack.GameServerOptions{
 		Addr: o.addr, PublicAddr: o.publicAddr, HTTPAddr: o.httpAddr, Key: key,
 		GameName: o.game, Tick: o.tick, Snapshots: o.snapshotRate, Capacity: o.capacity, Region: o.region,
-		Name: o.name, Lobbies: lobbies, Transport: o.transport, DrainTimeout: o.drainTimeout,
+		Name: o.name, Lobbies: lobbies, LobbyTLS: lobbyTLS, Transport: o.transport, DrainTimeout: o.drainTimeout,
+		ReplayDir: o.replays.Dir, ReplayKeep: o.replays.Keep, ReplayMaxBytes: o.replays.MaxBytes(),
 		KCP: kcp.Options{FEC: o.kcpFEC}, Pprof: o.pprof,
 		Logger: log, Stdout: stdout,
 	})

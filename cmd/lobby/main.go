@@ -38,7 +38,7 @@ func run() error {
 	keyFile := flag.String("tls-key", "", "TLS private key (PEM)")
 	maxConns := flag.Int("max-conns", 0, "max connections, beyond: server_full (0: 20000; clamped to the open file limit less 1/8, min 64)")
 	maxPerIP := flag.Int("max-conns-per-ip", 0, "max connections per IPv4 address or IPv6 /64, beyond: too_many_conns (0: 256, <0: none)")
-	rate := flag.Float64("msg-rate", 0, "messages per second per player connection, bursts of 40; over it: rate_limited, closed after 3 bursts dropped in a row (0: 20)")
+	rate := flag.Float64("msg-rate", 0, "messages per second per player connection, bursts of 40; over it: rate_limited, and closed when 120 drops pile up (they drain at half this rate) (0: 20)")
 	idle := flag.Duration("idle-timeout", 0, "read deadline between messages (0: 90s)")
 	hb := flag.Duration("heartbeat-timeout", 0, "game server silence before it is dead (0: 4s)")
 	pprofOn := flag.Bool("pprof", false, "serve net/http/pprof under /debug/pprof/ on -http-addr")

@@ -2,7 +2,8 @@
 // lobby (TCP 127.0.0.1:7000), one game server registered with it (UDP 127.0.0.1:7001) and the
 // operations endpoints (HTTP 127.0.0.1:7002: /healthz, /metrics and /status of the game
 // server, the lobby's under /lobby/). The key they share is generated at start unless -key or
-// SKIRMISH_KEY gives one.
+// SKIRMISH_KEY gives one. A replay of every match is written to ./replays (-replay-dir; empty:
+// off), the oldest deleted beyond -replay-keep files or -replay-max-mb megabytes.
 //
 //	go run ./cmd/server
 //	go run ./cmd/bots -n 16 -duration 30s -json
@@ -55,6 +56,7 @@ type options struct {
 	logLevel                                  string
 	kcpFEC                                    kcp.FEC
 	game                                      string
+	replays                                   *stack.ReplayFlags
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -76,13 +78,17 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.capacity, "capacity", 1024, "players the game server accepts")
 	// A load test runs its bots from one address; the lobby's own default (256) would turn
 	// away most of a 1,000-bot run against this all-in-one server.
-	fs.IntVar(&o.maxConnsPerIP, "max-conns-per-ip", 2048, "lobby connections accepted from one IP address (negative: no limit)")
+	fs.IntVar(&o.maxConnsPerIP, "max-conns-per-ip", 2048, "lobby connections accepted from one IP address or IPv6 /64 (negative: no limit); above cmd/lobby's 256 so a load test's bots, all from one address, fit")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to `file` (complete once SIGTERM or SIGINT has drained the server)")
 	fs.BoolVar(&o.pprof, "pprof", false, "serve net/http/pprof under /debug/pprof/ on -http-addr")
 	fs.DurationVar(&o.drainTimeout, "drain-timeout", 30*time.Second, "on SIGTERM, how long running matches may take to end")
 	fs.BoolVar(&o.logJSON, "log-json", false, "log JSON lines instead of text")
 	fs.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	o.replays = stack.AddReplayFlags(fs, "replays")
 	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if err := o.replays.Check(); err != nil {
 		return o, err
 	}
 	if fs.NArg() > 0 {
@@ -157,6 +163,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		Addr: o.gameAddr, PublicAddr: o.publicAddr, HTTPAddr: o.httpAddr, Key: key,
 		GameName: o.game, Tick: o.tick, Snapshots: o.snapshotRate, Capacity: o.capacity, Region: o.region,
 		Lobbies: []string{lob.Addr.String()}, Transport: o.transport, DrainTimeout: o.drainTimeout,
+		ReplayDir: o.replays.Dir, ReplayKeep: o.replays.Keep, ReplayMaxBytes: o.replays.MaxBytes(),
 		KCP: kcp.Options{FEC: o.kcpFEC}, Pprof: o.pprof,
 		Logger: log.With("component", "gameserver"), Stdout: stdout,
 		HTTP: map[string]http.Handler{"/lobby/": http.StripPrefix("/lobby", lob.Server.Handler())},

@@ -24,7 +24,8 @@ func TestRunServesTheWholeStack(t *testing.T) {
 	ready := make(chan addrs, 1)
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-game-addr", "127.0.0.1:0", "-http-addr", "127.0.0.1:0", "-log-level", "warn"},
+		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-game-addr", "127.0.0.1:0", "-http-addr", "127.0.0.1:0", "-log-level", "warn",
+			"-replay-dir", t.TempDir()},
 			func(string) string { return "" }, io.Discard, io.Discard,
 			func(l, g, h net.Addr) { ready <- addrs{l, g, h} })
 	}()
@@ -80,4 +81,21 @@ func TestGameFlag(t *testing.T) {
 	require.Equal(t, "arena", o.game)
 	_, err = parseFlags([]string{"-game", "chess"}, io.Discard)
 	require.ErrorContains(t, err, `-game "chess": want one of arena`)
+}
+
+// TestReplayFlags: replays are on by default under ./replays, off with an empty -replay-dir,
+// and negative bounds are refused.
+func TestReplayFlags(t *testing.T) {
+	o, err := parseFlags(nil, io.Discard)
+	require.NoError(t, err)
+	assert.Equal(t, "replays", o.replays.Dir)
+	assert.Equal(t, 500, o.replays.Keep)
+	assert.Equal(t, int64(1024)<<20, o.replays.MaxBytes())
+	o, err = parseFlags([]string{"-replay-dir", "", "-replay-keep", "3", "-replay-max-mb", "0"}, io.Discard)
+	require.NoError(t, err)
+	assert.Empty(t, o.replays.Dir)
+	assert.Equal(t, 3, o.replays.Keep)
+	assert.Zero(t, o.replays.MaxBytes())
+	_, err = parseFlags([]string{"-replay-keep", "-1"}, io.Discard)
+	assert.Error(t, err)
 }

@@ -3,12 +3,18 @@
 // bot links it without the server; the server-side adapter that makes Arena a
 // gameserver.Game is package gameserver/arena/arenahost.
 //
-// [Modes] lists Arena's modes ("ffa" the default, "duel", "quick", ...): each one's title,
-// player counts, teams and fill timeout (which the game server announces to the lobby) and its
-// rules (score and time limits) and map under assets/maps. arenahost's Game decodes each
-// player's input bytes (sim.Input's 8-byte encoding), steps the world, turns the world into
-// snapshot entities with [PlayerEntity], [ProjectileEntity] and [BeamEntity] and its events
-// into [Event] bytes with [EventFromSim].
+// [Modes] lists Arena's modes: each one's title, player counts, teams and fill timeout (which
+// the game server announces to the lobby) and its rules (score and time limits) and map under
+// assets/maps. On assets/maps/arena.json: "ffa" (the default, 2–16 players, 20 frags or 5
+// minutes), "teams" (two teams, 4–16 players, 50 team frags, no friendly fire, each team
+// spawning in its own half), "duel" (2 players, 10 frags) and "quick" (2–8, 5 frags or 1
+// minute); on assets/maps/large.json, "large" (two teams, 16–64 players, 150 team frags or 10
+// minutes). A mode's Teams and FriendlyFire become the sim.Config's ([ModeConfig]); the world
+// puts players on balanced teams whatever the connect tokens ask (sim.World.Join), so a
+// player's team is the one in snapshots and results. arenahost's Game decodes each player's
+// input bytes (sim.Input's 8-byte encoding), steps the world, turns the world into snapshot
+// entities with [PlayerEntity], [ProjectileEntity] and [BeamEntity] and its events into
+// [Event] bytes with [EventFromSim].
 //
 // # Entities
 //

@@ -4,4 +4,9 @@
 // heartbeats its load every second, and reports match results, resending each until the lobby
 // acknowledges it: unacknowledged results survive reconnects. Run owns the connection and
 // reconnects with jittered exponential backoff until its context ends or Close is called.
+//
+// With Config.TLSConfig the link speaks TLS, as a lobby with a certificate does. A TLS mismatch
+// (a TLS lobby answering plain text with tls_required, or a plain lobby answering a TLS
+// handshake with a line that is not TLS) is ErrProtocolMismatch: retrying cannot fix it, so
+// Run returns it unless the link has registered before.
 package lobbylink

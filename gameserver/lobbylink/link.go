@@ -5,10 +5,12 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/skirmish-go/skirmish/lobby/proto"
@@ -19,6 +21,12 @@ var ErrClosed = errors.New("lobbylink: closed")
 
 // ErrAuth is returned by a registration the lobby refused (wrong key).
 var ErrAuth = errors.New("lobbylink: lobby refused registration")
+
+// ErrProtocolMismatch is returned by Run when a lobby speaks TLS and the link plain TCP, or
+// the other way round: a configuration error that retrying cannot fix. Run stops with it if
+// the link has not registered yet (a server started with the wrong flags); once registered,
+// it logs it as an error and keeps retrying (a lobby reconfigured under a running server).
+var ErrProtocolMismatch = errors.New("lobbylink: TLS mismatch with the lobby")
 
 // Config configures a Link; zero fields mean the defaults.
 type Config struct {
@@ -166,6 +174,7 @@ func (l *Link) Run(ctx context.Context) error {
 		}
 	}()
 	backoff := l.cfg.BackoffMin
+	everRegistered := false
 	for {
 		addr := l.cfg.Lobbies[l.lobbyIdx%len(l.cfg.Lobbies)]
 		registered, err := l.session(ctx, addr)
@@ -177,10 +186,20 @@ func (l *Link) Run(ctx context.Context) error {
 				return ctx.Err()
 			}
 		}
-		l.cfg.Logger.Warn("lobbylink: lobby connection ended", "lobby", addr, "err", err)
+		everRegistered = everRegistered || registered
+		err = fmt.Errorf("lobbylink: %s: %w", addr, err)
 		l.mu.Lock()
-		l.lastErr = fmt.Errorf("lobbylink: %s: %w", addr, err)
+		l.lastErr = err
 		l.mu.Unlock()
+		if errors.Is(err, ErrProtocolMismatch) {
+			if !everRegistered {
+				l.cfg.Logger.Error("lobbylink: cannot register: TLS mismatch with the lobby; giving up", "lobby", addr, "err", err)
+				return err
+			}
+			l.cfg.Logger.Error("lobbylink: TLS mismatch with the lobby; retrying", "lobby", addr, "err", err)
+		} else {
+			l.cfg.Logger.Warn("lobbylink: lobby connection ended", "lobby", addr, "err", err)
+		}
 		l.lobbyIdx++ // fail over to the next lobby
 		if registered {
 			backoff = l.cfg.BackoffMin
@@ -219,6 +238,11 @@ func (l *Link) session(ctx context.Context, addr string) (registered bool, err e
 		tc := tls.Client(nc, tcfg)
 		if err := tc.HandshakeContext(dctx); err != nil {
 			nc.Close()
+			var notTLS tls.RecordHeaderError
+			if errors.As(err, &notTLS) { // the lobby answered with something that is not TLS
+				return false, fmt.Errorf("%w: the lobby answered the TLS handshake in plain text (%q): it does not speak TLS; register without TLS (no -lobby-tls): %w",
+					ErrProtocolMismatch, notTLS.RecordHeader[:], err)
+			}
 			return false, fmt.Errorf("tls: %w", err)
 		}
 		nc = tc
@@ -287,7 +311,15 @@ func (l *Link) session(ctx context.Context, addr string) (registered bool, err e
 	}
 	ch, err := recv()
 	if err != nil {
+		if l.cfg.TLSConfig == nil && (errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET)) {
+			// A lobby older than tls_required closes a plain connection to its TLS port so.
+			return false, fmt.Errorf("challenge: %w (the lobby closed the connection without a word: if it speaks TLS, register with TLS: -lobby-tls)", err)
+		}
 		return false, fmt.Errorf("challenge: %w", err)
+	}
+	if ch.Type == proto.TypeError && ch.Code == proto.CodeTLSRequired {
+		return false, fmt.Errorf("%w: the lobby speaks TLS and this link plain TCP; register with TLS (-lobby-tls, -lobby-tls-ca): %s",
+			ErrProtocolMismatch, ch.Message)
 	}
 	if ch.Type != proto.TypeChallenge {
 		return false, fmt.Errorf("challenge: got %s %s %s", ch.Type, ch.Code, ch.Message)

@@ -19,7 +19,7 @@ func (s sink) ReportResult(r gameserver.MatchReport) { s.link.ReportResult(Match
 // that had a player, ranked by score (1 = best, ties share a rank); seats missing from the
 // scoreboard (a game that ended before scoring them) rank after everyone.
 func MatchResult(r gameserver.MatchReport) proto.MatchResult {
-	out := proto.MatchResult{MatchID: r.MatchID}
+	out := proto.MatchResult{MatchID: r.MatchID, Replay: r.Replay}
 	seen := make(map[uint8]bool)
 	for _, s := range r.Result.Scores {
 		seen[s.Slot] = true

@@ -1,8 +1,11 @@
 package sim
 
-// MaxPlayers is the most players a World can seat (slots 0..MaxPlayers-1). Arena is designed
-// for 2–16; 64 is supported for load tests.
+// MaxPlayers is the most players a World can seat (slots 0..MaxPlayers-1): Arena plays 2–16
+// on its default map and up to 64 on the large one.
 const MaxPlayers = 64
+
+// MaxTeams is the most teams a [Config] may have (one colour each in assets/palette).
+const MaxTeams = 8
 
 // Tuning in pixels and seconds; [Config] turns it into world units per tick.
 const (
@@ -51,14 +54,22 @@ const ProjectileRadius = projectileRadius / SubPixels
 type Config struct {
 	TickRate   int // simulation ticks per second; default 60
 	MaxPlayers int // seats, 1..MaxPlayers; default 16
-	ScoreLimit int // kills that win the match; default 20, negative for none
+	ScoreLimit int // kills that win the match (a team's total in team play); default 20, negative for none
 	TimeLimit  int // seconds; default 300, negative for none
+	// Teams is the number of teams, 2..MaxTeams; 0 (or 1) is every player for themselves.
+	// See [World.Join] for how players are put on teams.
+	Teams int
+	// FriendlyFire lets players of one team damage each other. Without it a teammate is not a
+	// target at all: projectiles and rails pass through them.
+	FriendlyFire bool
 }
 
 // rules is Config in ticks and world units, computed once.
 type rules struct {
 	tickRate                   int32
 	maxPlayers                 int
+	teams                      int // 0 = free for all, else 2..MaxTeams
+	friendlyFire               bool
 	scoreLimit                 int32 // 0 = none
 	timeLimit                  uint32
 	maxSpeed, accel, friction  int32
@@ -81,6 +92,10 @@ func (c Config) rules() rules {
 		r.maxPlayers = 16
 	}
 	r.maxPlayers = min(r.maxPlayers, MaxPlayers)
+	if c.Teams >= 2 {
+		r.teams = min(c.Teams, MaxTeams)
+		r.friendlyFire = c.FriendlyFire
+	}
 	switch {
 	case c.ScoreLimit == 0:
 		r.scoreLimit = 20

@@ -5,10 +5,11 @@
 //
 // # Arena
 //
-// A top-down shooter for 2 to 16 players (up to [MaxPlayers] = 64 for load tests) on a
-// [Map] of solid rectangular walls and spawn points, read from JSON ([ParseMap];
-// assets/maps/arena.json is a 1600×1000 arena with a central pillar, an inner ring of cover,
-// corner bunkers and side spurs). Every player is a circle of [PlayerRadius] pixels:
+// A top-down shooter for 2 to [MaxPlayers] = 64 players, every one for themselves or in
+// teams, on a [Map] of solid rectangular walls and spawn points, read from JSON ([ParseMap];
+// assets/maps/arena.json is a 1600×1000 arena for up to 16 with a central pillar, an inner
+// ring of cover, corner bunkers and side spurs; assets/maps/large.json a 3200×2400 field for
+// up to 64). Every player is a circle of [PlayerRadius] pixels:
 //
 //   - Movement: the [Input] move vector (keyboard -127/0/127 or an analogue stick, scaled
 //     to at most length 127) sets a wished velocity of up to 270 px/s; velocity approaches
@@ -25,6 +26,14 @@
 //     world's seeded generator) with 1 s of spawn protection, which firing ends.
 //   - The match ends when a player reaches the score limit (default 20) or at the time
 //     limit (default 300 s); see [Config].
+//
+// # Teams
+//
+// With [Config].Teams ≥ 2 players play in teams. [World.Join] keeps teams balanced; a team's
+// score ([World.TeamScore]) is the sum of its players' frags and the score limit is a
+// team's. Without [Config].FriendlyFire teammates are not targets: shots pass through them.
+// With it they take damage, but killing a teammate scores nothing. In two-team play on a map
+// with spawn points in both halves, team 0 spawns in the west half and team 1 in the east.
 //
 // # Determinism
 //

@@ -67,7 +67,7 @@ func (w *World) fireRail(p *Player, in Input) {
 	if a != nil {
 		for i := range w.r.maxPlayers {
 			q := &w.players[i]
-			if i == int(p.Slot) || !w.seated[i] || !q.Alive || !a.alive[i] {
+			if !w.canHit(p.Slot, uint8(i)) || !w.seated[i] || !q.Alive || !a.alive[i] {
 				continue
 			}
 			tx := int64(a.x[i]) + (int64(b.x[i])-int64(a.x[i]))*frac/256

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -96,6 +97,18 @@ func TestArenaMap(t *testing.T) {
 	m := arenaMap(t)
 	require.Equal(t, int32(1600), m.Width)
 	require.GreaterOrEqual(t, len(m.Spawns), 16)
+	requireConnected(t, m)
+	large := loadMap(t, "large")
+	require.Equal(t, MaxSpawns, len(large.Spawns), "a spawn point for each of 64 players")
+	require.LessOrEqual(t, large.Width*SubPixels, int32(0xffff), "positions fit the snapshot's 16-bit fields")
+	require.LessOrEqual(t, large.Height*SubPixels, int32(0xffff))
+	requireConnected(t, large)
+}
+
+// requireConnected checks that every spawn point reaches every other: a flood fill on a 4 px
+// grid of clear positions.
+func requireConnected(t *testing.T, m *Map) {
+	t.Helper()
 	// Every spawn point reaches every other: flood fill on a 4 px grid of clear positions.
 	const cell = 4
 	gw, gh := int(m.Width/cell), int(m.Height/cell)
@@ -341,8 +354,18 @@ func TestKillRespawnAndScore(t *testing.T) {
 // The same input streams give bit-identical worlds: 16 players playing, joining and leaving
 // for 3600 ticks, the state hashed every tick on two independent runs.
 func TestDeterminism(t *testing.T) {
+	for _, cfg := range []Config{
+		{MaxPlayers: 16, ScoreLimit: -1, TimeLimit: -1},
+		{MaxPlayers: 16, ScoreLimit: -1, TimeLimit: -1, Teams: 2},
+		{MaxPlayers: 16, ScoreLimit: -1, TimeLimit: -1, Teams: 2, FriendlyFire: true},
+	} {
+		t.Run(fmt.Sprintf("teams=%d,ff=%v", cfg.Teams, cfg.FriendlyFire), func(t *testing.T) { testDeterminism(t, cfg) })
+	}
+}
+
+func testDeterminism(t *testing.T, cfg Config) {
 	run := func() []uint64 {
-		w, err := NewWorld(Config{MaxPlayers: 16, ScoreLimit: -1, TimeLimit: -1}, arenaMap(t), 42)
+		w, err := NewWorld(cfg, arenaMap(t), 42)
 		require.NoError(t, err)
 		rng := rand.New(rand.NewPCG(9, 9))
 		inputs := make([]Input, 16)

@@ -8,7 +8,10 @@ import (
 )
 
 // MaxShots bounds the live projectiles and beams of a World; a shot past it is not fired.
-const MaxShots = 4096
+// With MaxPlayers players it keeps a whole world within one snapshot (the snapshot codec's
+// limit is 4096 entities). Real play stays far below: a player has at most about 11 shots
+// alive at once (a projectile every 150 ms living 1.5 s, a beam living 150 ms).
+const MaxShots = 4096 - MaxPlayers
 
 // Errors from [World.Join].
 var (
@@ -26,8 +29,8 @@ type Player struct {
 	VX, VY     int32
 	Aim        uint16
 	Health     int32
-	Score      int32 // frags; equal to Kills in deathmatch
-	Kills      int32
+	Score      int32 // frags of enemies (a teammate killed with friendly fire scores nothing)
+	Kills      int32 // equal to Score
 	Deaths     int32
 	// FireCooldown and AltCooldown count down to 0, when the weapon is ready.
 	FireCooldown, AltCooldown int32
@@ -142,6 +145,9 @@ type World struct {
 	hist    []histFrame
 	events  []Event
 	over    EndReason
+	// sides[t] are the indexes of team t's spawn points in a two-team match on a map with
+	// spawns in both halves; nil otherwise. Derived from the config and map, never changed.
+	sides [2][]int
 }
 
 // NewWorld starts a match on m. seed drives the only randomness (spawn point choice).
@@ -154,6 +160,19 @@ func NewWorld(cfg Config, m *Map, seed uint64) (*World, error) {
 		return nil, err
 	}
 	w := &World{cfg: cfg, r: cfg.rules(), m: m, rng: seed, nextID: MaxPlayers}
+	if w.r.teams == 2 {
+		for i, s := range m.Spawns {
+			switch {
+			case 2*s.X < m.Width:
+				w.sides[0] = append(w.sides[0], i)
+			case 2*s.X > m.Width:
+				w.sides[1] = append(w.sides[1], i)
+			}
+		}
+		if len(w.sides[0]) == 0 || len(w.sides[1]) == 0 {
+			w.sides = [2][]int{}
+		}
+	}
 	w.hist = make([]histFrame, w.r.history)
 	w.record()
 	return w, nil
@@ -199,7 +218,32 @@ func (w *World) Projectiles() []Projectile { return w.shots }
 // Beams returns the visible hitscan beams, oldest first, under the same terms as Projectiles.
 func (w *World) Beams() []Beam { return w.beams }
 
+// Teams returns the number of teams: 0 in free for all.
+func (w *World) Teams() int { return w.r.teams }
+
+// TeamScore returns team t's score: the sum of its seated players' Score (a player who
+// leaves takes their frags with them). It is 0 in free for all.
+func (w *World) TeamScore(t int) int32 {
+	var sum int32
+	if w.r.teams == 0 {
+		return 0
+	}
+	for i := range w.r.maxPlayers {
+		if w.seated[i] && int(w.players[i].Team) == t {
+			sum += w.players[i].Score
+		}
+	}
+	return sum
+}
+
 // Join seats a player in slot. The player spawns during the next Step.
+//
+// In free for all team is kept as given (the lobby numbers players; it means nothing to
+// the rules). In team play Join balances: the player gets team if it is a valid team that
+// has fewer than ⌈MaxPlayers/Teams⌉ players, otherwise the team with the fewest players
+// (the lowest-numbered of those tied). A full match therefore always has teams whose sizes
+// differ by at most one, whatever teams the players asked for and in whatever order they
+// join, and a balanced assignment (the lobby's draft) is kept as it is.
 func (w *World) Join(slot, team uint8) error {
 	switch {
 	case w.over != EndNone:
@@ -209,9 +253,42 @@ func (w *World) Join(slot, team uint8) error {
 	case w.seated[slot]:
 		return fmt.Errorf("%w: %d", ErrSlotTaken, slot)
 	}
+	if w.r.teams > 0 {
+		team = w.balancedTeam(team)
+	}
 	w.seated[slot] = true
 	w.players[slot] = Player{Slot: slot, Team: team, RespawnIn: 1}
 	return nil
+}
+
+// balancedTeam is Join's team rule for team play.
+func (w *World) balancedTeam(want uint8) uint8 {
+	var count [MaxTeams]int
+	for i := range w.r.maxPlayers {
+		if w.seated[i] {
+			count[w.players[i].Team]++
+		}
+	}
+	limit := (w.r.maxPlayers + w.r.teams - 1) / w.r.teams
+	if int(want) < w.r.teams && count[want] < limit {
+		return want
+	}
+	best := 0
+	for t := 1; t < w.r.teams; t++ {
+		if count[t] < count[best] {
+			best = t
+		}
+	}
+	return uint8(best)
+}
+
+// canHit reports whether a's shots damage b: never themselves, and a teammate only with
+// friendly fire.
+func (w *World) canHit(a, b uint8) bool {
+	if a == b {
+		return false
+	}
+	return w.r.teams == 0 || w.r.friendlyFire || w.players[a].Team != w.players[b].Team
 }
 
 // Leave removes the player in slot and the shots they fired.
@@ -319,12 +396,46 @@ func (w *World) random() uint64 {
 }
 
 // spawn revives p at the spawn point farthest from the living players, ties broken at random.
+// In a two-team match on a map with spawn points in both halves, team 0 spawns in the west
+// half and team 1 in the east (points on the centre line belong to neither), unless every
+// point there is within a player's width of a living player: then any point will do.
 func (w *World) spawn(p *Player) {
+	pick := -1
+	if side := w.sides[min(p.Team, 1)]; side != nil {
+		j, d := w.farthestSpawn(p, side)
+		if d >= 4*int64(playerRadius)*int64(playerRadius) {
+			pick = j
+		}
+	}
+	if pick < 0 {
+		pick, _ = w.farthestSpawn(p, nil)
+	}
+	s := w.m.Spawns[pick]
+	p.Alive = true
+	p.X, p.Y = s.X*SubPixels, s.Y*SubPixels
+	p.VX, p.VY = 0, 0
+	p.Health = maxHealth
+	p.RespawnIn = 0
+	p.Protected = w.r.protect
+	w.events = append(w.events, Event{Kind: EventSpawn, Tick: w.tick, Player: p.Slot, X: p.X, Y: p.Y})
+}
+
+// farthestSpawn returns the index of the spawn point (among only, or all if only is nil)
+// whose nearest living player other than p is farthest away, and that squared distance.
+// Ties go to the first candidate after a random starting point.
+func (w *World) farthestSpawn(p *Player, only []int) (int, int64) {
 	spawns := w.m.Spawns
-	start := int(w.random() % uint64(len(spawns)))
-	best, bestD := start, int64(-1)
-	for k := range spawns {
-		j := (start + k) % len(spawns)
+	n := len(spawns)
+	if only != nil {
+		n = len(only)
+	}
+	start := int(w.random() % uint64(n))
+	best, bestD := -1, int64(-1)
+	for k := range n {
+		j := (start + k) % n
+		if only != nil {
+			j = only[j]
+		}
 		sx, sy := spawns[j].X*SubPixels, spawns[j].Y*SubPixels
 		d := int64(1) << 62
 		for i := range w.r.maxPlayers {
@@ -339,14 +450,7 @@ func (w *World) spawn(p *Player) {
 			best, bestD = j, d
 		}
 	}
-	s := spawns[best]
-	p.Alive = true
-	p.X, p.Y = s.X*SubPixels, s.Y*SubPixels
-	p.VX, p.VY = 0, 0
-	p.Health = maxHealth
-	p.RespawnIn = 0
-	p.Protected = w.r.protect
-	w.events = append(w.events, Event{Kind: EventSpawn, Tick: w.tick, Player: p.Slot, X: p.X, Y: p.Y})
+	return best, bestD
 }
 
 // allocID returns an entity ID for a shot that no live shot uses.
@@ -421,7 +525,7 @@ func (w *World) moveShots() {
 		nt := 0
 		for i := range w.r.maxPlayers {
 			q := &w.players[i]
-			if w.seated[i] && q.Alive && uint8(i) != s.Owner &&
+			if w.seated[i] && q.Alive && w.canHit(s.Owner, uint8(i)) &&
 				q.X+playerRadius >= bx0 && q.X-playerRadius <= bx1 && q.Y+playerRadius >= by0 && q.Y-playerRadius <= by1 {
 				targets[nt] = i
 				nt++
@@ -487,7 +591,8 @@ func (w *World) damage(attacker uint8, victim *Player, weapon Weapon, dmg int32)
 	victim.VX, victim.VY = 0, 0
 	victim.RespawnIn = w.r.respawn
 	victim.Deaths++
-	if a := &w.players[attacker]; w.seated[attacker] && attacker != victim.Slot {
+	if a := &w.players[attacker]; w.seated[attacker] && attacker != victim.Slot &&
+		(w.r.teams == 0 || a.Team != victim.Team) {
 		a.Score++
 		a.Kills++
 	}
@@ -514,7 +619,14 @@ func (w *World) frame(tick uint32) *histFrame {
 }
 
 func (w *World) checkEnd() {
-	if w.r.scoreLimit > 0 {
+	switch {
+	case w.r.scoreLimit > 0 && w.r.teams > 0:
+		for t := range w.r.teams {
+			if w.TeamScore(t) >= w.r.scoreLimit {
+				w.over = EndScoreLimit
+			}
+		}
+	case w.r.scoreLimit > 0:
 		for i := range w.r.maxPlayers {
 			if w.seated[i] && w.players[i].Score >= w.r.scoreLimit {
 				w.over = EndScoreLimit

@@ -30,7 +30,9 @@ import (
 //     ignore a snapshot whose tick is not newer than the newest decoded (a redundant repeat or
 //     a late one).
 //   - GameEvent carries the game's own event bytes (for Arena: arena's event encoding).
-//     MatchEnd ends the match; the server closes the connection a short grace later.
+//     MatchEnd ends the match; the server closes the connection a short grace later. Its
+//     scores come in slot order (clients rank them) and include the players who left before
+//     the end, marked "left": true.
 
 // ProtocolVersion is the version of the in-match messages below. The server sends it in
 // [Welcome]; bump it on every wire-incompatible change.
@@ -574,6 +576,10 @@ type PlayerScore struct {
 	Score  int    `json:"score"`
 	Kills  int    `json:"kills"`
 	Deaths int    `json:"deaths"`
+	// Left marks a player who left before the match ended: the server keeps their last
+	// score row (the game forgets a player who leaves) so the final table names everyone who
+	// played.
+	Left bool `json:"left,omitempty"`
 }
 
 // Result is how a match ended: the game server sends it to its clients in MatchEnd and to the

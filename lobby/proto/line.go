@@ -74,3 +74,13 @@ func (lr *LineReader) ReadLine() ([]byte, error) {
 		}
 	}
 }
+
+// PeekByte returns the next byte of the stream without consuming it, waiting for it as a read
+// would. The lobby looks at a connection's first byte to tell a TLS handshake from a line.
+func (lr *LineReader) PeekByte() (byte, error) {
+	b, err := lr.r.Peek(1)
+	if err != nil {
+		return 0, err
+	}
+	return b[0], nil
+}

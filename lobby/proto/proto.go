@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"unicode/utf8"
 )
 
 // ProtocolVersion is sent in every hello; bump it on every wire-incompatible change.
@@ -78,7 +79,9 @@ const (
 	CodeBadVersion    = "bad_version"        // hello with another ProtocolVersion
 	CodeHelloFirst    = "hello_first"        // a request before hello
 	CodeAlreadyHello  = "already_hello"      // a second hello
-	CodeBadName       = "bad_name"           // nickname empty, too long or with control characters
+	CodeBadName       = "bad_name"           // nickname empty, too long, or with control, format or replacement characters
+	CodeBadUTF8       = "bad_utf8"           // the line is not valid UTF-8; the request is not handled
+	CodeBadText       = "bad_text"           // chat text empty, too long or with control characters
 	CodeNameTaken     = "name_taken"         // nickname in use by a player online
 	CodeRateLimited   = "rate_limited"       // too many messages per second; request dropped
 	CodeServerFull    = "server_full"        // max connections reached; the lobby then closes
@@ -100,6 +103,9 @@ const (
 	CodeShuttingDown  = "shutting_down"      // the lobby is shutting down
 	CodeInternal      = "internal"           // the lobby failed; retry later
 	CodeIdleTimeout   = "idle_timeout"       // nothing received for the idle timeout; the lobby then closes
+	CodeStateLost     = "state_lost"         // the lobby's shared store lost its state; log in again (then closed)
+	CodeTLSRequired   = "tls_required"       // plain text to a lobby that speaks TLS (sent in plain text; then closed)
+	CodeTLSNotEnabled = "tls_not_enabled"    // a TLS handshake to a lobby without TLS; then closed
 )
 
 // Match end reasons, the "reason" of match_ended.
@@ -198,6 +204,9 @@ type Rating struct {
 type MatchResult struct {
 	MatchID string         `json:"match_id"`
 	Players []PlayerResult `json:"players"`
+	// Replay is the file name of the match's replay on the game server (gameserver/replay),
+	// absent when the server keeps none. Records carry it into the history.
+	Replay string `json:"replay,omitempty"`
 }
 
 // PlayerResult is one player's line of a match result or record.
@@ -220,6 +229,7 @@ type MatchRecord struct {
 	EndMS   int64          `json:"end_ms"`
 	Reason  string         `json:"reason"`
 	Players []PlayerResult `json:"players"`
+	Replay  string         `json:"replay,omitempty"` // the game server's replay file, if it kept one
 }
 
 // Errors of the codec.
@@ -228,6 +238,10 @@ var (
 	ErrLineTooLong = errors.New("proto: line too long")
 	// ErrNoType is returned for an object without a "type".
 	ErrNoType = errors.New("proto: message without type")
+	// ErrInvalidUTF8 is returned for a line that is not valid UTF-8. JSON must be UTF-8, and
+	// a lenient decoder would turn each bad byte into U+FFFD, so different byte strings
+	// would read as one nickname.
+	ErrInvalidUTF8 = errors.New("proto: line is not valid UTF-8")
 )
 
 // Error is an error message received from the peer; it satisfies error.
@@ -263,11 +277,21 @@ func Append(b []byte, m *Message) ([]byte, error) {
 }
 
 // Decode parses one line (without its newline) into a Message. Blank lines are not messages:
-// callers skip them (see IsBlank).
+// callers skip them (see IsBlank). A line that is not valid UTF-8 is refused with
+// ErrInvalidUTF8; the Message returned with it holds only the line's type and id (when it
+// has them), so the receiver can answer the request.
 func Decode(line []byte) (Message, error) {
 	var m Message
 	if len(line) > MaxLineBytes {
 		return m, ErrLineTooLong
+	}
+	if !utf8.Valid(line) {
+		var head struct {
+			Type string `json:"type"`
+			ID   uint64 `json:"id"`
+		}
+		_ = json.Unmarshal(line, &head)
+		return Message{Type: head.Type, ID: head.ID}, ErrInvalidUTF8
 	}
 	if err := json.Unmarshal(line, &m); err != nil {
 		return Message{}, fmt.Errorf("proto: decode: %w", err)

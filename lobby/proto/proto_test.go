@@ -25,6 +25,8 @@ var seedLines = []string{
 	`{"id":1}`,
 	`[1,2]`,
 	`{"type":"hello"`,
+	"{\"type\":\"hello\",\"id\":1,\"version\":1,\"name\":\"a\xffb\"}",
+	`{"type":"chat","id":2,"text":"\ud800 \u001b[2J"}`,
 }
 
 func TestDecodeTable(t *testing.T) {
@@ -217,4 +219,23 @@ func FuzzDecodeLineChunked(f *testing.F) {
 		got := decodeStream(t, iotest.OneByteReader(bytes.NewReader(data)), false)
 		require.Equal(t, want, got, "one byte at a time")
 	})
+}
+
+// A line that is not UTF-8 is refused, not decoded with U+FFFD in place of its bad bytes
+// (which made "a\xffb" and "a\xfeb" one nickname); its id and type come back for the reply.
+func TestDecodeRejectsInvalidUTF8(t *testing.T) {
+	for _, line := range []string{
+		"{\"type\":\"hello\",\"id\":7,\"version\":1,\"name\":\"a\xffb\"}",
+		"{\"type\":\"hello\",\"id\":7,\"version\":1,\"name\":\"a\xfeb\"}",
+		"{\"type\":\"hello\",\"id\":7,\"name\":\"\xed\xa0\x80\"}", // a surrogate in UTF-8 form
+	} {
+		m, err := Decode([]byte(line))
+		require.ErrorIs(t, err, ErrInvalidUTF8, "%q", line)
+		assert.Equal(t, Message{Type: TypeHello, ID: 7}, m)
+	}
+	_, err := Decode([]byte("\xff"))
+	require.ErrorIs(t, err, ErrInvalidUTF8)
+	m, err := Decode([]byte(`{"type":"hello","id":7,"name":"añ€😀"}`))
+	require.NoError(t, err)
+	assert.Equal(t, "añ€😀", m.Name)
 }

@@ -2,6 +2,8 @@ package redisstore
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -29,6 +31,10 @@ type Store struct {
 	closed bool
 
 	subscribed atomic.Bool
+
+	epochMu sync.Mutex
+	epoch   string        // the epoch this store adopted last (Epoch); "" before the first call
+	maxID   atomic.Uint64 // the highest player id this store has handed out or read
 }
 
 var _ lobby.Store = (*Store)(nil)
@@ -108,16 +114,93 @@ func (s *Store) ReleaseName(ctx context.Context, name, owner string) error {
 		owner, name).Err())
 }
 
+// playerIDScript returns a nickname's id, allocating the next one on first use, but only while
+// the store still holds the state this process adopted: KEYS[3] (epoch) must equal ARGV[2],
+// and the counter must not have gone back below ARGV[3], the highest id this process has seen
+// (an older snapshot restored). Otherwise it returns -1 and allocates nothing.
 var playerIDScript = redis.NewScript(`
+if redis.call('GET', KEYS[3]) ~= ARGV[2] then return -1 end
+if tonumber(redis.call('GET', KEYS[2]) or '0') < tonumber(ARGV[3]) then return -1 end
 local id = redis.call('HGET', KEYS[1], ARGV[1])
 if id then return tonumber(id) end
 id = redis.call('INCR', KEYS[2])
 redis.call('HSET', KEYS[1], ARGV[1], id)
 return id`)
 
+// epochScript returns the current epoch (KEYS[1]), or starts a new one (ARGV[1]) when there is
+// none or the id counter (KEYS[2]) is below ARGV[3], the highest id this process has seen; a
+// new epoch raises the counter to at least ARGV[2] in the same step, so no id of an earlier
+// epoch is ever handed out again. Values stay strings: Lua numbers would print as 1.7e+15.
+var epochScript = redis.NewScript(`
+local e = redis.call('GET', KEYS[1])
+local cur = redis.call('GET', KEYS[2])
+local n = tonumber(cur or '0')
+if e and n >= tonumber(ARGV[3]) then return e end
+redis.call('SET', KEYS[1], ARGV[1])
+if n < tonumber(ARGV[2]) then redis.call('SET', KEYS[2], ARGV[2]) end
+return ARGV[1]`)
+
+// Epoch implements lobby.EpochStore: it returns the name of the state this Redis holds, and
+// starts a new one when the state is gone (Redis restarted without persistence, or FLUSHALL)
+// or rolled back (restarted from an older snapshot: the id counter is below an id this store
+// has handed out). A new epoch raises the player id counter to the current time in Unix
+// microseconds (or above the highest id this store has seen, if that is larger): ids of the
+// lost state were counted up from an earlier epoch's start one per new nickname, so they stay
+// below it unless more than one nickname per microsecond was registered, and no id is handed
+// to two players. PlayerID refuses (lobby.ErrStateLost) from the moment the adopted epoch is
+// gone until Epoch is called again.
+func (s *Store) Epoch(ctx context.Context) (string, error) {
+	s.epochMu.Lock()
+	defer s.epochMu.Unlock()
+	return s.epochLocked(ctx)
+}
+
+func (s *Store) epochLocked(ctx context.Context) (string, error) {
+	seen := s.maxID.Load()
+	seed := max(uint64(time.Now().UnixMicro()), seen)
+	e, err := epochScript.Run(ctx, s.rdb, []string{s.k("epoch"), s.k("nextid")},
+		newEpoch(), strconv.FormatUint(seed, 10), strconv.FormatUint(seen, 10)).Text()
+	if err != nil {
+		return "", wrap("epoch", err)
+	}
+	s.epoch = e
+	return e, nil
+}
+
+func newEpoch() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// PlayerID returns the nickname's id, allocating one on first use; lobby.ErrStateLost if the
+// state this store adopted (Epoch) is gone, until Epoch is called again.
 func (s *Store) PlayerID(ctx context.Context, name string) (uint64, error) {
-	id, err := playerIDScript.Run(ctx, s.rdb, []string{s.k("ids"), s.k("nextid")}, name).Int64()
-	return uint64(id), wrap("player id", err)
+	s.epochMu.Lock()
+	epoch := s.epoch
+	var err error
+	if epoch == "" { // first use: adopt the current epoch (or start the first)
+		epoch, err = s.epochLocked(ctx)
+	}
+	s.epochMu.Unlock()
+	if err != nil {
+		return 0, err
+	}
+	id, err := playerIDScript.Run(ctx, s.rdb, []string{s.k("ids"), s.k("nextid"), s.k("epoch")},
+		name, epoch, strconv.FormatUint(s.maxID.Load(), 10)).Int64()
+	if err != nil {
+		return 0, wrap("player id", err)
+	}
+	if id < 0 {
+		return 0, fmt.Errorf("redisstore: player id of %q: epoch %s gone: %w", name, epoch, lobby.ErrStateLost)
+	}
+	for { // remember the highest id seen, to notice a counter that went back
+		cur := s.maxID.Load()
+		if uint64(id) <= cur || s.maxID.CompareAndSwap(cur, uint64(id)) {
+			break
+		}
+	}
+	return uint64(id), nil
 }
 
 func (s *Store) Presence(ctx context.Context) (lobby.Presence, error) {

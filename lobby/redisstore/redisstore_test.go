@@ -157,7 +157,7 @@ func TestTwoInstances(t *testing.T) {
 	}
 
 	// Nicknames are unique across instances.
-	a := player(t, addr1, "ada")
+	a, adaID := login(t, addr1, "ada")
 	c2, err := lobbyclient.Dial(ctx, addr2, nil)
 	require.NoError(t, err)
 	defer c2.Close()
@@ -165,7 +165,7 @@ func TestTwoInstances(t *testing.T) {
 	require.ErrorIs(t, err, &proto.Error{Code: proto.CodeNameTaken})
 
 	// Players on different instances are matched together.
-	b := player(t, addr2, "bob")
+	b, bobID := login(t, addr2, "bob")
 	require.NoError(t, a.QuickMatch(ctx, "duel", "eu"))
 	require.NoError(t, b.QuickMatch(ctx, "duel", "eu"))
 	ma, mb := event(t, a, proto.TypeMatchFound), event(t, b, proto.TypeMatchFound)
@@ -186,7 +186,7 @@ func TestTwoInstances(t *testing.T) {
 
 	// The result goes to instance 1; history survives a restart of instance 2.
 	link.ReportResult(proto.MatchResult{MatchID: ma.MatchID, Players: []proto.PlayerResult{
-		{PlayerID: 1, Rank: 1}, {PlayerID: 2, Rank: 2}}})
+		{PlayerID: adaID, Rank: 1}, {PlayerID: bobID, Rank: 2}}})
 	assert.Equal(t, proto.ReasonFinished, event(t, b, proto.TypeMatchEnded).Reason)
 	b.Close()
 	require.NoError(t, srv2.Close())

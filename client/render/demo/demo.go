@@ -12,7 +12,7 @@ import (
 
 // Config configures a demo Backend. The zero value is a usable default.
 type Config struct {
-	// Mode is the mode a match runs in when none is asked for: "tdm" (default) or "ffa".
+	// Mode is the mode a match runs in when none is asked for: "teams" (default, two teams) or "ffa".
 	Mode string
 	// Players is the number of players in a match, the local one included; default 8.
 	Players int
@@ -54,7 +54,7 @@ type Backend struct {
 // New returns a demo backend, offline until Connect.
 func New(cfg Config) *Backend {
 	if cfg.Mode == "" {
-		cfg.Mode = "tdm"
+		cfg.Mode = "teams"
 	}
 	if cfg.Players <= 0 {
 		cfg.Players = 8
@@ -70,7 +70,7 @@ func New(cfg Config) *Backend {
 	}
 	b := &Backend{cfg: cfg, rng: rand.New(rand.NewPCG(cfg.Seed, 0x534b49524d495348)), last: cfg.Now()}
 	b.lobby = client.LobbyView{Stage: client.StageOffline, Status: "Enter a name and connect",
-		Modes: []string{"tdm", "ffa", "duel"}}
+		Modes: []string{"teams", "ffa", "duel"}}
 	return b
 }
 
@@ -136,14 +136,14 @@ func (b *Backend) connectNow(name string) {
 	b.lobby.Stage = client.StageLobby
 	b.lobby.Status, b.lobby.Error = "Connected to the offline demo lobby", false
 	b.lobby.Rooms = []client.RoomSummary{
-		{Code: "K7QX", Name: "Friday frags", Mode: "tdm", Players: 5, MaxPlayers: 8},
+		{Code: "K7QX", Name: "Friday frags", Mode: "teams", Players: 5, MaxPlayers: 8},
 		{Code: "ZB2M", Name: "Rail only", Mode: "ffa", Players: 3, MaxPlayers: 6},
 		{Code: "P4LD", Name: "Duel corner", Mode: "duel", Players: 2, MaxPlayers: 2, InMatch: true},
-		{Code: "W9TR", Name: "Newcomers welcome", Mode: "tdm", Players: 1, MaxPlayers: 8},
+		{Code: "W9TR", Name: "Newcomers welcome", Mode: "teams", Players: 1, MaxPlayers: 8},
 	}
 	b.lobby.Chat = []client.ChatLine{
 		{Text: "Welcome to Skirmish! This lobby is an offline demo.", System: true},
-		{From: "Vex", Text: "anyone up for tdm?"},
+		{From: "Vex", Text: "anyone up for a team battle?"},
 		{From: "Nova", Text: "queueing now"},
 	}
 }

@@ -61,7 +61,7 @@ func TestLobbyFlowToQuickMatch(t *testing.T) {
 	require.Equal(t, client.StageMatch, b.Lobby().Stage)
 	s := b.Scene()
 	require.NotNil(t, s)
-	assert.Equal(t, "tdm", s.Mode)
+	assert.Equal(t, "teams", s.Mode)
 	assert.Equal(t, 2, s.Teams)
 	assert.Len(t, s.Players, 8)
 	assert.NotEmpty(t, s.Walls)

@@ -1,11 +1,9 @@
 package view
 
 import (
-	"cmp"
 	"fmt"
 	"image/color"
 	"math"
-	"slices"
 	"strings"
 	"time"
 
@@ -126,27 +124,23 @@ func Standings(s *client.Scene) []client.ScoreLine {
 	return lines
 }
 
-// SortScores sorts scoreboard lines best first.
-func SortScores(lines []client.ScoreLine) {
-	slices.SortStableFunc(lines, func(a, b client.ScoreLine) int {
-		return cmp.Or(
-			cmp.Compare(b.Score, a.Score),
-			cmp.Compare(b.Kills, a.Kills),
-			cmp.Compare(a.Deaths, b.Deaths),
-			strings.Compare(a.Name, b.Name),
-		)
-	})
-}
+// SortScores sorts scoreboard lines best first (client.CompareScores: score, kills, fewer
+// deaths, name).
+func SortScores(lines []client.ScoreLine) { client.SortScores(lines) }
 
-// RankText says where the local player stands: "1st of 6". Ties share the better rank.
+// RankText says where the local player stands: "1st of 6", ranked as the scoreboard ranks
+// (score, then kills, then fewer deaths). Players equal on all three share the better rank.
 func RankText(s *client.Scene) string {
 	lp := Local(s)
 	if lp == nil || len(s.Players) == 0 {
 		return ""
 	}
+	line := func(p *client.ScenePlayer) client.ScoreLine {
+		return client.ScoreLine{Score: p.Score, Kills: p.Kills, Deaths: p.Deaths}
+	}
 	rank := 1
-	for _, p := range s.Players {
-		if p.Score > lp.Score {
+	for i := range s.Players {
+		if client.CompareScores(line(&s.Players[i]), line(lp)) < 0 {
 			rank++
 		}
 	}
@@ -204,10 +198,16 @@ func ModeName(mode string) string {
 	switch mode {
 	case "ffa":
 		return "Free for all"
+	case "teams":
+		return "Team battle"
 	case "tdm":
 		return "Team deathmatch"
 	case "duel":
 		return "Duel"
+	case "quick":
+		return "Quick match"
+	case "large":
+		return "Large battle"
 	case "":
 		return "Match"
 	}
@@ -231,6 +231,8 @@ func EndReasonText(reason string) string {
 		return "Time is up"
 	case "abandoned":
 		return "Match abandoned"
+	case "players_left":
+		return "Everyone else left"
 	case "drained":
 		return "Server shutting down"
 	case "":
@@ -259,10 +261,18 @@ func WinnerText(s *client.Scene) string {
 	if len(s.Final) == 0 {
 		return "Match over"
 	}
-	if s.Final[0].Local {
+	// The best line by the client's ranking, not the first: the server lists the final
+	// scores in slot order.
+	best := s.Final[0]
+	for _, l := range s.Final[1:] {
+		if client.CompareScores(l, best) < 0 {
+			best = l
+		}
+	}
+	if best.Local {
 		return "You win!"
 	}
-	return s.Final[0].Name + " wins"
+	return best.Name + " wins"
 }
 
 // NetLines are the net graph's text lines.
@@ -276,6 +286,14 @@ func NetLines(n client.NetStats) []string {
 		fmt.Sprintf("interp %3d ms", n.InterpDelay.Milliseconds()),
 		fmt.Sprintf("pred err %5.2f u", n.PredictionError),
 	}
+}
+
+// ScoreName is a scoreboard line's name: marked when the player left before the end.
+func ScoreName(l client.ScoreLine) string {
+	if l.Left {
+		return l.Name + " (left)"
+	}
+	return l.Name
 }
 
 // PingText formats a ping for the scoreboard ("-" when unknown).
@@ -338,4 +356,79 @@ func EditLine(s string, typed []rune, backspaces, max int) string {
 		r = append(r, c)
 	}
 	return string(r)
+}
+
+// FrameRateText is the F3 frame rate line: frames drawn and updates run per second.
+func FrameRateText(fps, tps float64) string {
+	return fmt.Sprintf("%.0f fps · %.0f tps", fps, tps)
+}
+
+// SilenceLimit is how long a silent game server may leave the picture frozen before the
+// match screen says the connection is lost.
+const SilenceLimit = time.Second
+
+// SilenceText explains a frozen match ("" while the server is heard from): the connection
+// is lost, and what happens next (the client gives the server a few seconds, then
+// reconnects on its own).
+func SilenceText(s *client.Scene) string {
+	if s.Silence < SilenceLimit || s.MatchOver {
+		return ""
+	}
+	return fmt.Sprintf("Connection lost · no word from the server for %d s · reconnecting soon", int(s.Silence/time.Second))
+}
+
+// AloneText tells a player that everyone else left ("" otherwise).
+func AloneText(s *client.Scene) string {
+	if !s.Alone || s.MatchOver {
+		return ""
+	}
+	return "Everyone else has left · the match ends shortly"
+}
+
+// JoiningText is the joining screen's title and the line under it: the first join, or a
+// lost match connection being re-established (and which attempt).
+func JoiningText(lv client.LobbyView) (title, detail string) {
+	if lv.MatchAttempt == 0 {
+		return "Joining the match…", ""
+	}
+	detail = fmt.Sprintf("Reconnecting to the match… attempt %d", lv.MatchAttempt)
+	if lv.MatchAttempts > 0 {
+		detail += fmt.Sprintf(" of %d", lv.MatchAttempts)
+	}
+	return "Connection lost", detail
+}
+
+// LeaveDialog is the match screen's Esc dialog: Esc asks "Leave the match?", Enter (or Y)
+// leaves, Esc again stays. The zero value is closed.
+type LeaveDialog struct{ Open bool }
+
+// Key applies one frame's keys and reports whether the player leaves now. direct (the
+// player is alone, or the connection is lost) makes Esc leave without asking.
+func (d *LeaveDialog) Key(esc, confirm, direct bool) (leave bool) {
+	switch {
+	case esc && direct:
+		d.Open = false
+		return true
+	case esc:
+		d.Open = !d.Open
+	case d.Open && confirm:
+		d.Open = false
+		return true
+	}
+	return false
+}
+
+// LeaveDialogText is the Esc dialog's question and its keys.
+const (
+	LeaveDialogTitle = "Leave the match?"
+	LeaveDialogText  = "It goes on without you; Quick Match takes you back while it runs."
+	LeaveDialogKeys  = "Enter: leave · Esc: stay"
+)
+
+// KeyHint is the match HUD's key line.
+func KeyHint(s *client.Scene) string {
+	if s.Alone || s.Silence >= SilenceLimit {
+		return "Esc leave now · Tab scores · F3 net"
+	}
+	return "Esc leave · Tab scores · F3 net · Enter chat"
 }

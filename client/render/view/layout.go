@@ -36,25 +36,34 @@ func UIScale(w, h float64) float64 {
 	return math.Max(0.75, math.Min(2.5, math.Min(w/1280, h/720)))
 }
 
-// ConnectLayout is where the connect screen's parts go.
+// ConnectLayout is where the connect screen's parts go. Status holds two lines of text
+// (the second under the first); Hint is the key line at the bottom.
 type ConnectLayout struct {
-	Title, Panel, NameField, AddrField, Connect, Demo, Status Rect
+	Title, Panel, NameField, AddrField, Connect, Demo, Status, Hint Rect
 }
 
-// LayoutConnect places the connect screen on a w×h screen.
+// ConnectStatusLines is how many lines the connect screen's status may wrap to.
+const ConnectStatusLines = 2
+
+// LayoutConnect places the connect screen on a w×h screen: the panel a third of the way
+// down, but high enough that the status lines and the key hint fit under it.
 func LayoutConnect(w, h float64) ConnectLayout {
 	s := UIScale(w, h)
-	pw, ph := 520*s, 330*s
-	p := Rect{(w - pw) / 2, math.Max(h*0.32, 150*s), pw, ph}
+	pw, ph := math.Min(520*s, w-32*s), 290*s
+	lineH := 22 * s
+	below := 10*s + ConnectStatusLines*lineH + 6*s + 16*s + 4*s // gap, status, gap, hint, margin
+	p := Rect{(w - pw) / 2, math.Min(math.Max(h*0.32, 150*s), h-ph-below), pw, ph}
 	in := p.Inset(28 * s)
 	fh := 44 * s
+	status := Rect{p.X, p.Y + ph + 10*s, pw, ConnectStatusLines * lineH}
 	return ConnectLayout{
-		Title:     Rect{0, p.Y - 130*s, w, 100 * s},
+		Title:     Rect{0, math.Max(0, p.Y-130*s), w, math.Min(100*s, p.Y)},
 		Panel:     p,
 		NameField: Rect{in.X, in.Y + 26*s, in.W, fh},
 		AddrField: Rect{in.X, in.Y + 26*s + fh + 34*s, in.W, fh},
 		Connect:   Rect{in.X, in.Y + in.H - fh, in.W, fh},
-		Status:    Rect{p.X, p.Y + ph + 16*s, pw, 28 * s},
+		Status:    status,
+		Hint:      Rect{0, status.Y + status.H + 6*s, w, 16 * s},
 	}
 }
 
@@ -228,4 +237,58 @@ func GraphScale(v, min float64) float64 {
 		}
 	}
 	return 10 * p
+}
+
+// HUDLayout is where the match HUD's corner pieces go on a w×h screen.
+type HUDLayout struct {
+	// Health is the bottom-left panel; ChatField the chat input above it (when open), and
+	// ChatBottom the baseline under the newest chat line: above the input when it is open
+	// (chatOpen), else above the health panel.
+	Health, ChatField Rect
+	ChatBottom        float64
+	// ChatLines is how many chat lines show: fewer on a short screen, where they would
+	// cover much of the arena.
+	ChatLines int
+	// Minimap sits in the bottom-right corner over the key hint line (KeyHint, with a backdrop
+	// so walls under it do not swallow it).
+	Minimap, KeyHint Rect
+}
+
+// LayoutHUD places the HUD's bottom pieces on a w×h screen.
+func LayoutHUD(w, h float64, chatOpen bool) HUDLayout {
+	us := UIScale(w, h)
+	pad := 18 * us
+	var l HUDLayout
+	l.Health = Rect{pad, h - pad - 64*us, math.Min(280*us, w*0.4), 64 * us}
+	l.ChatField = Rect{pad, l.Health.Y - 12*us - 38*us, math.Min(420*us, w-2*pad), 38 * us}
+	l.ChatBottom = l.Health.Y - 8*us
+	l.ChatLines = ChatLines
+	if h < 600 {
+		l.ChatLines = 3
+	}
+	if chatOpen {
+		l.ChatBottom = l.ChatField.Y - 4*us
+	}
+	// The minimap keeps the arena's shape (about 3:2) and takes at most a fifth of the
+	// screen's width, so at small sizes it leaves the view around the player free.
+	mw := math.Min(200*us, w*0.2)
+	mh := mw * 0.65
+	l.KeyHint = Rect{w - pad - math.Min(240*us, w*0.45), h - pad - 20*us, math.Min(240*us, w*0.45), 20 * us}
+	l.Minimap = Rect{w - pad - mw, l.KeyHint.Y - 8*us - mh, mw, mh}
+	return l
+}
+
+// ChatRect is the screen area the chat lines take (n lines of 22 px at UI scale 1 above
+// ChatBottom).
+func (l HUDLayout) ChatRect(w, h float64, n int) Rect {
+	us := UIScale(w, h)
+	top := l.ChatBottom - float64(n)*22*us
+	return Rect{l.ChatField.X, top, l.ChatField.W, l.ChatBottom - top}
+}
+
+// Covers reports whether r hides any of a disc of radius rad at (x, y), in pixels.
+func (r Rect) Covers(x, y, rad float64) bool {
+	cx := math.Max(r.X, math.Min(x, r.X+r.W))
+	cy := math.Max(r.Y, math.Min(y, r.Y+r.H))
+	return math.Hypot(x-cx, y-cy) < rad
 }

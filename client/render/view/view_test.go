@@ -107,7 +107,9 @@ func TestStandingsAndRank(t *testing.T) {
 		names = append(names, l.Name)
 	}
 	assert.Equal(t, []string{"Bob", "Cy", "Ada", "Di"}, names, "score, then kills")
-	assert.Equal(t, "2nd of 4", RankText(s), "ties share the better rank")
+	assert.Equal(t, "3rd of 4", RankText(s), "ranked as the scoreboard: Cy has the same score and more kills")
+	s.Players[2].Kills, s.Players[2].Deaths = 3, 1
+	assert.Equal(t, "2nd of 4", RankText(s), "equal score, kills and deaths share the better rank")
 	assert.Equal(t, "Score 3 / 20", ScoreText(s))
 	s.Players[0].Local = false
 	assert.Equal(t, "", RankText(s))
@@ -122,10 +124,31 @@ func TestTeamTexts(t *testing.T) {
 	s.TeamScores = []int{9, 9}
 	assert.Equal(t, "Draw", WinnerText(s))
 	s.Teams = 0
-	s.Final = []client.ScoreLine{{Name: "Bob"}, {Name: "Ada", Local: true}}
+	s.Final = []client.ScoreLine{{Name: "Bob", Score: 1}, {Name: "Ada", Local: true}}
 	assert.Equal(t, "Bob wins", WinnerText(s))
 	s.Final[0].Local = true
 	assert.Equal(t, "You win!", WinnerText(s))
+}
+
+// TestWinnerTextRanksFinalScores: the server sends the final scores in slot order; the winner
+// is the best by score, then kills, then fewer deaths, never simply the first line.
+func TestWinnerTextRanksFinalScores(t *testing.T) {
+	s := &client.Scene{Mode: "ffa", MatchOver: true, Final: []client.ScoreLine{
+		{Slot: 0, Name: "you", Score: 0, Local: true},
+		{Slot: 1, Name: "bot-1", Score: 5, Kills: 5},
+		{Slot: 2, Name: "bot-2", Score: 2, Kills: 2},
+	}}
+	assert.Equal(t, "bot-1 wins", WinnerText(s))
+	s.Final = []client.ScoreLine{
+		{Slot: 0, Name: "amy", Score: 4, Kills: 4, Deaths: 3},
+		{Slot: 1, Name: "you", Score: 4, Kills: 5, Deaths: 3, Local: true},
+	}
+	assert.Equal(t, "You win!", WinnerText(s), "equal score: more kills wins")
+	s.Final = []client.ScoreLine{
+		{Slot: 0, Name: "amy", Score: 4, Kills: 4, Deaths: 3},
+		{Slot: 1, Name: "bea", Score: 4, Kills: 4, Deaths: 1},
+	}
+	assert.Equal(t, "bea wins", WinnerText(s), "equal score and kills: fewer deaths wins")
 }
 
 func TestColours(t *testing.T) {
@@ -224,14 +247,17 @@ func overlap(a, b Rect) bool {
 }
 
 func TestLayoutsFitTheScreen(t *testing.T) {
-	for _, size := range [][2]float64{{1280, 720}, {1920, 1080}, {1024, 768}, {2560, 1440}} {
+	for _, size := range [][2]float64{{1280, 720}, {1920, 1080}, {1024, 768}, {2560, 1440}, {640, 400}, {800, 600}} {
 		w, h := size[0], size[1]
 		c := LayoutConnect(w, h)
-		for _, r := range []Rect{c.Title, c.Panel, c.NameField, c.AddrField, c.Connect, c.Status} {
+		for _, r := range []Rect{c.Title, c.Panel, c.NameField, c.AddrField, c.Connect, c.Status, c.Hint} {
 			assert.True(t, inside(r, w, h), "connect %v in %vx%v", r, w, h)
 		}
 		assert.False(t, overlap(c.NameField, c.AddrField))
 		assert.False(t, overlap(c.AddrField, c.Connect))
+		assert.False(t, overlap(c.Panel, c.Status), "status under the panel at %vx%v", w, h)
+		assert.False(t, overlap(c.Status, c.Hint), "status above the key hint at %vx%v", w, h)
+		assert.False(t, overlap(c.Title, c.Panel))
 
 		l := LayoutLobby(w, h, 3, 50)
 		require.Len(t, l.ModeButton, 3)
@@ -289,3 +315,121 @@ func TestPlayersInView(t *testing.T) {
 	assert.Equal(t, 1, c.PlayersInView(s, 0.12*720))
 	assert.Zero(t, c.PlayersInView(&client.Scene{}, 0))
 }
+
+// TestLayoutHUD: at every window size down to 640×400 the chat input does not cover the
+// chat lines, the minimap stays clear of the key hint and the health panel, and everything is
+// on screen.
+func TestLayoutHUD(t *testing.T) {
+	for _, size := range [][2]float64{{640, 400}, {800, 600}, {1280, 720}, {1920, 1080}} {
+		w, h := size[0], size[1]
+		for _, open := range []bool{false, true} {
+			l := LayoutHUD(w, h, open)
+			for _, r := range []Rect{l.Health, l.ChatField, l.Minimap, l.KeyHint} {
+				assert.True(t, inside(r, w, h), "%v in %vx%v", r, w, h)
+			}
+			assert.False(t, overlap(l.Minimap, l.KeyHint), "minimap over the key hint at %vx%v", w, h)
+			assert.False(t, overlap(l.Minimap, l.Health), "minimap over health at %vx%v", w, h)
+			assert.False(t, overlap(l.ChatField, l.Health))
+			assert.LessOrEqual(t, l.ChatBottom, l.Health.Y, "chat lines above the health panel")
+			if open {
+				assert.LessOrEqual(t, l.ChatBottom, l.ChatField.Y, "chat lines above the open input at %vx%v", w, h)
+			}
+		}
+		cr := LayoutHUD(w, h, false).ChatRect(w, h, LayoutHUD(w, h, false).ChatLines)
+		assert.True(t, inside(cr, w, h))
+		assert.False(t, overlap(cr, l0(w, h).Health), "chat lines over the health panel at %vx%v", w, h)
+		if h < 600 {
+			assert.Equal(t, 3, LayoutHUD(w, h, false).ChatLines, "fewer chat lines on a short screen")
+		}
+		// The minimap is at most a fifth of the width: at the screen's centre (where the
+		// camera keeps the player unless it is clamped at the arena's edge) it hides nothing.
+		l := LayoutHUD(w, h, false)
+		assert.LessOrEqual(t, l.Minimap.W, w*0.2+1e-9)
+		assert.False(t, l.Minimap.Covers(w/2, h/2, 40))
+	}
+	r := Rect{100, 100, 50, 50}
+	assert.True(t, r.Covers(120, 120, 1))
+	assert.True(t, r.Covers(95, 120, 6), "a disc reaching in from the side")
+	assert.False(t, r.Covers(90, 120, 6))
+}
+
+// TestLeaveDialog: Esc asks, Enter leaves, Esc again stays; alone or with the connection
+// lost, Esc leaves at once.
+func TestLeaveDialog(t *testing.T) {
+	var d LeaveDialog
+	assert.False(t, d.Key(false, true, false), "Enter alone opens chat, not a leave")
+	assert.False(t, d.Open)
+	assert.False(t, d.Key(true, false, false))
+	assert.True(t, d.Open, "Esc asks")
+	assert.False(t, d.Key(true, false, false))
+	assert.False(t, d.Open, "Esc again stays")
+	d.Key(true, false, false)
+	assert.True(t, d.Key(false, true, false), "Enter leaves")
+	assert.False(t, d.Open)
+	assert.True(t, d.Key(true, false, true), "alone: Esc leaves at once")
+	assert.Contains(t, KeyHint(&client.Scene{}), "Esc leave")
+}
+
+func TestMatchBanners(t *testing.T) {
+	s := &client.Scene{Silence: 900 * time.Millisecond}
+	assert.Empty(t, SilenceText(s))
+	s.Silence = 1100 * time.Millisecond
+	assert.Contains(t, SilenceText(s), "Connection lost")
+	s.MatchOver = true
+	assert.Empty(t, SilenceText(s), "a finished match is not lost")
+	assert.Empty(t, AloneText(&client.Scene{}))
+	assert.Contains(t, AloneText(&client.Scene{Alone: true}), "Everyone else has left")
+	title, detail := JoiningText(client.LobbyView{})
+	assert.Equal(t, "Joining the match…", title)
+	assert.Empty(t, detail)
+	title, detail = JoiningText(client.LobbyView{MatchAttempt: 2, MatchAttempts: 5})
+	assert.Equal(t, "Connection lost", title)
+	assert.Equal(t, "Reconnecting to the match… attempt 2 of 5", detail)
+	assert.Equal(t, "59 fps · 30 tps", FrameRateText(59.4, 30))
+}
+
+// TestHashLobby: the menus redraw when what they show changes, and only then.
+func TestHashLobby(t *testing.T) {
+	lv := client.LobbyView{Stage: client.StageLobby, Status: "connected as ada", PlayerName: "ada",
+		Modes: []string{"ffa"}, Queue: client.QueueState{Queued: true, Mode: "ffa", Waited: 5200 * time.Millisecond}}
+	h := HashLobby(lv)
+	same := lv
+	same.Queue.Waited = 5900 * time.Millisecond
+	assert.Equal(t, h, HashLobby(same), "the clock shows whole seconds")
+	for name, f := range map[string]func(*client.LobbyView){
+		"status":  func(v *client.LobbyView) { v.Status = "search cancelled" },
+		"error":   func(v *client.LobbyView) { v.Error = true },
+		"second":  func(v *client.LobbyView) { v.Queue.Waited = 6 * time.Second },
+		"rooms":   func(v *client.LobbyView) { v.Rooms = []client.RoomSummary{{Code: "K7"}} },
+		"room":    func(v *client.LobbyView) { v.Room = &client.RoomView{Code: "K7"} },
+		"link":    func(v *client.LobbyView) { v.Link = client.LinkReconnecting },
+		"attempt": func(v *client.LobbyView) { v.MatchAttempt = 1 },
+	} {
+		v := lv
+		f(&v)
+		assert.NotEqual(t, h, HashLobby(v), name)
+	}
+	withChat := lv
+	withChat.Room = &client.RoomView{Chat: []client.ChatLine{{From: "bo", Text: "hi", Age: time.Second}}}
+	older := withChat
+	older.Room = &client.RoomView{Chat: []client.ChatLine{{From: "bo", Text: "hi", Age: time.Minute}}}
+	assert.Equal(t, HashLobby(withChat), HashLobby(older), "chat ages are not drawn")
+}
+
+func TestDepartedTexts(t *testing.T) {
+	assert.Equal(t, "Everyone else left", EndReasonText("players_left"))
+	assert.Equal(t, "bo (left)", ScoreName(client.ScoreLine{Name: "bo", Left: true}))
+	assert.Equal(t, "bo", ScoreName(client.ScoreLine{Name: "bo"}))
+}
+
+func TestCaretOn(t *testing.T) {
+	t0 := time.Unix(100, 0)
+	assert.True(t, CaretOn(t0, t0))
+	assert.False(t, CaretOn(t0.Add(600*time.Millisecond), t0))
+	assert.True(t, CaretOn(t0.Add(1100*time.Millisecond), t0))
+	for d := CaretBlinkFor; d < CaretBlinkFor+3*time.Second; d += 100 * time.Millisecond {
+		assert.True(t, CaretOn(t0.Add(d), t0), "steady after %v", d)
+	}
+}
+
+func l0(w, h float64) HUDLayout { return LayoutHUD(w, h, false) }

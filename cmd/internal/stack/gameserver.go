@@ -7,6 +7,8 @@ package stack
 import (
 	"cmp"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -14,10 +16,12 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"os"
 	"time"
 
 	"github.com/skirmish-go/skirmish/gameserver"
 	"github.com/skirmish-go/skirmish/gameserver/lobbylink"
+	"github.com/skirmish-go/skirmish/gameserver/replay"
 	"github.com/skirmish-go/skirmish/netcode/kcp"
 	"github.com/skirmish-go/skirmish/netcode/secure"
 )
@@ -39,8 +43,15 @@ type GameServerOptions struct {
 	Region    string
 	Name      string      // name in the lobby's registry; default gameserver-<public addr>
 	Lobbies   []string    // lobby addresses to register with, tried in order; none: standalone
+	LobbyTLS  *tls.Config // TLS for the lobby link (LobbyClientTLS); nil: plain TCP
 	Transport string      // "udp" (default) or "kcp": the game port's protocol, announced to lobbies
 	KCP       kcp.Options // KCP tuning (FEC) with Transport "kcp"
+	// ReplayDir is the directory where a replay of every match is written (see
+	// gameserver/replay); empty: no replays. ReplayKeep and ReplayMaxBytes bound it (0: no
+	// bound): the oldest replays are deleted first.
+	ReplayDir      string
+	ReplayKeep     int
+	ReplayMaxBytes int64
 	// DrainTimeout bounds how long running matches may take to end after ctx is cancelled.
 	DrainTimeout time.Duration // default 10 min
 	Logger       *slog.Logger  // default slog.Default()
@@ -121,9 +132,17 @@ func RunGameServer(ctx context.Context, o GameServerOptions) error {
 		Def: o.Game, Key: o.Key, PublicAddr: public, Logger: log,
 		Transport: o.Transport, KCP: o.KCP,
 	}
+	if o.ReplayDir != "" {
+		dir, err := replay.NewDir(o.ReplayDir, o.ReplayKeep, o.ReplayMaxBytes)
+		if err != nil {
+			return err
+		}
+		cfg.Replays = dir
+		fmt.Fprintf(o.Stdout, "gameserver: replays in %s\n", o.ReplayDir)
+	}
 	if len(o.Lobbies) > 0 {
 		link = lobbylink.New(lobbylink.Config{
-			Lobbies: o.Lobbies, Key: o.Key, Name: o.Name, Region: o.Region,
+			Lobbies: o.Lobbies, Key: o.Key, TLSConfig: o.LobbyTLS, Name: o.Name, Region: o.Region,
 			Addr: public.String(), Transport: o.Transport, Capacity: o.Capacity, Logger: log,
 			OnResultAcked: func(string) {
 				select {
@@ -170,12 +189,14 @@ func RunGameServer(ctx context.Context, o GameServerOptions) error {
 	linkCtx, stopLink := context.WithCancel(context.WithoutCancel(ctx))
 	linkDone := make(chan struct{})
 	loadDone := make(chan struct{})
+	linkFailed := make(chan error, 1) // the link gave up (a TLS mismatch): the server stops
 	if link != nil {
 		fmt.Fprintf(o.Stdout, "gameserver: registering with lobby %v as %q\n", o.Lobbies, o.Name)
 		go func() {
 			defer close(linkDone)
 			if err := link.Run(linkCtx); err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, lobbylink.ErrClosed) {
 				log.Error("lobby link", "err", err)
+				linkFailed <- err
 			}
 		}()
 		go func() {
@@ -191,10 +212,13 @@ func RunGameServer(ctx context.Context, o GameServerOptions) error {
 	}
 
 	var runErr error
+	servedDone := false
 	select {
 	case <-ctx.Done():
 	case err := <-served:
-		runErr = err
+		runErr, servedDone = err, true
+	case err := <-linkFailed:
+		runErr = fmt.Errorf("lobby link: %w", err)
 	}
 
 	// Drain: no new matches; running ones end or time out; their results are reported. The
@@ -212,7 +236,7 @@ func RunGameServer(ctx context.Context, o GameServerOptions) error {
 		waitResultsAcked(link, acked, 10*time.Second)
 	}
 	srv.Close()
-	if runErr == nil {
+	if !servedDone {
 		<-served
 	}
 	stopLink()
@@ -229,6 +253,30 @@ func RunGameServer(ctx context.Context, o GameServerOptions) error {
 	}
 	log.Info("game server stopped")
 	return runErr
+}
+
+// LobbyClientTLS is the game server's TLS config for its lobby link, from its flags: nil
+// (plain TCP) unless enabled, caFile or insecure is set. caFile is a PEM file of the CA (or
+// the self-signed certificate) the lobby's certificate must chain to (default: the system's
+// roots); insecure skips verifying the lobby's certificate (tests only: anyone between the
+// two can then read and change the registration, heartbeats and results).
+func LobbyClientTLS(enabled bool, caFile string, insecure bool) (*tls.Config, error) {
+	if !enabled && caFile == "" && !insecure {
+		return nil, nil
+	}
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: insecure}
+	if caFile != "" {
+		b, err := os.ReadFile(caFile)
+		if err != nil {
+			return nil, fmt.Errorf("lobby TLS CA: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(b) {
+			return nil, fmt.Errorf("lobby TLS CA %s: no PEM certificate in it", caFile)
+		}
+		cfg.RootCAs = pool
+	}
+	return cfg, nil
 }
 
 // reportLoad copies the server's load into the lobby heartbeat every second. The load is the

@@ -18,8 +18,8 @@ const (
 
 // snapshotSizes replays recorded play and returns the mean bytes per client per snapshot of
 // delta snapshots (baselines 2..8 ticks old), full binary and full JSON snapshots.
-func snapshotSizes(t testing.TB, rec [][]gameserver.PlayerInput, n int, seed uint64) (delta, full, json float64) {
-	g := benchGame(t, n, seed)
+func snapshotSizes(t testing.TB, mode string, rec [][]gameserver.PlayerInput, n int, seed uint64) (delta, full, json float64) {
+	g := benchGameIn(t, mode, n, seed)
 	s := g.Schema()
 	var ring [ringSize]snapshot.Snapshot
 	var buf []byte
@@ -54,8 +54,8 @@ func snapshotSizes(t testing.TB, rec [][]gameserver.PlayerInput, n int, seed uin
 // delta at most 1/3 of a full binary snapshot and 1/10 of JSON.
 func TestSnapshotSizeTargets(t *testing.T) {
 	const n, ticks, seed = 16, 600, 11
-	rec := record(t, n, ticks, seed)
-	delta, full, json := snapshotSizes(t, rec, n, seed)
+	rec := record(t, "ffa", n, ticks, seed)
+	delta, full, json := snapshotSizes(t, "ffa", rec, n, seed)
 	t.Logf("16 players: delta %.0f B, full %.0f B, JSON %.0f B per client per snapshot", delta, full, json)
 	require.LessOrEqual(t, delta, full/3)
 	require.LessOrEqual(t, delta, json/10)
@@ -65,23 +65,28 @@ func TestSnapshotSizeTargets(t *testing.T) {
 // play plus a delta snapshot for every client against a baseline 2..8 ticks old, and reports
 // the mean snapshot sizes per client: delta, full binary and full JSON. "shared" encodes
 // through a snapshot.Encoder (one encoding per distinct baseline, as a server loop should);
-// "per-client" calls AppendDelta once per client.
+// "per-client" calls AppendDelta once per client. "players=N" plays free for all on the
+// default map; "large/players=64" is the mode "large": two teams of 32 on its 3200×2400 map.
 func BenchmarkServerTick(b *testing.B) {
-	for _, n := range []int{16, 64} {
+	for _, c := range []struct {
+		mode, prefix string
+		n            int
+	}{{"ffa", "", 16}, {"ffa", "", 64}, {"large", "large/", 64}} {
 		const seed = 5
+		n := c.n
 		var rec [][]gameserver.PlayerInput
 		var delta, full, json float64
 		for _, shared := range []bool{true, false} {
-			name := fmt.Sprintf("players=%d/per-client", n)
+			name := fmt.Sprintf("%splayers=%d/per-client", c.prefix, n)
 			if shared {
-				name = fmt.Sprintf("players=%d/shared", n)
+				name = fmt.Sprintf("%splayers=%d/shared", c.prefix, n)
 			}
 			b.Run(name, func(b *testing.B) {
 				if rec == nil {
-					rec = record(b, n, 1200, seed)
-					delta, full, json = snapshotSizes(b, rec, n, seed)
+					rec = record(b, c.mode, n, 1200, seed)
+					delta, full, json = snapshotSizes(b, c.mode, rec, n, seed)
 				}
-				g := benchGame(b, n, seed)
+				g := benchGameIn(b, c.mode, n, seed)
 				s := g.Schema()
 				enc := snapshot.NewEncoder(s)
 				var ring [ringSize]snapshot.Snapshot

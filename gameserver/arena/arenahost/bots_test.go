@@ -35,7 +35,7 @@ func (bt *bots) inputs(w *sim.World, players []sim.Player, dst []gameserver.Play
 		best, bestD := -1, int64(1)<<62
 		for j := range players {
 			q := &players[j]
-			if j == i || !q.Alive {
+			if j == i || !q.Alive || w.Teams() > 0 && q.Team == p.Team {
 				continue
 			}
 			dx, dy := int64(q.X-p.X), int64(q.Y-p.Y)
@@ -56,9 +56,9 @@ func (bt *bots) inputs(w *sim.World, players []sim.Player, dst []gameserver.Play
 	return dst
 }
 
-// record plays a match of n bots for ticks ticks and returns every tick's inputs.
-func record(t testing.TB, n, ticks int, seed uint64) [][]gameserver.PlayerInput {
-	g := benchGame(t, n, seed)
+// record plays a match of n bots in mode for ticks ticks and returns every tick's inputs.
+func record(t testing.TB, mode string, n, ticks int, seed uint64) [][]gameserver.PlayerInput {
+	g := benchGameIn(t, mode, n, seed)
 	bt := newBots(seed)
 	var players []sim.Player
 	out := make([][]gameserver.PlayerInput, 0, ticks)
@@ -72,10 +72,17 @@ func record(t testing.TB, n, ticks int, seed uint64) [][]gameserver.PlayerInput 
 }
 
 // benchGame is a match of n seated players on the arena map without score or time limit.
-func benchGame(t testing.TB, n int, seed uint64) *Game {
-	m, err := arena.LoadMap("ffa")
+func benchGame(t testing.TB, n int, seed uint64) *Game { return benchGameIn(t, "ffa", n, seed) }
+
+// benchGameIn is a match of n seated players in mode (its map, teams and friendly fire)
+// without score or time limit.
+func benchGameIn(t testing.TB, mode string, n int, seed uint64) *Game {
+	cfg, err := arena.ModeConfig(mode, n, arena.DefaultTickRate)
 	require.NoError(t, err)
-	g, err := NewWithConfig(sim.Config{MaxPlayers: n, ScoreLimit: -1, TimeLimit: -1}, m, seed)
+	cfg.ScoreLimit, cfg.TimeLimit = -1, -1
+	m, err := arena.LoadMap(mode)
+	require.NoError(t, err)
+	g, err := NewWithConfig(cfg, m, seed)
 	require.NoError(t, err)
 	for i := range n {
 		require.NoError(t, g.Join(gameserver.Player{Slot: uint8(i), Team: uint8(i % 2), Name: "bot"}))
