@@ -170,6 +170,12 @@ type Conn struct {
 	msgBuf   []byte
 	inputs   [][]byte
 	sendErr  error
+
+	// spectating (spectate.go): the newest snapshot tick acknowledged, and the followed player
+	ackSent     uint32
+	follow      uint8
+	followSet   bool
+	followDelta int
 }
 
 // NewConn returns a connection over tr, which must already be connected (see [DialGame]).
@@ -205,6 +211,10 @@ func (c *Conn) Update(now time.Time, ctl Controls) {
 	defer c.mu.Unlock()
 	c.reconcile()
 	c.lastCtl = ctl
+	if c.spectating() {
+		c.updateSpectator(now)
+		return
+	}
 	if c.next.IsZero() {
 		c.next = now
 	}
@@ -691,11 +701,15 @@ func (c *Conn) World(now time.Time, sc *Scene) {
 
 func (c *Conn) fillWorld(now time.Time, sc *Scene) {
 	c.reconcile()
-	sc.Mode, sc.Teams = c.welcome.Mode, 0
+	sc.Mode, sc.Teams, sc.Spectator = c.welcome.Mode, 0, false
 	sc.Players, sc.Projectiles, sc.Effects = sc.Players[:0], sc.Projectiles[:0], sc.Effects[:0]
 	if c.rules != nil {
 		if s := c.interp.Sample(now); s.OK {
 			c.rules.FillScene(sc, s.From, s.To, s.Alpha, &c.names)
+		}
+		if c.spectating() {
+			c.markFollowed(sc)
+			return
 		}
 		st, predicted := c.pred.State()
 		for i := range sc.Players {

@@ -50,6 +50,9 @@ type Scene struct {
 
 	// Net is the live connection quality, shown by the net graph (F3).
 	Net NetStats
+
+	// Spectator: we watch the match (no Local player); the camera follows the Followed one.
+	Spectator bool
 	// Silence is how long the game server has sent nothing (0 while packets flow, and
 	// before the first): a frozen picture is explained ("connection lost") past a second.
 	Silence time.Duration
@@ -99,6 +102,8 @@ type ScenePlayer struct {
 	Ping time.Duration
 	// Local marks the player this client controls; the camera follows it.
 	Local bool
+	// Followed marks, for a spectator, the player the camera follows.
+	Followed bool
 }
 
 // SceneProjectile is one projectile in flight.
@@ -229,6 +234,20 @@ type LobbyView struct {
 	// getting back into the match after its connection was lost, of MatchAttempts; 0 while
 	// joining it the first time.
 	MatchAttempt, MatchAttempts int
+	// Live is the list of running matches to watch (Session.RefreshLive), longest running first.
+	Live []LiveSummary
+}
+
+// LiveSummary is one running match in the Watch list.
+type LiveSummary struct {
+	MatchID    string
+	Mode       string
+	Players    int
+	MaxPlayers int
+	Spectators int
+	Elapsed    time.Duration
+	// Leaders is the top of its scoreboard, e.g. "ada 7 · bob 5".
+	Leaders string
 }
 
 // LinkState is the state of the lobby connection.

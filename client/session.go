@@ -33,7 +33,10 @@ type SessionConfig struct {
 	// connection dropped (LobbyView.Link says so meanwhile) before it goes back to the name
 	// screen saying why; default 30 s.
 	LobbyReconnectFor time.Duration
-	Logger            *slog.Logger
+	// AutoWatch spectates the longest running match with players as soon as the lobby
+	// welcomes us (cmd/client -watch), waiting for one to start if none runs.
+	AutoWatch bool
+	Logger    *slog.Logger
 }
 
 // Lobby reconnection: the first retry after lobbyRetryFirst, each next wait doubled up to
@@ -259,6 +262,7 @@ func (s *Session) attachLobby(lc *lobbyclient.Client, w lobbyclient.Welcome, sta
 	s.mu.Unlock()
 	s.goDo(func() { s.readLobby(lc) })
 	s.RefreshRooms()
+	s.RefreshLive()
 	if running != "" {
 		ctx, cancel := context.WithTimeout(s.ctx, 10*time.Second)
 		defer cancel()
@@ -268,6 +272,10 @@ func (s *Session) attachLobby(lc *lobbyclient.Client, w lobbyclient.Welcome, sta
 			s.log.Info("client: rejoin failed", "match", running, "err", err)
 			s.status("Cannot rejoin your match: "+PlayerText(err, "the lobby"), true)
 		}
+	}
+	if s.cfg.AutoWatch && !playing {
+		s.goDo(func() { s.autoWatch(lc) })
+		return
 	}
 	if s.cfg.AutoQueue && !playing {
 		s.QuickMatch("")
@@ -785,7 +793,7 @@ func (s *Session) play(mf lobbyclient.MatchFound) {
 				continue
 			}
 			rctx, rcancel := context.WithTimeout(ctx, 10*time.Second)
-			next, rerr := lc.Reconnect(rctx, mf.MatchID)
+			next, rerr := rejoin(rctx, lc, mf)
 			rcancel()
 			if ctx.Err() != nil {
 				return

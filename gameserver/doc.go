@@ -98,6 +98,14 @@
 // sent to that client (acknowledged by construction) instead of the client's acknowledgement,
 // and never repeats one. Config.KCP sets FEC and windows; clients must use the same FEC.
 //
+// # Spectators
+//
+// A connection whose ticket has the spectator flag watches a running match: no seat, no input,
+// the match's snapshots and events Config.SpectatorDelay late, at most Config.MaxSpectators per
+// match ("spectators_full" beyond). The delayed stream replays the match's own snapshots and
+// reuses the players' encodings; see spectate.go. [Server.LiveMatches] summarises the running
+// matches for the lobby's list of matches to watch (lobbylink heartbeats it).
+//
 // # Operations
 //
 // [Server.Handler] serves /healthz (503 while draining), /metrics and /status ([Status] as
@@ -116,7 +124,7 @@
 //	repeated_inputs_total       ticks a connected player's input was missing
 //	dropped_inputs_total        inputs discarded to bound input latency
 //	slipped_ticks_total         ticks skipped past maxCatchUpTicks
-//	snapshots_total, snapshot_bytes_total   by kind: full, delta, repeat
+//	snapshots_total, snapshot_bytes_total   by kind: full, delta, repeat, spectator
 //
 // plus the Go runtime and process collectors.
 package gameserver

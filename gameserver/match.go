@@ -125,6 +125,15 @@ type match struct {
 	inputs    []PlayerInput
 	inputMsgs [][]byte // ParseInputInto's array, so parsing an Input allocates nothing
 	msg       []byte
+
+	// Spectators (spectate.go): specs and feed are the match loop's; specCount, closed and
+	// live are guarded by s.mu.
+	specs     []*spectatorConn
+	feed      *spectatorFeed
+	specCount int
+	closed    bool
+	live      LiveMatch
+	liveAt    time.Time
 }
 
 func newMatch(s *Server, t wire.Ticket, game Game) *match {
@@ -147,7 +156,7 @@ func newMatch(s *Server, t wire.Ticket, game Game) *match {
 	}
 }
 
-// control queues a connect or disconnect for the match goroutine.
+// control queues a connect or disconnect for the match loop.
 func (m *match) control(ev ctlEvent) {
 	m.ctlMu.Lock()
 	m.ctl = append(m.ctl, ev)
@@ -287,6 +296,7 @@ func (m *match) advance(now time.Time) bool {
 		}
 		if !now.Before(m.nextFlush) {
 			m.flushAll(now)
+			m.flushSpectators(now)
 			m.nextFlush = now.Add(m.tickDur)
 		}
 	}
@@ -327,11 +337,14 @@ func (m *match) step(now time.Time, catchingUp bool) {
 	m.rec.stepped(m.tick)
 	for _, ev := range events {
 		m.sendEvent(ev)
+		m.feedEvent(ev)
 	}
 	rate, tick := uint64(m.s.cfg.SnapshotRate), uint64(m.s.cfg.Tick)
 	if n := uint64(m.tick); n*rate/tick > (n-1)*rate/tick {
 		m.sendSnapshots()
 		m.flushAll(now)
+		m.serveSpectators(now)
+		m.publishLive(now)
 	} else {
 		if m.s.cfg.SnapshotRedundancy != RedundancyOff && !catchingUp {
 			m.repeatSnapshots()
@@ -346,6 +359,7 @@ func (m *match) step(now time.Time, catchingUp bool) {
 func (m *match) sendSnapshots() {
 	cur := m.hist.next(m.tick)
 	cur.Entities = m.game.AppendEntities(cur.Entities)
+	m.feedSnapshot(cur)
 	// Clients that acknowledged the same snapshot get the same bytes: one encoding per
 	// distinct baseline, not per client.
 	m.enc.Reset(cur)
@@ -361,6 +375,7 @@ func (m *match) sendSnapshots() {
 			m.log.Error("snapshot encode", "err", err)
 			return
 		}
+		m.feedEncoding(base, delta)
 		snap := wire.Snapshot{HasInput: c.in.applied, LastInputSeq: c.in.lastSeq,
 			InputsApplied: c.in.real, RepeatedInputs: c.in.repeated, Delta: delta}
 		if c.lastSnap, err = snap.Append(c.lastSnap[:0]); err != nil {
@@ -498,6 +513,10 @@ func (m *match) handleControl(now time.Time) {
 
 func (m *match) connect(now time.Time, ev ctlEvent) {
 	t := ev.ticket
+	if t.Spectator {
+		m.connectSpectator(now, ev)
+		return
+	}
 	if m.state != stateRunning || int(t.Slot) >= len(m.seats) {
 		m.s.disconnect(ev.index, ev.connID)
 		return
@@ -569,6 +588,7 @@ func (m *match) disconnect(now time.Time, ev ctlEvent) {
 		m.sendRoster()
 		return
 	}
+	m.dropSpectator(ev.connID)
 }
 
 // updateAlone notes when the match is down to one connected player after others have sat
@@ -620,6 +640,14 @@ func (m *match) withDeparted(scores []PlayerScore) []PlayerScore {
 }
 
 func (m *match) sendRoster() {
+	var err error
+	if m.msg, err = m.roster().Append(m.msg[:0]); err == nil {
+		m.broadcast(m.msg)
+		m.spectatorsReliable(m.msg)
+	}
+}
+
+func (m *match) roster() *wire.Roster {
 	var r wire.Roster
 	for i := range m.seats {
 		st := &m.seats[i]
@@ -628,10 +656,7 @@ func (m *match) sendRoster() {
 				Connected: st.conn != nil, Name: st.player.Name})
 		}
 	}
-	var err error
-	if m.msg, err = r.Append(m.msg[:0]); err == nil {
-		m.broadcast(m.msg)
-	}
+	return &r
 }
 
 func (m *match) handlePayload(p *inPayload) {
@@ -643,6 +668,7 @@ func (m *match) handlePayload(p *inPayload) {
 		}
 	}
 	if c == nil {
+		m.handleSpectatorPayload(p.at, p.connID, p.data)
 		return
 	}
 	if err := c.ep.Receive(p.at, p.data); err != nil {
@@ -733,8 +759,10 @@ func (m *match) finishGame(now time.Time, res Result, immediate bool) {
 		m.log.Error("match end", "err", err)
 	} else {
 		m.broadcast(m.msg)
+		m.spectatorsReliable(m.msg)
 	}
 	m.flushAll(now)
+	m.flushSpectators(now)
 	m.s.metrics.matchesEnded.WithLabelValues(res.Reason).Inc()
 	m.log.Info("match ended", "reason", res.Reason, "ticks", m.tick, "duration", now.Sub(m.startedAt))
 	ids := make(map[uint8]uint64)
@@ -763,6 +791,7 @@ func (m *match) finishGame(now time.Time, res Result, immediate bool) {
 
 // close releases the match's players; removeMatch (called by the loop) disconnects them.
 func (m *match) close() {
+	m.closeSpectators()
 	if m.connected > 0 {
 		m.s.addPlayers(-m.connected)
 		m.connected = 0

@@ -35,6 +35,8 @@ type metrics struct {
 	// labels on every call, which is too much for a per-client, per-snapshot counter.
 	snapFull, snapDelta, snapRepeat                prometheus.Counter
 	snapFullBytes, snapDeltaBytes, snapRepeatBytes prometheus.Counter
+	// Spectators' delayed snapshots (spectate.go), kind "spectator".
+	snapSpectator, snapSpectatorBytes prometheus.Counter
 }
 
 func newMetrics() *metrics {
@@ -79,6 +81,7 @@ func newMetrics() *metrics {
 	m.snapFull, m.snapFullBytes = m.snapshots.WithLabelValues("full"), m.snapshotBytes.WithLabelValues("full")
 	m.snapDelta, m.snapDeltaBytes = m.snapshots.WithLabelValues("delta"), m.snapshotBytes.WithLabelValues("delta")
 	m.snapRepeat, m.snapRepeatBytes = m.snapshots.WithLabelValues("repeat"), m.snapshotBytes.WithLabelValues("repeat")
+	m.snapSpectator, m.snapSpectatorBytes = m.snapshots.WithLabelValues("spectator"), m.snapshotBytes.WithLabelValues("spectator")
 	return m
 }
 

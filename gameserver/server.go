@@ -131,6 +131,12 @@ type Config struct {
 	// needs to reconnect.
 	AloneTimeout time.Duration
 	EndGrace     time.Duration // after MatchEnd, how long clients stay connected; default 2 s
+
+	// SpectatorDelay is how late spectators see a match (spectate.go); default 3 s.
+	SpectatorDelay time.Duration
+	// MaxSpectators is the spectators one match admits; default 16, negative: none. The
+	// server as a whole admits Capacity/4 + MaxSpectators.
+	MaxSpectators int
 }
 
 func (c *Config) populate() error {
@@ -184,6 +190,12 @@ func (c *Config) populate() error {
 	if c.EndGrace <= 0 {
 		c.EndGrace = DefaultEndGrace
 	}
+	if c.SpectatorDelay <= 0 {
+		c.SpectatorDelay = DefaultSpectatorDelay
+	}
+	if c.MaxSpectators == 0 {
+		c.MaxSpectators = DefaultMaxSpectators
+	}
 	return nil
 }
 
@@ -224,7 +236,7 @@ func newSecureTransport(conn net.PacketConn, cfg *Config, h handlers) (transport
 		ProtocolID:   cfg.ProtocolID,
 		PrivateKey:   cfg.Key,
 		PublicAddr:   cfg.PublicAddr,
-		MaxClients:   cfg.Capacity + cfg.Capacity/8 + 8, // room for replacements and late leavers
+		MaxClients:   cfg.Capacity + cfg.Capacity/8 + 8 + spectatorRoom(cfg), // room for replacements, late leavers, spectators
 		Now:          cfg.Now,
 		Logger:       cfg.Logger,
 		OnConnect:    func(c secure.ClientInfo) { h.connect(info(c)) },
@@ -284,6 +296,7 @@ type Server struct {
 	reserved    int // seats of running matches
 	players     int // connected players
 	nextConnID  uint64
+	spectators  int // admitted spectators of all matches (spectate.go)
 	draining    bool
 	closed      bool
 	emptyCh     chan struct{} // closed when the last match goes, while someone waits for it
@@ -421,6 +434,10 @@ func (s *Server) onConnect(p peer) {
 	if err != nil {
 		s.metrics.invalidPackets.Inc()
 		s.reject(p, "bad_ticket", err)
+		return
+	}
+	if t.Spectator {
+		s.connectSpectator(p, t)
 		return
 	}
 	s.mu.Lock()

@@ -112,7 +112,7 @@ func newKCPTransport(conn net.PacketConn, cfg *Config, h handlers) (transport, e
 		ProtocolID: cfg.ProtocolID,
 		PrivateKey: cfg.Key,
 		PublicAddr: cfg.PublicAddr,
-		MaxClients: cfg.Capacity + cfg.Capacity/8 + 8, // room for replacements and late leavers
+		MaxClients: cfg.Capacity + cfg.Capacity/8 + 8 + spectatorRoom(cfg), // room for replacements, late leavers, spectators
 		Options:    cfg.KCP,
 		Now:        cfg.Now,
 		Logger:     cfg.Logger,

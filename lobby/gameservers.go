@@ -29,6 +29,7 @@ func (c *conn) handleServer(ctx context.Context, m *proto.Message) bool {
 		}
 		c.server.LastSeen = s.cfg.Now()
 		c.server.Instance = s.cfg.Instance
+		c.server.Live = m.Live[:min(len(m.Live), proto.MaxLivePerServer)]
 		if err := s.store.PutServer(ctx, *c.server); err != nil {
 			s.storeFailed(err)
 			s.log.Warn("lobby: heartbeat", "server", c.server.Name, "err", err)

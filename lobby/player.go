@@ -189,6 +189,10 @@ func (c *conn) handlePlayer(ctx context.Context, m *proto.Message) bool {
 		c.ok(m.ID)
 	case proto.TypeReconnect:
 		return c.reconnect(ctx, m)
+	case proto.TypeLiveList:
+		return c.liveList(ctx, m)
+	case proto.TypeSpectate:
+		return c.spectate(ctx, m)
 	case proto.TypeHistory:
 		h, err := s.store.History(ctx, c.playerID, 20)
 		if err != nil {

@@ -205,6 +205,8 @@ type ServerInfo struct {
 	// Disconnected is when its connection to Instance ended (zero while connected); unless it
 	// registers again within HeartbeatTimeout/2 it is lost.
 	Disconnected time.Time
+	// Live summarises its running matches, from the last heartbeat (spectate.go).
+	Live []proto.LiveMatch `json:",omitempty"`
 }
 
 // Match is a running match.

@@ -60,6 +60,9 @@ type Config struct {
 	// fleet dials from one address: faster, most handshakes of a large fleet would be dropped
 	// and time out.
 	DialRate int
+	// Spectators is how many more bots watch the running matches as spectators (spectate.go);
+	// they need the real lobby (Lobby), not Matchmaker.
+	Spectators int
 	// Conn tunes each bot's game connection.
 	Conn   client.ConnConfig
 	Logger *slog.Logger
@@ -67,29 +70,39 @@ type Config struct {
 
 // Summary is what a fleet run measured; its JSON is the -json output of cmd/bots.
 type Summary struct {
-	Bots              int      `json:"bots"`
-	Matched           int      `json:"matched"`
-	Disconnects       int      `json:"disconnects"`
-	Failed            int      `json:"failed"` // bots that never reached a match
-	DurationS         float64  `json:"duration_s"`
-	SnapshotRateHz    float64  `json:"snapshot_rate_hz"`
-	InputDelivery     float64  `json:"input_delivery"`
-	ReliableSent      uint64   `json:"reliable_sent"`
-	ReliableDelivered uint64   `json:"reliable_delivered"`
-	ReliableInOrder   bool     `json:"reliable_in_order"`
-	DownBytesPerS     float64  `json:"down_bytes_per_s"`
-	UpBytesPerS       float64  `json:"up_bytes_per_s"`
-	RTTMsP50          float64  `json:"rtt_ms_p50"`
-	RTTMsP99          float64  `json:"rtt_ms_p99"`
-	StateAgeMsP50     float64  `json:"state_age_ms_p50"`
-	StateAgeMsP99     float64  `json:"state_age_ms_p99"`
-	PredictionErrP99  float64  `json:"prediction_error_p99"`
-	MatchesEnded      int      `json:"matches_ended"`
-	Errors            []string `json:"errors,omitempty"` // the first few failures, for the log
+	Bots              int     `json:"bots"`
+	Matched           int     `json:"matched"`
+	Disconnects       int     `json:"disconnects"`
+	Failed            int     `json:"failed"` // bots that never reached a match
+	DurationS         float64 `json:"duration_s"`
+	SnapshotRateHz    float64 `json:"snapshot_rate_hz"`
+	InputDelivery     float64 `json:"input_delivery"`
+	ReliableSent      uint64  `json:"reliable_sent"`
+	ReliableDelivered uint64  `json:"reliable_delivered"`
+	ReliableInOrder   bool    `json:"reliable_in_order"`
+	DownBytesPerS     float64 `json:"down_bytes_per_s"`
+	UpBytesPerS       float64 `json:"up_bytes_per_s"`
+	RTTMsP50          float64 `json:"rtt_ms_p50"`
+	RTTMsP99          float64 `json:"rtt_ms_p99"`
+	StateAgeMsP50     float64 `json:"state_age_ms_p50"`
+	StateAgeMsP99     float64 `json:"state_age_ms_p99"`
+	PredictionErrP99  float64 `json:"prediction_error_p99"`
+	MatchesEnded      int     `json:"matches_ended"`
+	// Spectating bots (Config.Spectators): how many watched (welcomed, got snapshots), how
+	// many did not, and per spectator the snapshots per second from its first to its last
+	// and the bytes per second on the wire over the same span.
+	Spectators              int      `json:"spectators"`
+	SpectatorsFailed        int      `json:"spectators_failed"`
+	SpectatorSnapshotRateHz float64  `json:"spectator_snapshot_rate_hz"`
+	SpectatorDownBytesPerS  float64  `json:"spectator_down_bytes_per_s"`
+	SpectatorUpBytesPerS    float64  `json:"spectator_up_bytes_per_s"`
+	Errors                  []string `json:"errors,omitempty"` // the first few failures, for the log
 }
 
 // OK reports whether every bot reached a match and none was disconnected without cause.
-func (s *Summary) OK() bool { return s.Matched == s.Bots && s.Disconnects == 0 && s.Failed == 0 }
+func (s *Summary) OK() bool {
+	return s.Matched == s.Bots && s.Disconnects == 0 && s.Failed == 0 && s.SpectatorsFailed == 0
+}
 
 // JSON returns the summary as one line of JSON.
 func (s *Summary) JSON() []byte {
@@ -107,10 +120,12 @@ bandwidth   down %.0f B/s, up %.0f B/s per bot
 rtt         p50 %.1f ms, p99 %.1f ms
 state age   p50 %.0f ms, p99 %.0f ms
 prediction  error p99 %.2f px
-matches     %d ended while playing`,
+matches     %d ended while playing
+spectators  %d watched, %d failed, %.1f Hz, down %.0f B/s, up %.0f B/s each`,
 		s.Bots, s.Matched, s.Disconnects, s.Failed, s.DurationS, s.SnapshotRateHz, s.InputDelivery,
 		s.ReliableDelivered, s.ReliableSent, s.ReliableInOrder, s.DownBytesPerS, s.UpBytesPerS,
-		s.RTTMsP50, s.RTTMsP99, s.StateAgeMsP50, s.StateAgeMsP99, s.PredictionErrP99, s.MatchesEnded)
+		s.RTTMsP50, s.RTTMsP99, s.StateAgeMsP50, s.StateAgeMsP99, s.PredictionErrP99, s.MatchesEnded,
+		s.Spectators, s.SpectatorsFailed, s.SpectatorSnapshotRateHz, s.SpectatorDownBytesPerS, s.SpectatorUpBytesPerS)
 }
 
 func (c *Config) defaults() {
@@ -224,6 +239,23 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 			results[i] = runBot(ctx, &cfg, i, hub, dials, &cnt)
 		}()
 	}
+	var spect []spectatorResult
+	spectDone := make(chan struct{})
+	if cfg.Spectators > 0 {
+		// The spectators watch while the players play: they stop when the players are done.
+		sctx, stopSpect := context.WithCancel(ctx)
+		defer stopSpect()
+		go func() {
+			defer close(spectDone)
+			spect = runSpectators(sctx, &cfg, hub, dials)
+		}()
+		go func() {
+			wg.Wait()
+			stopSpect()
+		}()
+	} else {
+		close(spectDone)
+	}
 	progressDone := make(chan struct{})
 	progressStopped := make(chan struct{})
 	go func() {
@@ -245,9 +277,12 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 		}
 	}()
 	wg.Wait()
+	<-spectDone
 	close(progressDone)
 	<-progressStopped
-	return summarize(results, time.Since(start)), nil
+	sum := summarize(results, time.Since(start))
+	summarizeSpectators(&sum, spect)
+	return sum, nil
 }
 
 // summarize aggregates the bots' results.

@@ -395,6 +395,8 @@ type MatchFound struct {
 	Slot      int
 	Team      int
 	Players   int
+	// Spectator: the token is a spectator's (Spectate); Slot and Team mean nothing.
+	Spectator bool
 }
 
 // MatchFoundOf reads a match_found message.

@@ -123,6 +123,7 @@ type Game struct {
 	queued       bool // AutoQuickMatch sent for this stay in the lobby
 	resultsTicks int  // Updates spent on the results screen
 	runes        []rune
+	watch        watchState // the lobby's Watch list (spectate.go)
 
 	// menu is what this frame's menu screen shows; drawn is the one last drawn. Equal, the
 	// menu is not drawn again (the screen keeps its pixels: SetScreenClearedEveryFrame(false)).
@@ -130,6 +131,12 @@ type Game struct {
 	drawn     view.MenuFrame
 	hasDrawn  bool
 	menuDraws int // menu frames drawn (tests)
+
+	// A replay's screen (ReplayGame) drives this Game: its controls bar is drawn over the
+	// match before a screenshot is taken, and it names the HUD's keys and the results button.
+	overlay      func(dst *ebiten.Image)
+	keyHint      string // "" = the live match's (view.KeyHint)
+	resultsLabel string // "" = "Back to lobby"
 }
 
 // tps is the Update rate, menus included: Ebiten reads the mouse once a frame and inpututil
@@ -176,8 +183,11 @@ func (opt *Options) defaults() {
 
 // Run opens the window and runs g until the window closes, the screenshot is taken, or an
 // error. It returns the screenshot's error, if any.
-func Run(g *Game) error {
-	ebiten.SetWindowTitle("Skirmish")
+func Run(g *Game) error { return run(g, g, "Skirmish") }
+
+// run runs eg, whose drawing is g's, in the window titled title.
+func run(eg ebiten.Game, g *Game, title string) error {
+	ebiten.SetWindowTitle(title)
 	ebiten.SetWindowSize(g.opt.WindowWidth, g.opt.WindowHeight)
 	ebiten.SetWindowResizingMode(ebiten.WindowResizingModeEnabled)
 	ebiten.SetTPS(tps)
@@ -189,7 +199,7 @@ func Run(g *Game) error {
 	// on the name screen under Xvfb) but turns GLFW's sticky mouse buttons off: a quick click
 	// (a touchpad tap, xdotool) is then lost between two frames.
 	ebiten.SetScreenClearedEveryFrame(false)
-	err := ebiten.RunGame(g)
+	err := ebiten.RunGame(eg)
 	if g.shotErr != nil {
 		return g.shotErr // Update ended the game with it
 	}
@@ -338,6 +348,9 @@ func (g *Game) Draw(screen *ebiten.Image) {
 		case screenResults:
 			g.drawMatch(screen, g.scene)
 			g.drawResults(screen, g.scene)
+		}
+		if g.overlay != nil {
+			g.overlay(screen)
 		}
 	}
 	g.frames++

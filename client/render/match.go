@@ -32,6 +32,9 @@ func (g *Game) updateCamera(s *client.Scene) {
 	if lp := view.Local(s); lp != nil {
 		focus = lp.Pos
 	}
+	if fp := followed(s); fp != nil {
+		focus = fp.Pos
+	}
 	if !g.camInit || focus.Sub(g.camPos).Len() > 400 {
 		g.camPos, g.camInit = focus, true
 	} else {
@@ -60,6 +63,10 @@ func (g *Game) updateMatch() {
 			g.b.SetControls(client.Controls{}) // no fighting behind the dialog
 			return
 		}
+	}
+	if s.Spectator {
+		g.updateSpectate(s)
+		return
 	}
 	if g.ui.focus == fieldMatchChat {
 		enter := g.editFocused()
@@ -115,6 +122,9 @@ func (g *Game) drawMatch(dst *ebiten.Image, s *client.Scene) {
 		return
 	}
 	g.drawHUD(dst, s)
+	if s.Spectator {
+		g.drawSpectator(dst, s)
+	}
 	if g.showScores {
 		g.drawScoreboard(dst, s, view.Standings(s), 0.16, "SCOREBOARD")
 	}
@@ -125,7 +135,7 @@ func (g *Game) drawMatch(dst *ebiten.Image, s *client.Scene) {
 	if g.leave.Open {
 		g.drawLeaveDialog(dst)
 	}
-	if !g.opt.Autoplay && !g.leave.Open {
+	if !g.opt.Autoplay && !g.leave.Open && !s.Spectator {
 		g.drawCrosshair(dst)
 	}
 }
@@ -466,6 +476,9 @@ func (g *Game) drawHUD(dst *ebiten.Image, s *client.Scene) {
 	}
 	g.drawMinimap(dst, s, hl.Minimap, alpha)
 	hint := view.KeyHint(s)
+	if g.keyHint != "" {
+		hint = g.keyHint
+	}
 	hw := textWidth(hint, small) + 16*us
 	kr := view.Rect{X: w - pad - hw + 8*us, Y: hl.KeyHint.Y, W: hw, H: hl.KeyHint.H}
 	g.fillRound(dst, kr, 6*us, colHUDBack)
@@ -681,7 +694,11 @@ func (g *Game) updateResults() {
 
 func (g *Game) resultsButton() view.Rect {
 	us := g.uiScale()
-	return view.Rect{X: float64(g.w)/2 - 120*us, Y: float64(g.h) - 90*us, W: 240 * us, H: 48 * us}
+	r := view.Rect{X: float64(g.w)/2 - 120*us, Y: float64(g.h) - 90*us, W: 240 * us, H: 48 * us}
+	if g.overlay != nil {
+		r.Y -= 84 * us // above a replay's controls bar
+	}
+	return r
 }
 
 func (g *Game) drawResults(dst *ebiten.Image, s *client.Scene) {
@@ -710,5 +727,9 @@ func (g *Game) drawResults(dst *ebiten.Image, s *client.Scene) {
 		lines = view.Standings(s)
 	}
 	g.drawScoreboard(dst, s, lines, 0.2, "FINAL SCORES")
-	g.button(dst, g.resultsButton(), "Back to lobby", true, true)
+	label := "Back to lobby"
+	if g.resultsLabel != "" {
+		label = g.resultsLabel
+	}
+	g.button(dst, g.resultsButton(), label, true, true)
 }

@@ -225,6 +225,7 @@ func (g *Game) updateLobby() {
 		}
 	}
 	if g.lobby.Room == nil {
+		g.updateWatch(watchPanel(l))
 		if clicked(l.CreatePub) {
 			g.b.CreateRoom(false)
 		}
@@ -368,15 +369,9 @@ func (g *Game) drawLobby(dst *ebiten.Image) {
 		g.button(dst, l.Ready, label, !g.selfReady(), true)
 		g.button(dst, l.Leave, "Leave", false, true)
 	} else {
-		// no room, no chat (the lobby relays chat within rooms only): the column explains
-		r := l.Room
-		r.H = l.Chat.Y + l.Chat.H - r.Y
-		g.panel(dst, r, "NO ROOM")
-		in := r.Inset(16 * s)
-		for i, line := range []string{"Play now with Quick Match,", "join a public room from the list,",
-			"or enter a friend's room code.", "", "Rooms have their own chat."} {
-			drawText(dst, fitText(line, normal, in.W), normal, in.X, in.Y+60*s+float64(i)*26*s, text.AlignStart, colDim, false)
-		}
+		// no room, no chat (the lobby relays chat within rooms only): the column lists the
+		// running matches to watch, or explains
+		g.drawWatch(dst, watchPanel(l))
 	}
 
 	// room chat

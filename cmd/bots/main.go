@@ -7,6 +7,7 @@
 //	go run ./cmd/bots -n 16 -duration 30s -json
 //	go run ./cmd/bots -n 16 -loss 0.1 -latency 50ms -jitter 20ms
 //	go run ./cmd/bots -transport kcp -n 16 -duration 30s -loss 0.1 -json
+//	go run ./cmd/bots -n 8 -spectators 4 -duration 20s -json
 //
 // With -compare-peer it measures Skirmish against its yardsticks in one run (package
 // cmd/internal/peercmp): for each -peer-n it builds and starts cmd/server -game walkers as a
@@ -51,6 +52,7 @@ func run() {
 	var cfg bot.Config
 	flag.StringVar(&cfg.Lobby, "lobby", "127.0.0.1:7000", "lobby TCP address")
 	flag.IntVar(&cfg.N, "n", 16, "number of bots")
+	flag.IntVar(&cfg.Spectators, "spectators", 0, "more bots that watch the running matches as spectators")
 	flag.DurationVar(&cfg.Duration, "duration", 30*time.Second, "how long the bots play")
 	flag.StringVar(&cfg.Mode, "mode", "ffa", "quick match mode")
 	flag.Float64Var(&cfg.Loss, "loss", 0, "packet loss probability 0..1, each direction, on the bots' side")

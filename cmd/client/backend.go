@@ -27,6 +27,7 @@ type backendConfig struct {
 	Transport   string // "udp" or "kcp" to insist on; "" = the server's
 	KCPFEC      kcp.FEC
 	Demo        bool
+	Watch       bool // spectate the longest running match (client.SessionConfig.AutoWatch)
 	Logger      *slog.Logger
 }
 
@@ -56,6 +57,7 @@ func sessionConfig(cfg backendConfig) (client.SessionConfig, error) {
 	scfg := client.SessionConfig{Modes: modes(cfg.Mode), Logger: cfg.Logger}
 	scfg.Dial.Force = cfg.Transport
 	scfg.Dial.KCP.FEC = cfg.KCPFEC
+	scfg.AutoWatch = cfg.Watch
 	if cfg.Autoplay {
 		// The session queues for a quick match itself (its first mode, the -mode one) as soon
 		// as the lobby welcomes us, and again after each match; the brain plays.

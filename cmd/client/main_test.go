@@ -58,6 +58,15 @@ func TestParseFlags(t *testing.T) {
 	assert.ErrorIs(t, err, errUsage)
 	_, err = parseFlags([]string{"extra"}, io.Discard)
 	assert.ErrorIs(t, err, errUsage)
+
+	o, err = parseFlags([]string{"-replay", "m.replay", "-screenshot", "r.png", "-after", "5s"}, io.Discard)
+	require.NoError(t, err)
+	assert.Equal(t, "m.replay", o.replay)
+	assert.False(t, o.render.AutoConnect, "a replay needs no lobby")
+	assert.True(t, o.render.AfterMatch, "-after counts from the replay's first frame")
+	assert.True(t, o.render.ActionShot)
+	_, err = parseFlags([]string{"-replay", "m.replay", "-demo"}, io.Discard)
+	assert.ErrorIs(t, err, errUsage)
 }
 
 func TestSessionConfig(t *testing.T) {

@@ -47,6 +47,8 @@ type options struct {
 	drainTimeout               time.Duration
 	logJSON                    bool
 	pprof                      bool
+	spectatorDelay             time.Duration
+	maxSpectators              int
 	kcpFEC                     kcp.FEC
 	game                       string
 	replays                    *stack.ReplayFlags
@@ -64,6 +66,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.tick, "tick", gameserver.DefaultTick, "simulation ticks per second")
 	fs.IntVar(&o.snapshotRate, "snapshot-rate", gameserver.DefaultSnapshotRate, "snapshots per second to each client")
 	fs.IntVar(&o.capacity, "capacity", gameserver.DefaultCapacity, "players this server accepts")
+	fs.DurationVar(&o.spectatorDelay, "spectator-delay", gameserver.DefaultSpectatorDelay, "how late spectators see a match")
+	fs.IntVar(&o.maxSpectators, "max-spectators", gameserver.DefaultMaxSpectators, "spectators one match admits (negative: none)")
 	fs.StringVar(&o.region, "region", "", "region this server reports to the lobby")
 	fs.StringVar(&o.name, "name", "", "unique server name for the lobby (default gameserver-<public-addr>)")
 	fs.StringVar(&o.lobbies, "lobby", "", "lobby `host:port[,host:port...]` to register with, failing over in order")
@@ -132,6 +136,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		Name: o.name, Lobbies: lobbies, LobbyTLS: lobbyTLS, Transport: o.transport, DrainTimeout: o.drainTimeout,
 		ReplayDir: o.replays.Dir, ReplayKeep: o.replays.Keep, ReplayMaxBytes: o.replays.MaxBytes(),
 		KCP: kcp.Options{FEC: o.kcpFEC}, Pprof: o.pprof,
+		SpectatorDelay: o.spectatorDelay, MaxSpectators: o.maxSpectators,
 		Logger: log, Stdout: stdout,
 	})
 }

@@ -54,6 +54,8 @@ type options struct {
 	drainTimeout                              time.Duration
 	logJSON                                   bool
 	logLevel                                  string
+	spectatorDelay                            time.Duration
+	maxSpectators                             int
 	kcpFEC                                    kcp.FEC
 	game                                      string
 	replays                                   *stack.ReplayFlags
@@ -76,6 +78,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.tick, "tick", gameserver.DefaultTick, "simulation ticks per second")
 	fs.IntVar(&o.snapshotRate, "snapshot-rate", gameserver.DefaultSnapshotRate, "snapshots per second to each client")
 	fs.IntVar(&o.capacity, "capacity", 1024, "players the game server accepts")
+	fs.DurationVar(&o.spectatorDelay, "spectator-delay", gameserver.DefaultSpectatorDelay, "how late spectators see a match")
+	fs.IntVar(&o.maxSpectators, "max-spectators", gameserver.DefaultMaxSpectators, "spectators one match admits (negative: none)")
 	// A load test runs its bots from one address; the lobby's own default (256) would turn
 	// away most of a 1,000-bot run against this all-in-one server.
 	fs.IntVar(&o.maxConnsPerIP, "max-conns-per-ip", 2048, "lobby connections accepted from one IP address or IPv6 /64 (negative: no limit); above cmd/lobby's 256 so a load test's bots, all from one address, fit")
@@ -165,6 +169,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		Lobbies: []string{lob.Addr.String()}, Transport: o.transport, DrainTimeout: o.drainTimeout,
 		ReplayDir: o.replays.Dir, ReplayKeep: o.replays.Keep, ReplayMaxBytes: o.replays.MaxBytes(),
 		KCP: kcp.Options{FEC: o.kcpFEC}, Pprof: o.pprof,
+		SpectatorDelay: o.spectatorDelay, MaxSpectators: o.maxSpectators,
 		Logger: log.With("component", "gameserver"), Stdout: stdout,
 		HTTP: map[string]http.Handler{"/lobby/": http.StripPrefix("/lobby", lob.Server.Handler())},
 		Ready: func(game, httpAddr net.Addr) {

@@ -60,6 +60,7 @@ type Link struct {
 	mu       sync.Mutex
 	players  int
 	matches  int
+	live     []proto.LiveMatch // running matches' summaries (live.go)
 	unacked  []proto.MatchResult
 	kick     chan struct{} // a result was added
 	closed   chan struct{}
@@ -349,7 +350,9 @@ func (l *Link) session(ctx context.Context, addr string) (registered bool, err e
 
 	heartbeat := func() error {
 		l.mu.Lock()
-		hb := &proto.Message{Type: proto.TypeHeartbeat, Players: l.players, Matches: l.matches, Capacity: l.cfg.Capacity}
+		hb := &proto.Message{Type: proto.TypeHeartbeat, Players: l.players, Matches: l.matches, Capacity: l.cfg.Capacity,
+			Live: l.live}
+		hb.Live = fitLive(hb)
 		l.mu.Unlock()
 		return send(hb)
 	}

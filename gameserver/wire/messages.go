@@ -42,6 +42,7 @@ const ProtocolVersion = 2
 type MsgType uint8
 
 // Message types. The comment names the direction and the Endpoint channel each travels on.
+// MsgSpectatorAck (0x03, client → server, unreliable) is in spectator.go.
 const (
 	MsgInput     = MsgType(0x01) // client → server, unreliable: snapshot ack + unacknowledged inputs
 	MsgSnapshot  = MsgType(0x02) // server → client, unreliable: last input processed + snapshot delta
@@ -71,6 +72,8 @@ func (t MsgType) String() string {
 		return "match_end"
 	case MsgDenied:
 		return "denied"
+	case MsgSpectatorAck:
+		return "spectator_ack"
 	}
 	return fmt.Sprintf("msg(0x%02x)", uint8(t))
 }

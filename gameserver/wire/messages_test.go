@@ -284,6 +284,11 @@ func FuzzParseTicket(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Add(ud[:])
+	tk.Spectator, tk.Slot = true, 0
+	if ud, err = tk.Marshal(); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(ud[:])
 	f.Add([]byte{1})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		tk, err := ParseTicket(b)

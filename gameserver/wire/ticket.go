@@ -15,6 +15,17 @@ const UserDataBytes = 256
 // TicketVersion is the layout version in byte 0 of a Ticket; bump it on every incompatible change.
 const TicketVersion = 1
 
+// TicketVersionFlags is the layout of a Ticket with a flags byte (78): a spectator's. Player
+// tickets keep TicketVersion, byte for byte; a game server that predates spectators refuses a
+// spectator's ticket as bad rather than seating it as a player.
+const TicketVersionFlags = 2
+
+// Ticket flags, byte 78 of a TicketVersionFlags ticket.
+const (
+	// TicketSpectator: the holder watches the match; it takes no seat and sends no input.
+	TicketSpectator = 1 << 0
+)
+
 // Limits of a Ticket's variable fields.
 const (
 	MaxModeLen = 16
@@ -37,6 +48,10 @@ var ErrBadTicket = errors.New("wire: bad match ticket")
 //	20     mode length n (≤ 16), 21..36 mode
 //	37     name length m (≤ 32), 38..69 name
 //	70-77  player ID in the lobby (uint64)
+//	78     flags (version 2 only): bit 0 = spectator; other bits must be 0
+//
+// A spectator's ticket names the match and the watcher (Name, PlayerID); Slot is 0 and Team
+// is unused, since a spectator takes no seat.
 type Ticket struct {
 	MatchID  [16]byte
 	Slot     uint8
@@ -45,6 +60,8 @@ type Ticket struct {
 	Mode     string
 	Name     string
 	PlayerID uint64
+	// Spectator: the holder watches (see TicketSpectator).
+	Spectator bool
 }
 
 // MatchIDString renders a match ID as 32 hex digits, the form logs and the lobby use.
@@ -60,6 +77,10 @@ func (t Ticket) Marshal() ([UserDataBytes]byte, error) {
 		return b, fmt.Errorf("%w: slot %d of %d players", ErrBadTicket, t.Slot, t.Players)
 	}
 	b[0] = TicketVersion
+	if t.Spectator {
+		b[0] = TicketVersionFlags
+		b[78] = TicketSpectator
+	}
 	copy(b[1:17], t.MatchID[:])
 	b[17], b[18], b[19] = t.Slot, t.Team, t.Players
 	b[20] = byte(len(t.Mode))
@@ -76,7 +97,17 @@ func ParseTicket(b []byte) (Ticket, error) {
 	if len(b) < 78 {
 		return t, fmt.Errorf("%w: %d bytes", ErrBadTicket, len(b))
 	}
-	if b[0] != TicketVersion {
+	switch b[0] {
+	case TicketVersion:
+	case TicketVersionFlags:
+		if len(b) < 79 {
+			return t, fmt.Errorf("%w: %d bytes", ErrBadTicket, len(b))
+		}
+		if b[78] != TicketSpectator {
+			return t, fmt.Errorf("%w: flags 0x%02x", ErrBadTicket, b[78])
+		}
+		t.Spectator = true
+	default:
 		return t, fmt.Errorf("%w: version %d", ErrBadTicket, b[0])
 	}
 	copy(t.MatchID[:], b[1:17])

@@ -169,6 +169,9 @@ type Message struct {
 	Result   *MatchResult `json:"result,omitempty"`
 
 	History []MatchRecord `json:"history,omitempty"`
+
+	// heartbeat (game server → lobby) and live_matches (lobby → player); spectate.go
+	Live []LiveMatch `json:"live,omitempty"`
 }
 
 // Room is a room as players see it.
@@ -306,6 +309,7 @@ func Decode(line []byte) (Message, error) {
 			*b = nil
 		}
 	}
+	canonicalLive(&m)
 	return m, nil
 }
 

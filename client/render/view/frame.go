@@ -63,6 +63,10 @@ func HashLobby(lv client.LobbyView) uint64 {
 	for _, r := range lv.Rooms {
 		w(r.Code, r.Name, r.Mode, n(r.Players), n(r.MaxPlayers), b(r.InMatch))
 	}
+	w(n(len(lv.Live)))
+	for _, m := range lv.Live {
+		w(m.MatchID, m.Mode, n(m.Players), n(m.MaxPlayers), n(int(m.Elapsed/time.Second)), m.Leaders)
+	}
 	q := lv.Queue
 	w(b(q.Queued), q.Mode, n(int(q.Waited/time.Second)), n(q.Found), n(q.Needed))
 	chat := func(lines []client.ChatLine) {

@@ -2,7 +2,9 @@
 // server (package cmd/internal/stack) and three bots (package client/bot) in the test process,
 // builds the real cmd/client binary, runs it unattended (-autoplay -screenshot FILE -after 10s)
 // against them, and checks the saved frame shows a match in progress
-// (view.CheckMatchScreenshotFile).
+// (view.CheckMatchScreenshotFile). TestClientReplayScreenshot does the same for a replay
+// (a match recorded in-process with the replay writer, played with -replay FILE -screenshot
+// FILE -after 5s), and TestClientReplayBadFile checks a bad replay file is one line and exit 1.
 //
 // It is its own package, apart from cmd/client, because this test process imports no Ebiten:
 // only the client it starts needs a display. Ebiten needs one already when it is initialised,

@@ -46,6 +46,11 @@ type GameServerOptions struct {
 	LobbyTLS  *tls.Config // TLS for the lobby link (LobbyClientTLS); nil: plain TCP
 	Transport string      // "udp" (default) or "kcp": the game port's protocol, announced to lobbies
 	KCP       kcp.Options // KCP tuning (FEC) with Transport "kcp"
+
+	// SpectatorDelay and MaxSpectators: how late spectators see a match and how many one match
+	// admits; defaults gameserver.DefaultSpectatorDelay and DefaultMaxSpectators.
+	SpectatorDelay time.Duration
+	MaxSpectators  int
 	// ReplayDir is the directory where a replay of every match is written (see
 	// gameserver/replay); empty: no replays. ReplayKeep and ReplayMaxBytes bound it (0: no
 	// bound): the oldest replays are deleted first.
@@ -131,6 +136,7 @@ func RunGameServer(ctx context.Context, o GameServerOptions) error {
 		Tick: o.Tick, SnapshotRate: o.Snapshots, Capacity: o.Capacity, Region: o.Region,
 		Def: o.Game, Key: o.Key, PublicAddr: public, Logger: log,
 		Transport: o.Transport, KCP: o.KCP,
+		SpectatorDelay: o.SpectatorDelay, MaxSpectators: o.MaxSpectators,
 	}
 	if o.ReplayDir != "" {
 		dir, err := replay.NewDir(o.ReplayDir, o.ReplayKeep, o.ReplayMaxBytes)
@@ -292,6 +298,8 @@ func reportLoad(ctx context.Context, srv *gameserver.Server, link *lobbylink.Lin
 			load = st.Capacity // a draining server takes no new match
 		}
 		link.SetLoad(load, st.Matches)
+		perMatch, _ := srv.SpectatorLimits()
+		link.SetLive(lobbylink.LiveMatches(srv.LiveMatches(), st.Region, perMatch))
 		select {
 		case <-ctx.Done():
 			return

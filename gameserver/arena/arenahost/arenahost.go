@@ -2,7 +2,6 @@ package arenahost
 
 import (
 	"fmt"
-	"slices"
 
 	"github.com/skirmish-go/skirmish/gameserver"
 	"github.com/skirmish-go/skirmish/gameserver/arena"
@@ -60,12 +59,10 @@ func NewWithConfig(cfg sim.Config, m *sim.Map, seed uint64) (*Game, error) {
 
 // Game is Arena as a gameserver.Game.
 type Game struct {
-	world   *sim.World
-	schema  *snapshot.Schema
-	names   [sim.MaxPlayers]string
-	last    [sim.MaxPlayers]sim.Input
-	inputs  [sim.MaxPlayers]sim.Input
-	invalid uint64
+	world  *sim.World
+	schema *snapshot.Schema
+	names  [sim.MaxPlayers]string
+	inputs arena.Inputs
 }
 
 var _ gameserver.Game = (*Game)(nil)
@@ -74,7 +71,7 @@ var _ gameserver.Game = (*Game)(nil)
 func (g *Game) World() *sim.World { return g.world }
 
 // InvalidInputs counts input bytes that did not parse (they were replaced by the last input).
-func (g *Game) InvalidInputs() uint64 { return g.invalid }
+func (g *Game) InvalidInputs() uint64 { return g.inputs.Invalid }
 
 // Schema implements gameserver.Game.
 func (g *Game) Schema() *snapshot.Schema { return g.schema }
@@ -85,7 +82,7 @@ func (g *Game) Join(p gameserver.Player) error {
 		return fmt.Errorf("arena: join %q: %w", p.Name, err)
 	}
 	g.names[p.Slot] = p.Name
-	g.last[p.Slot] = sim.Input{}
+	g.inputs.Reset(p.Slot)
 	return nil
 }
 
@@ -97,31 +94,16 @@ func (g *Game) Leave(slot uint8) {
 	}
 }
 
-// Step implements gameserver.Game. Each input is sim's InputSize-byte encoding. A player
-// without input this tick, or whose bytes do not parse, repeats their last input; a
-// repeated input never fires the alt weapon again (one click, one rail shot).
+// Step implements gameserver.Game. Each input is sim's InputSize-byte encoding, applied as
+// arena.Inputs says (a missing or unparsable input repeats the last one; a repeated input
+// never fires the alt weapon again).
 func (g *Game) Step(inputs []gameserver.PlayerInput) []gameserver.Event {
-	for i := range g.inputs {
-		g.inputs[i] = g.last[i]
-		g.inputs[i].AltFire = false
-	}
+	g.inputs.Begin()
 	for _, pi := range inputs {
-		if int(pi.Slot) >= sim.MaxPlayers {
-			continue
-		}
-		in, _, err := sim.ParseInput(pi.Input)
-		if err != nil {
-			g.invalid++
-			continue
-		}
-		g.last[pi.Slot] = in
-		if pi.Repeated {
-			in.AltFire = false
-		}
-		g.inputs[pi.Slot] = in
+		g.inputs.Set(pi.Slot, pi.Input, pi.Repeated)
 	}
 	var events []gameserver.Event // fresh each tick: the loop may hold them across catch-up ticks
-	for _, se := range g.world.Step(g.inputs[:]) {
+	for _, se := range g.world.Step(g.inputs.Step()) {
 		e := arena.EventFromSim(&se)
 		data, err := e.Append(make([]byte, 0, e.Len()))
 		if err != nil {
@@ -142,32 +124,10 @@ func (g *Game) Step(inputs []gameserver.PlayerInput) []gameserver.Event {
 	return events
 }
 
-// AppendEntities implements gameserver.Game: players (ID = slot), then projectiles and
-// beams, sorted by ID.
+// AppendEntities implements gameserver.Game: arena.AppendEntities of the world.
 func (g *Game) AppendEntities(dst []snapshot.Entity) []snapshot.Entity {
-	w := g.world
-	for slot := range w.MaxPlayers() {
-		if p, ok := w.Player(uint8(slot)); ok {
-			dst = append(dst, arena.PlayerEntity(&p))
-		}
-	}
-	start := len(dst)
-	shots := w.Projectiles()
-	for i := range shots {
-		dst = append(dst, arena.ProjectileEntity(&shots[i]))
-	}
-	beams := w.Beams()
-	for i := range beams {
-		dst = append(dst, arena.BeamEntity(&beams[i]))
-	}
-	tail := dst[start:]
-	if !slices.IsSortedFunc(tail, byID) {
-		slices.SortFunc(tail, byID)
-	}
-	return dst
+	return arena.AppendEntities(dst, g.world)
 }
-
-func byID(a, b snapshot.Entity) int { return int(a.ID) - int(b.ID) }
 
 // Over implements gameserver.Game.
 func (g *Game) Over() (gameserver.Result, bool) {
