@@ -221,9 +221,32 @@ func ratio(a, b float64) float64 {
 
 // proc is a started child process whose stdout lines can be waited for.
 type proc struct {
-	cmd   *exec.Cmd
-	lines chan string
-	done  chan struct{}
+	cmd    *exec.Cmd
+	lines  chan string
+	done   chan struct{}
+	stderr tailBuffer
+}
+
+// tailBuffer keeps the last 2 KB written to it (a child's stderr, for error messages).
+type tailBuffer struct {
+	mu sync.Mutex
+	b  []byte
+}
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.b = append(t.b, p...)
+	if len(t.b) > 2048 {
+		t.b = append(t.b[:0], t.b[len(t.b)-2048:]...)
+	}
+	return len(p), nil
+}
+
+func (t *tailBuffer) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return strings.TrimSpace(string(t.b))
 }
 
 func startProc(name string, args ...string) (*proc, error) {
@@ -232,7 +255,7 @@ func startProc(name string, args ...string) (*proc, error) {
 	if err != nil {
 		return nil, err
 	}
-	p.cmd.Stderr = io.Discard
+	p.cmd.Stderr = &p.stderr
 	if err := p.cmd.Start(); err != nil {
 		return nil, err
 	}
@@ -261,7 +284,7 @@ func (p *proc) waitLine(ctx context.Context, sub string, limit time.Duration) (s
 				return l, nil
 			}
 		case <-p.done:
-			return "", fmt.Errorf("%s exited before printing %q", p.cmd.Path, sub)
+			return "", fmt.Errorf("%s exited before printing %q: %s", filepath.Base(p.cmd.Path), sub, p.stderr.String())
 		case <-t.C:
 			return "", fmt.Errorf("%s did not print %q within %v", p.cmd.Path, sub, limit)
 		case <-ctx.Done():
@@ -415,17 +438,20 @@ func runSkirmish(ctx context.Context, o Options, bin string, n int, r *Row) erro
 	wg.Add(1)
 	bctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	var bdone atomic.Bool // bot.Run returned (every bot failed, say)
 	go func() {
 		defer wg.Done()
 		sum, runErr = bot.Run(bctx, cfg)
+		bdone.Store(true)
 	}()
 	// The window starts a quarter of the play time after every bot hears the server.
 	deadline := time.Now().Add(90 * time.Second)
 	for cnt.active.Load() < int64(n) {
-		if time.Now().After(deadline) {
+		if time.Now().After(deadline) || bdone.Load() {
 			cancel()
 			wg.Wait()
-			return fmt.Errorf("only %d of %d bots reached the match", cnt.active.Load(), n)
+			return fmt.Errorf("only %d of %d bots reached the match (does the lobby offer mode %q for -game %s?): %v",
+				cnt.active.Load(), n, o.Mode, o.Game, sum.Errors)
 		}
 		if err := sleepUntil(ctx, time.Now().Add(50*time.Millisecond)); err != nil {
 			cancel()
