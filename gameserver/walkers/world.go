@@ -27,11 +27,15 @@ var (
 // rng is the peer's one linear congruential generator, in the peer's float64 arithmetic:
 // seed = (seed·1103515245 + 12345) mod 2^31, rnd() = seed/2^31. The product exceeds 2^53, so
 // JavaScript rounds it; computing it in integers would give a different sequence. The
-// explicit float64 conversion keeps the compiler from fusing the multiply and the add.
+// explicit float64 conversion keeps the compiler from fusing the multiply and the add. The
+// sum is a whole number below 2^62, so converting it to uint64 is exact and masking its low
+// 31 bits is exactly JavaScript's % 2^31 (math.Mod's loop, a tenth of the simulation's
+// time at 64 walkers, for the same bits).
 type rng struct{ seed float64 }
 
 func (r *rng) next() float64 {
-	r.seed = math.Mod(float64(r.seed*1103515245)+12345, 2147483648)
+	sum := float64(r.seed*1103515245) + 12345
+	r.seed = float64(uint64(sum) & (1<<31 - 1))
 	return r.seed / 2147483648
 }
 

@@ -250,3 +250,26 @@ func TestVelocityTable(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, b.String(), string(src))
 }
+
+// TestRNGMatchesPeerArithmetic draws a million numbers from the generator and from the peer's
+// expression as written, (seed*1103515245 + 12345) % 2^31 with math.Mod for %.
+func TestRNGMatchesPeerArithmetic(t *testing.T) {
+	r, seed := rng{seed: 1}, 1.0
+	for i := range 1_000_000 {
+		seed = math.Mod(float64(seed*1103515245)+12345, 2147483648)
+		if got := r.next(); got != seed/2147483648 {
+			t.Fatalf("draw %d: %v, the peer's arithmetic gives %v", i, got, seed/2147483648)
+		}
+	}
+}
+
+func BenchmarkWorldStep64(b *testing.B) {
+	w := NewWorld()
+	for i := range 64 {
+		require.NoError(b, w.Join(uint8(i)))
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		w.Step()
+	}
+}
