@@ -22,17 +22,21 @@
 // # Threading
 //
 // secure.Server calls OnConnect, OnDisconnect and OnPayload from its Serve goroutine. The
-// server copies each payload into the owning match's bounded inbox (a channel of
-// Config.InboxSize; when it is full the payload is dropped and counted, so a flood never blocks
-// the socket or grows memory); connects and disconnects go to a separate control queue that is
-// never dropped (it is bounded by the connections secure accepts). Each match has one goroutine
-// that owns all its state, Game, Endpoints and buffers, and loops on one select with one timer
-// reset to its next deadline. Server-wide state (the match table, the index → match routes,
-// counts) sits behind one mutex that no one holds while calling out.
+// server copies each payload, with its arrival time, into the owning match's bounded inbox (a
+// slice of at most Config.InboxSize whose slots and buffers are reused; when it is full the
+// payload is dropped and counted, so a flood never blocks the socket or grows memory) without
+// waking anyone; connects and disconnects go to a separate control queue that is never dropped
+// (it is bounded by the connections secure accepts). One goroutine, the match loop (loop.go),
+// drives every match on one timer: when the earliest match is due it runs each match that is
+// due (control events, then the queued payloads, then the ticks due) and sleeps again. It owns
+// all match state, Games, Endpoints and buffers. Matches start on a common grid of tick
+// instants, so many matches cost one wake-up per tick, not one per match. Server-wide state
+// (the match table, the index → match routes, counts) sits behind one mutex that no one holds
+// while calling out.
 //
 // # The loop
 //
-// Tick n is due at start + n/Tick. When the goroutine wakes it runs every tick that is due, at
+// Tick n is due at start + n/Tick. When the loop wakes it runs every tick that is due, at
 // most maxCatchUpTicks in a row; further behind, the clock slips (counted). One tick:
 //
 //  1. inputs: each seated player's input buffer hands out one input by sequence. The buffer
@@ -57,9 +61,12 @@
 //     snapshots only those with something queued (an event, a repeat), so no packet carries
 //     acknowledgements alone.
 //
-// Sending: on a real UDP socket the server's datagrams go through one writer goroutine that
-// sends whatever has queued with sendmmsg (batchConn), and the socket's buffers are enlarged,
-// so a thousand clients cost a handful of system calls per tick.
+// Sockets: on a real UDP socket (batchConn) the loop holds the server's writes during a pass
+// and sends them from its own goroutine with sendmmsg when the pass ends (writes outside a pass,
+// such as handshake replies, go through a writer goroutine); reads take up to 64 datagrams per
+// recvmmsg into fixed buffers; the socket's buffers are enlarged. A thousand clients cost a
+// handful of system calls per tick, and the per-packet path (read, decrypt, dispatch to the
+// match, parse, and each snapshot's encode and send) allocates nothing.
 //
 // When Game.Over reports a result, the match sends MatchEnd to everyone, reports the result to
 // Config.Results ([ResultSink]; gameserver/lobbylink in production), keeps servicing its

@@ -163,5 +163,6 @@ func (b *MatchBench) Tick() uint32 { return b.m.tick }
 func (b *MatchBench) Finish(reason string) Result {
 	res := b.m.forcedResult(reason)
 	b.m.finishGame(b.now, res, true)
+	b.m.s.saves.Wait() // the replay is saved off the match loop
 	return res
 }

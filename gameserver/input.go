@@ -35,7 +35,7 @@ type inputSlot struct {
 }
 
 // inputBuffer orders one client's inputs by sequence and hands out one per tick. It is owned
-// by the match goroutine.
+// by the match loop.
 //
 // Rules: the first input received sets the sequence applied next. Each tick applies that
 // sequence if it has arrived. If it has not and nothing newer has arrived either, the client's

@@ -31,12 +31,14 @@ type ctlEvent struct {
 	reason  error
 }
 
-// inPayload is one decrypted payload for a match. data is the match's own copy, from
-// payloadBufs; the match returns it there once handled.
+// inPayload is one decrypted payload for a match, queued by the connection layer's goroutine
+// for the match loop. data is the match's own copy: its buffer is reused by a later payload
+// once the loop has handled this one. at is when it arrived (the Endpoint's RTT samples).
 type inPayload struct {
 	index  int
 	connID uint64
-	data   *[]byte
+	at     time.Time
+	data   []byte
 }
 
 // clientConn is one connection seated in a match: its channel state, inputs and the newest
@@ -79,7 +81,7 @@ const (
 )
 
 // match is one running game. Everything but the inbox, the control queue and end is owned by
-// the goroutine in run.
+// the server's match loop (loop.go).
 type match struct {
 	s      *Server
 	ticket wire.Ticket
@@ -88,12 +90,18 @@ type match struct {
 	schema *snapshot.Schema
 	log    *slog.Logger
 
-	inbox  chan inPayload
+	// inbox holds the payloads that arrived since the loop last ran the match, at most
+	// Config.InboxSize (beyond, a payload is dropped and counted). The loop swaps it with
+	// inSpare, so the slots and their buffers are reused and a payload costs no allocation.
+	inMu    sync.Mutex
+	inbox   []inPayload
+	inSpare []inPayload
+
 	ctlMu  sync.Mutex
 	ctl    []ctlEvent
 	endReq string
-	wake   chan struct{}
 
+	started   bool // start has run
 	state     matchState
 	seats     []seat
 	connected int
@@ -111,14 +119,15 @@ type match struct {
 	// shared Prometheus counters once per wake rather than once per packet.
 	packetsOut, bytesOut uint64
 
-	hist   history
-	rec    *recorder // the match's replay; nil when the server keeps none
-	enc    *snapshot.Encoder
-	inputs []PlayerInput
-	msg    []byte
+	hist      history
+	rec       *recorder // the match's replay; nil when the server keeps none
+	enc       *snapshot.Encoder
+	inputs    []PlayerInput
+	inputMsgs [][]byte // ParseInputInto's array, so parsing an Input allocates nothing
+	msg       []byte
 
-	// Spectators (spectate.go): specs and feed are the match goroutine's; specCount, closed
-	// and live are guarded by s.mu.
+	// Spectators (spectate.go): specs and feed are the match loop's; specCount, closed and
+	// live are guarded by s.mu.
 	specs     []*spectatorConn
 	feed      *spectatorFeed
 	specCount int
@@ -139,15 +148,15 @@ func newMatch(s *Server, t wire.Ticket, game Game) *match {
 		enc:     snapshot.NewEncoder(game.Schema()),
 		log:     log,
 		rec:     newRecorder(s, t, game, log),
-		inbox:   make(chan inPayload, s.cfg.InboxSize),
-		wake:    make(chan struct{}, 1),
 		seats:   make([]seat, t.Players),
 		tickDur: time.Second / time.Duration(s.cfg.Tick),
 		inputs:  make([]PlayerInput, 0, t.Players),
+
+		inputMsgs: make([][]byte, 0, wire.MaxInputsPerMessage),
 	}
 }
 
-// control queues a connect or disconnect for the match goroutine.
+// control queues a connect or disconnect for the match loop.
 func (m *match) control(ev ctlEvent) {
 	m.ctlMu.Lock()
 	m.ctl = append(m.ctl, ev)
@@ -165,11 +174,39 @@ func (m *match) end(reason string) {
 	m.signal()
 }
 
-func (m *match) signal() {
-	select {
-	case m.wake <- struct{}{}:
-	default:
+func (m *match) signal() { m.s.wakeLoop() }
+
+// enqueue copies a payload into the inbox for the loop; false if the inbox is full.
+func (m *match) enqueue(index int, connID uint64, at time.Time, payload []byte) bool {
+	m.inMu.Lock()
+	defer m.inMu.Unlock()
+	n := len(m.inbox)
+	if n >= m.s.cfg.InboxSize {
+		return false
 	}
+	if n < cap(m.inbox) {
+		m.inbox = m.inbox[:n+1] // reuse the slot's buffer
+	} else {
+		m.inbox = append(m.inbox, inPayload{})
+	}
+	p := &m.inbox[n]
+	p.index, p.connID, p.at = index, connID, at
+	p.data = append(p.data[:0], payload...)
+	return true
+}
+
+// handleInbox handles the payloads queued since the last call, in arrival order.
+func (m *match) handleInbox() {
+	m.inMu.Lock()
+	q := m.inbox
+	m.inbox = m.inSpare[:0]
+	m.inMu.Unlock()
+	for i := range q {
+		m.handlePayload(&q[i])
+	}
+	m.inMu.Lock()
+	m.inSpare = q[:0]
+	m.inMu.Unlock()
 }
 
 func (m *match) now() time.Time { return m.s.cfg.Now() }
@@ -179,41 +216,25 @@ func (m *match) tickTime(n uint32) time.Time {
 	return m.base.Add(time.Duration(n-m.baseTick) * time.Second / time.Duration(m.s.cfg.Tick))
 }
 
-// run is the match goroutine: one select, one timer reset to the next deadline.
-func (m *match) run() {
-	defer m.s.removeMatch(m)
-	now := m.now()
-	m.startedAt, m.base, m.emptyAt = now, now, now
+// start begins the match's clock at the newest tick instant of the server's grid, so the
+// matches of a server tick together.
+func (m *match) start(now time.Time) {
+	m.started = true
+	m.startedAt, m.emptyAt = now, now
+	m.base = m.s.alignTick(now)
 	m.log.Info("match started", "players", m.ticket.Players)
-	timer := time.NewTimer(time.Hour)
-	defer timer.Stop()
-	for {
-		m.handleControl(now)
-		if m.advance(now) {
-			m.close()
-			return
-		}
-		timer.Reset(max(m.nextDeadline().Sub(m.now()), 0))
-		select {
-		case <-m.wake:
-			now = m.now()
-		case p := <-m.inbox:
-			now = m.now()
-			m.handlePayload(now, p)
-		case <-timer.C:
-			now = m.now()
-		}
-		// Take what else is queued, but no more than one inbox's worth, so ticks stay on time.
-		for range cap(m.inbox) {
-			select {
-			case p := <-m.inbox:
-				m.handlePayload(now, p)
-				continue
-			default:
-			}
-			break
-		}
+}
+
+// service runs what is due at now: control events, the queued payloads, the ticks due. It
+// reports whether the match is finished (its players released; the loop then removes it).
+func (m *match) service(now time.Time) bool {
+	m.handleControl(now)
+	m.handleInbox()
+	if m.advance(now) {
+		m.close()
+		return true
 	}
+	return false
 }
 
 func (m *match) nextDeadline() time.Time {
@@ -253,7 +274,7 @@ func (m *match) advance(now time.Time) bool {
 				behind := now.Sub(m.tickTime(m.tick+1))/m.tickDur + 1
 				m.s.metrics.slippedTicks.Add(float64(behind))
 				m.log.Warn("match fell behind; slipping", "ticks", int64(behind))
-				m.base, m.baseTick = now, m.tick
+				m.base, m.baseTick = m.s.alignTick(now), m.tick
 				break
 			}
 			m.step(now, ran > 0)
@@ -638,8 +659,7 @@ func (m *match) roster() *wire.Roster {
 	return &r
 }
 
-func (m *match) handlePayload(now time.Time, p inPayload) {
-	defer putPayloadBuf(p.data)
+func (m *match) handlePayload(p *inPayload) {
 	var c *clientConn
 	for i := range m.seats {
 		if sc := m.seats[i].conn; sc != nil && sc.connID == p.connID {
@@ -648,10 +668,10 @@ func (m *match) handlePayload(now time.Time, p inPayload) {
 		}
 	}
 	if c == nil {
-		m.handleSpectatorPayload(now, p.connID, *p.data)
+		m.handleSpectatorPayload(p.at, p.connID, p.data)
 		return
 	}
-	if err := c.ep.Receive(now, *p.data); err != nil {
+	if err := c.ep.Receive(p.at, p.data); err != nil {
 		m.s.metrics.invalidPackets.Inc()
 		return
 	}
@@ -661,6 +681,7 @@ func (m *match) handlePayload(now time.Time, p inPayload) {
 			break
 		}
 		m.handleInput(c, msg)
+		c.ep.RecycleUnreliable(msg) // the input buffer keeps copies: reuse the message's buffer
 	}
 	for {
 		msg, ok := c.ep.NextReliable()
@@ -672,7 +693,7 @@ func (m *match) handlePayload(now time.Time, p inPayload) {
 }
 
 func (m *match) handleInput(c *clientConn, msg []byte) {
-	in, _, err := wire.ParseInput(msg)
+	in, _, err := wire.ParseInputInto(msg, m.inputMsgs)
 	if err != nil {
 		m.s.metrics.invalidPackets.Inc()
 		return
@@ -744,20 +765,31 @@ func (m *match) finishGame(now time.Time, res Result, immediate bool) {
 	m.flushSpectators(now)
 	m.s.metrics.matchesEnded.WithLabelValues(res.Reason).Inc()
 	m.log.Info("match ended", "reason", res.Reason, "ticks", m.tick, "duration", now.Sub(m.startedAt))
-	replayName := m.rec.end(m.tick, res)
-	if sink := m.s.cfg.Results; sink != nil {
-		ids := make(map[uint8]uint64)
-		for i := range m.seats {
-			if m.seats[i].known {
-				ids[m.seats[i].player.Slot] = m.seats[i].id
-			}
+	ids := make(map[uint8]uint64)
+	for i := range m.seats {
+		if m.seats[i].known {
+			ids[m.seats[i].player.Slot] = m.seats[i].id
 		}
-		sink.ReportResult(MatchReport{MatchID: m.id, Mode: m.ticket.Mode, PlayerIDs: ids, Region: m.s.cfg.Region,
-			Result: res, StartedAt: m.startedAt, EndedAt: now, Ticks: m.tick, Replay: replayName})
 	}
+	report := MatchReport{MatchID: m.id, Mode: m.ticket.Mode, PlayerIDs: ids, Region: m.s.cfg.Region,
+		Result: res, StartedAt: m.startedAt, EndedAt: now, Ticks: m.tick}
+	if m.rec == nil {
+		m.s.reportResult(report)
+		return
+	}
+	// Saving the replay writes and syncs a file: off the match loop, which every other match
+	// shares. The result, which names the replay, follows the save; Drain and Close wait for it.
+	rec, tick := m.rec, m.tick
+	m.rec = nil
+	m.s.saves.Add(1)
+	go func() {
+		defer m.s.saves.Done()
+		report.Replay = rec.end(tick, res)
+		m.s.reportResult(report)
+	}()
 }
 
-// close releases the match's players; removeMatch (deferred in run) disconnects them.
+// close releases the match's players; removeMatch (called by the loop) disconnects them.
 func (m *match) close() {
 	m.closeSpectators()
 	if m.connected > 0 {

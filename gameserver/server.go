@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"slices"
 	"sync"
 	"time"
 
@@ -242,11 +243,29 @@ func newSecureTransport(conn net.PacketConn, cfg *Config, h handlers) (transport
 		OnDisconnect: func(c secure.ClientInfo, reason error) { h.disconnect(info(c), reason) },
 		OnPayload:    func(c secure.ClientInfo, p []byte) { h.payload(info(c), p) },
 	})
-	if err != nil && bc != nil {
-		bc.stop()
+	if err != nil {
+		if bc != nil {
+			bc.stop()
+		}
+		return nil, err
 	}
-	return srv, err
+	if bc == nil {
+		return srv, nil
+	}
+	return &secureTransport{Server: srv, bc: bc}, nil
 }
+
+// secureTransport is a secure.Server on a batchConn: the match loop holds its sends and
+// releases them as one batch per pass (sendBatcher).
+type secureTransport struct {
+	*secure.Server
+	bc *batchConn
+}
+
+func (t *secureTransport) holdSends()        { t.bc.hold() }
+func (t *secureTransport) releaseSends()     { t.bc.release() }
+func (t *secureTransport) gateReads(on bool) { t.bc.gateReads(on) }
+func (t *secureTransport) openReads()        { t.bc.openReads() }
 
 // clientRef routes one transport client index to its match.
 type clientRef struct {
@@ -265,19 +284,25 @@ type Server struct {
 	// reliable: the transport delivers every payload (KCP), so snapshot baselines need no ack.
 	reliable bool
 
-	mu         sync.Mutex
-	matches    map[[16]byte]*match
-	finished   map[[16]byte]time.Time
-	clients    map[int]clientRef
-	reserved   int // seats of running matches
-	players    int // connected players
-	nextConnID uint64
-	spectators int // admitted spectators of all matches (spectate.go)
-	draining   bool
-	closed     bool
-	emptyCh    chan struct{} // closed when the last match goes, while someone waits for it
+	epoch time.Time // the tick grid matches start on (alignTick)
 
-	wg sync.WaitGroup // match goroutines
+	mu          sync.Mutex
+	matches     map[[16]byte]*match
+	matchList   []*match // the matches again, in start order, for the loop
+	loopRunning bool
+	loopWake    chan struct{}
+	finished    map[[16]byte]time.Time
+	clients     map[int]clientRef
+	reserved    int // seats of running matches
+	players     int // connected players
+	nextConnID  uint64
+	spectators  int // admitted spectators of all matches (spectate.go)
+	draining    bool
+	closed      bool
+	emptyCh     chan struct{} // closed when the last match goes, while someone waits for it
+
+	wg    sync.WaitGroup // the match loop
+	saves sync.WaitGroup // replays being saved, each followed by its match's result
 }
 
 // New makes a server on conn (a UDP socket, or a netsim conn in tests). Call Serve to run it.
@@ -307,6 +332,8 @@ func newServer(conn net.PacketConn, cfg Config, newTransport transportFactory) (
 		matches:  make(map[[16]byte]*match),
 		finished: make(map[[16]byte]time.Time),
 		clients:  make(map[int]clientRef),
+		loopWake: make(chan struct{}, 1),
+		epoch:    cfg.Now(),
 	}
 	tr, err := newTransport(conn, &s.cfg, handlers{connect: s.onConnect, disconnect: s.onDisconnect, payload: s.onPayload})
 	if err != nil {
@@ -346,10 +373,12 @@ func (s *Server) Drain(ctx context.Context) error {
 	ch := s.emptyWaitLocked()
 	s.mu.Unlock()
 	if ch == nil {
+		s.saves.Wait()
 		return nil
 	}
 	select {
 	case <-ch:
+		s.saves.Wait() // the last results follow their replays
 		return nil
 	case <-ctx.Done():
 	}
@@ -362,6 +391,7 @@ func (s *Server) Drain(ctx context.Context) error {
 	if ch != nil {
 		<-ch // forced matches end within one loop iteration
 	}
+	s.saves.Wait()
 	return ctx.Err()
 }
 
@@ -391,6 +421,7 @@ func (s *Server) Close() error {
 	}
 	s.mu.Unlock()
 	s.wg.Wait()
+	s.saves.Wait()
 	if err := s.tr.Close(); err != nil {
 		return fmt.Errorf("gameserver: close: %w", err)
 	}
@@ -502,28 +533,10 @@ func (s *Server) onPayload(p peer, payload []byte) {
 	if !ok {
 		return
 	}
-	buf := getPayloadBuf()
-	*buf = append((*buf)[:0], payload...)
-	select {
-	case ref.m.inbox <- inPayload{index: p.index, connID: ref.connID, data: buf}:
-	default:
-		putPayloadBuf(buf)
+	// Queued for the match loop without waking it: the match handles its payloads when it next
+	// runs (its next tick at the latest), with their arrival time.
+	if !ref.m.enqueue(p.index, ref.connID, s.cfg.Now(), payload) {
 		s.metrics.droppedPayloads.Inc()
-	}
-}
-
-// payloadBufs recycles the copies of received payloads that travel to the match goroutines:
-// one allocation per packet is most of the garbage of a busy server.
-var payloadBufs = sync.Pool{New: func() any {
-	b := make([]byte, 0, secure.MaxPayloadBytes)
-	return &b
-}}
-
-func getPayloadBuf() *[]byte { return payloadBufs.Get().(*[]byte) }
-
-func putPayloadBuf(b *[]byte) {
-	if cap(*b) <= 2*secure.MaxPayloadBytes {
-		payloadBufs.Put(b)
 	}
 }
 
@@ -556,14 +569,11 @@ func (s *Server) startMatchLocked(t wire.Ticket) (*match, error) {
 	}
 	m := newMatch(s, t, game)
 	s.matches[t.MatchID] = m
+	s.matchList = append(s.matchList, m)
 	s.reserved += int(t.Players)
 	s.metrics.matches.Set(float64(len(s.matches)))
 	s.metrics.matchesStarted.Inc()
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		m.run()
-	}()
+	s.startLoopLocked()
 	return m, nil
 }
 
@@ -573,6 +583,9 @@ func (s *Server) removeMatch(m *match) {
 	var drop []int
 	s.mu.Lock()
 	delete(s.matches, m.ticket.MatchID)
+	if i := slices.Index(s.matchList, m); i >= 0 {
+		s.matchList = slices.Delete(s.matchList, i, i+1)
+	}
 	s.reserved -= int(m.ticket.Players)
 	for id, at := range s.finished {
 		if now.Sub(at) > finishedMemory {
@@ -602,6 +615,13 @@ func (s *Server) addPlayers(n int) {
 	s.players += n
 	s.metrics.players.Set(float64(s.players))
 	s.mu.Unlock()
+}
+
+// reportResult hands a finished match's result to Config.Results, if any.
+func (s *Server) reportResult(r MatchReport) {
+	if sink := s.cfg.Results; sink != nil {
+		sink.ReportResult(r)
+	}
 }
 
 // seedOf derives a game seed from a match ID, so a match replays exactly.

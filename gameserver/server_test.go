@@ -502,14 +502,26 @@ func TestFullInboxDropsAndCounts(t *testing.T) {
 	s, m := newIdleMatch(t, Config{InboxSize: 2}, &now)
 	s.clients[3] = clientRef{m: m, connID: 1}
 	for range 5 {
-		s.onPayload(peer{index: 3}, []byte{1, 2, 3})
+		b := []byte{1, 2, 3}
+		s.onPayload(peer{index: 3}, b)
+		b[0] = 9 // the connection layer reuses its buffer after the call
 	}
 	s.onPayload(peer{index: 4}, []byte{1}) // no such client: ignored
 	assert.Len(t, m.inbox, 2)
 	assert.Equal(t, float64(3), counterValue(t, s.metrics.droppedPayloads))
 	assert.Equal(t, float64(6), counterValue(t, s.metrics.packetsIn))
-	p := <-m.inbox
-	assert.Equal(t, []byte{1, 2, 3}, *p.data, "the match owns a copy")
+	assert.Equal(t, []byte{1, 2, 3}, m.inbox[0].data, "the match owns a copy")
+	assert.Equal(t, now, m.inbox[0].at, "with its arrival time")
+
+	m.handleInbox()
+	assert.Empty(t, m.inbox, "handled")
+	s.onPayload(peer{index: 3}, []byte{4, 5})
+	require.Len(t, m.inbox, 1)
+	assert.Equal(t, []byte{4, 5}, m.inbox[0].data)
+	assert.Zero(t, testing.AllocsPerRun(100, func() {
+		s.onPayload(peer{index: 3}, []byte{4, 5})
+		m.handleInbox()
+	}), "queueing a payload reuses the inbox's slots")
 }
 
 func counterValue(t *testing.T, c prometheus.Counter) float64 {

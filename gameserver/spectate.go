@@ -62,7 +62,7 @@ func spectatorRoom(cfg *Config) int {
 	return cfg.Capacity/4 + cfg.MaxSpectators
 }
 
-// spectatorConn is one spectator of a match, owned by the match goroutine.
+// spectatorConn is one spectator of a match, owned by the match loop.
 type spectatorConn struct {
 	index    int
 	connID   uint64
@@ -390,6 +390,7 @@ func (m *match) handleSpectatorPayload(now time.Time, connID uint64, data []byte
 			break
 		}
 		a, _, err := wire.ParseSpectatorAck(msg)
+		sp.ep.RecycleUnreliable(msg)
 		if err != nil {
 			m.s.metrics.invalidPackets.Inc()
 			continue

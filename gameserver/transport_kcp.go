@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/skirmish-go/skirmish/netcode/kcp"
+	"github.com/skirmish-go/skirmish/netcode/secure"
 )
 
 // Transports a Server speaks on its game port (Config.Transport).
@@ -349,4 +350,18 @@ func addrPortOf(a net.Addr) netip.AddrPort {
 		return ap
 	}
 	return netip.AddrPort{}
+}
+
+// payloadBufs recycles the copies of payloads queued for the KCP sessions' writers.
+var payloadBufs = sync.Pool{New: func() any {
+	b := make([]byte, 0, secure.MaxPayloadBytes)
+	return &b
+}}
+
+func getPayloadBuf() *[]byte { return payloadBufs.Get().(*[]byte) }
+
+func putPayloadBuf(b *[]byte) {
+	if cap(*b) <= 2*secure.MaxPayloadBytes {
+		payloadBufs.Put(b)
+	}
 }

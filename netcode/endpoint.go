@@ -180,7 +180,9 @@ type Endpoint struct {
 	unrelBytes  []byte // queued unreliable messages back to back, reused
 	unrelNewest uint16
 	unrelHas    bool
-	unrelReady  [][]byte
+	unrelReady  [][]byte // received messages; unrelNext is the next to hand out
+	unrelNext   int
+	unrelFree   [][]byte // buffers given back with RecycleUnreliable, for later messages
 	reasm       reassembler
 
 	stats EndpointStats
@@ -641,14 +643,42 @@ func (e *Endpoint) receiveUnreliable(seq uint16, data []byte) {
 	}
 	e.unrelNewest, e.unrelHas = seq, true
 	e.reasm.evictOlder(seq)
-	if len(e.unrelReady) >= maxUnreliableQueue {
-		e.unrelReady = append(e.unrelReady[:0], e.unrelReady[1:]...)
+	if len(e.unrelReady)-e.unrelNext >= maxUnreliableQueue {
+		e.unrelReady[e.unrelNext] = nil
+		e.unrelNext++ // drop the oldest waiting message
 		e.stats.UnreliableStale++
 	}
-	msg := make([]byte, len(data))
+	if e.unrelNext > 0 && len(e.unrelReady) == cap(e.unrelReady) {
+		// Move the waiting messages to the front rather than grow the array.
+		n := copy(e.unrelReady, e.unrelReady[e.unrelNext:])
+		clear(e.unrelReady[n:])
+		e.unrelReady, e.unrelNext = e.unrelReady[:n], 0
+	}
+	var msg []byte
+	if n := len(e.unrelFree); n > 0 {
+		msg = e.unrelFree[n-1]
+		e.unrelFree[n-1] = nil
+		e.unrelFree = e.unrelFree[:n-1]
+	}
+	if cap(msg) < len(data) {
+		msg = make([]byte, len(data))
+	}
+	msg = msg[:len(data)]
 	copy(msg, data)
 	e.unrelReady = append(e.unrelReady, msg)
 	e.stats.UnreliableDelivered++
+}
+
+// maxUnreliableFree bounds the buffers RecycleUnreliable keeps.
+const maxUnreliableFree = 8
+
+// RecycleUnreliable gives a message returned by NextUnreliable back to the Endpoint, which
+// reuses its buffer for a later message: a receiver that calls it for every message it is done
+// with receives unreliable messages without allocating. The caller must not use msg afterwards.
+func (e *Endpoint) RecycleUnreliable(msg []byte) {
+	if len(e.unrelFree) < maxUnreliableFree && cap(msg) > 0 {
+		e.unrelFree = append(e.unrelFree, msg[:0])
+	}
 }
 
 // NextReliable returns the next reliable message in send order, each
@@ -675,14 +705,15 @@ func (e *Endpoint) NextReliable() ([]byte, bool) {
 // those received; a message older than one already received is dropped on
 // arrival (newest wins). The caller owns the slice.
 func (e *Endpoint) NextUnreliable() ([]byte, bool) {
-	if len(e.unrelReady) == 0 {
+	if e.unrelNext >= len(e.unrelReady) {
 		return nil, false
 	}
-	m := e.unrelReady[0]
-	e.unrelReady[0] = nil
-	e.unrelReady = e.unrelReady[1:]
-	if len(e.unrelReady) == 0 {
-		e.unrelReady = e.unrelReady[:0:0]
+	m := e.unrelReady[e.unrelNext]
+	e.unrelReady[e.unrelNext] = nil
+	e.unrelNext++
+	if e.unrelNext == len(e.unrelReady) {
+		// Drained: start again at the front of the same array.
+		e.unrelReady, e.unrelNext = e.unrelReady[:0], 0
 	}
 	return m, true
 }

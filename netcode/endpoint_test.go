@@ -576,7 +576,7 @@ func BenchmarkEndpointReceive(b *testing.B) {
 		}
 		i = (i + 1) & (1<<16 - 1)
 		if i&255 == 0 {
-			y.unrelReady = y.unrelReady[:0]
+			y.unrelReady, y.unrelNext = y.unrelReady[:0], 0
 		}
 	}
 }

@@ -12,6 +12,15 @@
 // -mode must be one the lobby lists (the modes its live game servers offer); otherwise bots
 // exits 2 at once, naming the modes it offers.
 //
+// With -compare-peer it measures Skirmish against its yardsticks in one run (package
+// cmd/internal/peercmp): for each -peer-n it builds and starts cmd/server -game walkers as a
+// process and plays that many walker bots on it, then runs the project's bare-socket floor
+// (cmd/floor) at the same players and upstream datagram rate and the Colyseus peer
+// (bash <peer-dir>/colyseus/run.sh N 30 SECS, which needs node and npm), and prints each
+// client's bytes per second, each server's cores and the ratios (-json: one JSON object):
+//
+//	go run ./cmd/bots -compare-peer -peer-n 16,64 -peer-secs 20
+//
 // With -compare it needs no server: for UDP and KCP at 0, 5, 10, 20 and 30 % loss with
 // -latency ± -jitter (default 50 ms ± 20 ms) it starts a cmd/server process (built once with
 // go build, or -server-bin), plays the same -n bots for -duration, and prints a table (package
@@ -31,6 +40,7 @@ import (
 	"time"
 
 	"github.com/skirmish-go/skirmish/client/bot"
+	"github.com/skirmish-go/skirmish/cmd/internal/peercmp"
 )
 
 func main() {
@@ -61,6 +71,11 @@ func run() {
 	flag.IntVar(&cfg.UpdateRate, "update-rate", 30, "updates per second of each bot (inputs are sampled per tick and sent once per update)")
 	flag.IntVar(&cfg.DialRate, "dial-rate", 80, "game connections started per second (the server limits handshakes per source host)")
 	jsonOut := flag.Bool("json", false, "print the summary as one JSON object on the last line")
+	comparePeer := flag.Bool("compare-peer", false, "measure walkers on Skirmish, the floor and the Colyseus peer side by side (see the package doc)")
+	peerN := flag.String("peer-n", "16,64", "with -compare-peer: player counts, comma-separated")
+	peerSecs := flag.Int("peer-secs", peercmp.DefaultSeconds, "with -compare-peer: seconds each run plays")
+	peerDir := flag.String("peer-dir", "", "with -compare-peer: directory holding colyseus/run.sh (default $"+peercmp.PeersEnv+", else ../shared/peers beside the module root)")
+	peerGame := flag.String("peer-game", "walkers", "with -compare-peer: the game cmd/server hosts (-game); the bots play its mode of the same name, or -mode for arena")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile to `file`")
 	flag.Parse()
 	if *cpuProfile != "" {
@@ -79,6 +94,10 @@ func run() {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if *comparePeer {
+		exitCode = runComparePeer(ctx, *peerN, *peerSecs, *peerDir, *peerGame, cfg.Mode, *jsonOut)
+		return
+	}
 	if *compareRuns {
 		exitCode = runCompare(ctx, cfg, *serverBin)
 		return

@@ -13,6 +13,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -48,6 +49,7 @@ type options struct {
 	transport                  string
 	drainTimeout               time.Duration
 	logJSON                    bool
+	pprof                      bool
 	spectatorDelay             time.Duration
 	maxSpectators              int
 	kcpFEC                     kcp.FEC
@@ -79,6 +81,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.Var(&o.kcpFEC, "kcp-fec", "with -transport kcp: forward error correction as `data,parity` shards (e.g. 10,3; clients must use the same); empty = off")
 	fs.DurationVar(&o.drainTimeout, "drain-timeout", 10*time.Minute, "on SIGTERM, how long running matches may take to end")
 	fs.BoolVar(&o.logJSON, "log-json", false, "log JSON lines instead of text")
+	fs.BoolVar(&o.pprof, "pprof", false, "serve net/http/pprof under /debug/pprof/ on -http-addr")
 	o.replays = stack.AddReplayFlags(fs, "")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -91,6 +94,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	}
 	if o.transport != "udp" && o.transport != "kcp" {
 		return o, fmt.Errorf("-transport %q: want udp or kcp", o.transport)
+	}
+	if o.pprof && o.httpAddr == "" {
+		return o, errors.New("-pprof needs -http-addr")
 	}
 	if _, ok := stack.Games[o.game]; !ok {
 		return o, fmt.Errorf("-game %q: want one of %s", o.game, strings.Join(stack.GameNames(), ", "))
@@ -132,7 +138,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		GameName: o.game, Tick: o.tick, Snapshots: o.snapshotRate, Capacity: o.capacity, Region: o.region,
 		Name: o.name, Lobbies: lobbies, LobbyTLS: lobbyTLS, Transport: o.transport, DrainTimeout: o.drainTimeout,
 		ReplayDir: o.replays.Dir, ReplayKeep: o.replays.Keep, ReplayMaxBytes: o.replays.MaxBytes(),
-		KCP:            kcp.Options{FEC: o.kcpFEC},
+		KCP: kcp.Options{FEC: o.kcpFEC}, Pprof: o.pprof,
 		SpectatorDelay: o.spectatorDelay, MaxSpectators: o.maxSpectators,
 		Logger: log, Stdout: stdout,
 	})

@@ -43,12 +43,16 @@ func run() error {
 	hb := flag.Duration("heartbeat-timeout", 0, "game server silence before it is dead (0: 4s)")
 	modeLimits := flag.String("mode-limits", "", "narrow the player counts of offered modes: `NAME=MIN-MAX,...` (e.g. ffa=2-12,duel=2-2)")
 	modeLimitsFile := flag.String("mode-limits-file", "", "JSON `file` of mode limits: {\"ffa\":{\"min_players\":2,\"max_players\":12}}; -mode-limits entries win")
+	pprofOn := flag.Bool("pprof", false, "serve net/http/pprof under /debug/pprof/ on -http-addr")
 	flag.Parse()
 	limits, err := stack.LoadModeLimits(*modeLimits, *modeLimitsFile)
 	if err != nil {
 		return err
 	}
 
+	if *pprofOn && *httpAddr == "" {
+		return errors.New("-pprof needs -http-addr")
+	}
 	if *keyHex == "" {
 		*keyHex = os.Getenv("SKIRMISH_KEY")
 	}
@@ -73,7 +77,7 @@ func run() error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	l, err := stack.StartLobby(stack.LobbyOptions{
-		Addr: *addr, HTTPAddr: *httpAddr, Key: key, RedisURL: *redisURL, RedisPrefix: *redisPrefix,
+		Addr: *addr, HTTPAddr: *httpAddr, Pprof: *pprofOn, Key: key, RedisURL: *redisURL, RedisPrefix: *redisPrefix,
 		TLSConfig: tlsConfig, Logger: log, Stdout: os.Stdout,
 		MaxConns: *maxConns, MaxConnsPerIP: *maxPerIP, ModeLimits: limits, MsgRate: *rate, IdleTimeout: *idle, HeartbeatTimeout: *hb,
 	})

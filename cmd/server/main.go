@@ -13,10 +13,15 @@
 //
 // SIGINT or SIGTERM drains the game server (running matches end or -drain-timeout passes, and
 // their results reach the lobby), then shuts the lobby down, and exits 0.
+//
+// Profiling: -cpuprofile FILE writes a CPU profile of the whole run (flushed when SIGTERM or
+// SIGINT ends it; read it with go tool pprof -top FILE), and -pprof serves net/http/pprof under
+// /debug/pprof/ on -http-addr (off by default).
 package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -48,6 +53,7 @@ type options struct {
 	tick, snapshotRate, capacity              int
 	maxConnsPerIP                             int
 	cpuProfile                                string
+	pprof                                     bool
 	drainTimeout                              time.Duration
 	logJSON                                   bool
 	logLevel                                  string
@@ -83,7 +89,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	// A load test runs its bots from one address; the lobby's own default (256) would turn
 	// away most of a 1,000-bot run against this all-in-one server.
 	fs.IntVar(&o.maxConnsPerIP, "max-conns-per-ip", 2048, "lobby connections accepted from one IP address or IPv6 /64 (negative: no limit); above cmd/lobby's 256 so a load test's bots, all from one address, fit")
-	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to `file`")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to `file` (complete once SIGTERM or SIGINT has drained the server)")
+	fs.BoolVar(&o.pprof, "pprof", false, "serve net/http/pprof under /debug/pprof/ on -http-addr")
 	fs.DurationVar(&o.drainTimeout, "drain-timeout", 30*time.Second, "on SIGTERM, how long running matches may take to end")
 	fs.BoolVar(&o.logJSON, "log-json", false, "log JSON lines instead of text")
 	fs.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn, error")
@@ -99,6 +106,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	}
 	if o.transport != "udp" && o.transport != "kcp" {
 		return o, fmt.Errorf("-transport %q: want udp or kcp", o.transport)
+	}
+	if o.pprof && o.httpAddr == "" {
+		return o, errors.New("-pprof needs -http-addr")
 	}
 	if _, ok := stack.Games[o.game]; !ok {
 		return o, fmt.Errorf("-game %q: want one of %s", o.game, strings.Join(stack.GameNames(), ", "))
@@ -125,6 +135,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
+	stopProfile, err := stack.StartCPUProfile(o.cpuProfile)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := stopProfile(); err != nil {
+			log.Error("cpu profile", "err", err)
+		}
+	}()
 
 	lob, err := stack.StartLobby(stack.LobbyOptions{
 		Addr: o.lobbyAddr, Key: key, RedisURL: o.redis, Logger: log.With("component", "lobby"), Stdout: stdout,
@@ -159,7 +178,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		GameName: o.game, Tick: o.tick, Snapshots: o.snapshotRate, Capacity: o.capacity, Region: o.region,
 		Lobbies: []string{lob.Addr.String()}, Transport: o.transport, DrainTimeout: o.drainTimeout,
 		ReplayDir: o.replays.Dir, ReplayKeep: o.replays.Keep, ReplayMaxBytes: o.replays.MaxBytes(),
-		KCP:            kcp.Options{FEC: o.kcpFEC},
+		KCP: kcp.Options{FEC: o.kcpFEC}, Pprof: o.pprof,
 		SpectatorDelay: o.spectatorDelay, MaxSpectators: o.maxSpectators,
 		Logger: log.With("component", "gameserver"), Stdout: stdout,
 		HTTP: map[string]http.Handler{"/lobby/": http.StripPrefix("/lobby", lob.Server.Handler())},

@@ -165,7 +165,12 @@ func (m *Input) Append(b []byte) ([]byte, error) {
 }
 
 // ParseInput decodes an Input message. The returned Inputs alias b.
-func ParseInput(b []byte) (Input, int, error) {
+func ParseInput(b []byte) (Input, int, error) { return ParseInputInto(b, nil) }
+
+// ParseInputInto is ParseInput with the Inputs slice built in inputs' array when it is large
+// enough (cap MaxInputsPerMessage always is): the server's per-packet path passes the same
+// array every time and allocates nothing.
+func ParseInputInto(b []byte, inputs [][]byte) (Input, int, error) {
 	var m Input
 	if len(b) < 8 {
 		return m, 0, io.ErrUnexpectedEOF
@@ -183,7 +188,11 @@ func ParseInput(b []byte) (Input, int, error) {
 		return m, 0, fmt.Errorf("wire: input: %d inputs: %w", n, ErrTooLong)
 	}
 	off := 8
-	m.Inputs = make([][]byte, 0, n)
+	if cap(inputs) >= n {
+		m.Inputs = inputs[:0]
+	} else {
+		m.Inputs = make([][]byte, 0, n)
+	}
 	for range n {
 		if off >= len(b) {
 			return Input{}, 0, io.ErrUnexpectedEOF

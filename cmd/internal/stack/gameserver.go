@@ -63,6 +63,8 @@ type GameServerOptions struct {
 	Stdout       io.Writer     // where the addresses are printed; default io.Discard
 	// HTTP mounts more handlers on the HTTP server (cmd/server adds the lobby's under /lobby/).
 	HTTP map[string]http.Handler
+	// Pprof serves net/http/pprof under /debug/pprof/ on HTTPAddr (see MountPprof).
+	Pprof bool
 	// Ready, if set, is called once the game server and its HTTP listener are up.
 	Ready func(game net.Addr, http net.Addr)
 }
@@ -182,6 +184,9 @@ func RunGameServer(ctx context.Context, o GameServerOptions) error {
 		mux.Handle("/", srv.Handler())
 		for pattern, h := range o.HTTP {
 			mux.Handle(pattern, h)
+		}
+		if o.Pprof {
+			MountPprof(mux)
 		}
 		httpSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 		httpAddr = ln.Addr()

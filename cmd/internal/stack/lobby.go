@@ -22,6 +22,7 @@ import (
 type LobbyOptions struct {
 	Addr        string // TCP address for players and game servers; default 127.0.0.1:7000
 	HTTPAddr    string // /metrics and /healthz; empty: none (cmd/server mounts Handler itself)
+	Pprof       bool   // also net/http/pprof under /debug/pprof/ on HTTPAddr (see MountPprof)
 	Key         secure.Key
 	RedisURL    string // redis://host:port/db; empty: in-memory store
 	RedisPrefix string // default redisstore.DefaultPrefix
@@ -130,7 +131,14 @@ func StartLobby(o LobbyOptions) (*Lobby, error) {
 			l.closeStore()
 			return nil, err
 		}
-		l.httpSrv = &http.Server{Handler: l.Server.Handler(), ReadHeaderTimeout: 5 * time.Second}
+		var h http.Handler = l.Server.Handler()
+		if o.Pprof {
+			mux := http.NewServeMux()
+			mux.Handle("/", h)
+			MountPprof(mux)
+			h = mux
+		}
+		l.httpSrv = &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
 		fmt.Fprintf(o.Stdout, "lobby metrics on http://%s/metrics\n", hl.Addr())
 		go func() { _ = l.httpSrv.Serve(hl) }()
 	}
