@@ -157,7 +157,7 @@ func runOne(ctx context.Context, o *Options, tr string, loss float64) (bot.Summa
 	if err != nil {
 		return bot.Summary{}, err
 	}
-	args := []string{"-addr", "127.0.0.1:0", "-game-addr", "127.0.0.1:0", "-http-addr", "",
+	args := []string{"-addr", "127.0.0.1:0", "-game-addr", "127.0.0.1:0", "-http-addr", "", "-replay-dir", "",
 		"-transport", tr, "-capacity", strconv.Itoa(max(64, 2*o.N)), "-drain-timeout", "1s", "-log-level", "warn"}
 	if o.FEC.Enabled() {
 		args = append(args, "-kcp-fec", o.FEC.String())

@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/skirmish-go/skirmish/gameserver"
@@ -65,8 +66,12 @@ type GameServerOptions struct {
 	HTTP map[string]http.Handler
 	// Pprof serves net/http/pprof under /debug/pprof/ on HTTPAddr (see MountPprof).
 	Pprof bool
-	// Ready, if set, is called once the game server and its HTTP listener are up.
+	// Ready, if set, is called once the game server and its HTTP listener are up and, with
+	// Lobbies, it has registered with one of them (so the lobby offers its modes), or
+	// ReadyTimeout passed without a registration (logged).
 	Ready func(game net.Addr, http net.Addr)
+	// ReadyTimeout bounds Ready's wait for the first registration; default 10 s.
+	ReadyTimeout time.Duration
 }
 
 // socketBuffer is the UDP receive and send buffer the game server asks the kernel for.
@@ -132,6 +137,8 @@ func RunGameServer(ctx context.Context, o GameServerOptions) error {
 
 	var link *lobbylink.Link
 	acked := make(chan struct{}, 1)
+	registered := make(chan struct{})
+	var registeredOnce sync.Once
 	cfg := gameserver.Config{
 		Tick: o.Tick, SnapshotRate: o.Snapshots, Capacity: o.Capacity, Region: o.Region,
 		Def: o.Game, Key: o.Key, PublicAddr: public, Logger: log,
@@ -152,6 +159,7 @@ func RunGameServer(ctx context.Context, o GameServerOptions) error {
 			Game: game, Modes: modes,
 			Lobbies: o.Lobbies, Key: o.Key, TLSConfig: o.LobbyTLS, Name: o.Name, Region: o.Region,
 			Addr: public.String(), Transport: o.Transport, Capacity: o.Capacity, Logger: log,
+			OnRegistered: func(string) { registeredOnce.Do(func() { close(registered) }) },
 			OnResultAcked: func(string) {
 				select {
 				case acked <- struct{}{}:
@@ -214,8 +222,21 @@ func RunGameServer(ctx context.Context, o GameServerOptions) error {
 	} else {
 		close(linkDone)
 		close(loadDone)
+		close(registered)
 	}
 	if o.Ready != nil {
+		// Players may queue as soon as Ready says so: the lobby offers the modes of registered
+		// game servers only.
+		wait := time.NewTimer(cmp.Or(o.ReadyTimeout, 10*time.Second))
+		select {
+		case <-registered:
+		case <-wait.C:
+			log.Warn("not registered with a lobby yet; its players see none of this game's modes until it is", "lobbies", o.Lobbies)
+		case err := <-linkFailed:
+			linkFailed <- err // for the wait below, which stops the server
+		case <-ctx.Done():
+		}
+		wait.Stop()
 		o.Ready(conn.LocalAddr(), httpAddr)
 	}
 
