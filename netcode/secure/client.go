@@ -410,7 +410,10 @@ func (c *Client) tick() {
 			c.end(StateConnectionTimedOut, ErrConnectionTimedOut)
 			return
 		}
-		if due {
+		// As in the reference: a keep-alive only when nothing at all went to the server
+		// for a whole send interval, so a client sending payloads at 10 Hz or more (acks)
+		// sends none. (Handshake packets keep the earlier 3/4 threshold.)
+		if keepAliveDue(now, c.lastSend) {
 			out := c.send.appendKeepAlive(c.sendBuf[:0], c.sendSeq, 0, 0)
 			c.sendSeq++
 			c.write(out, now)

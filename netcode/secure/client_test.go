@@ -259,3 +259,42 @@ func TestClientOnPayload(t *testing.T) {
 		assert.Empty(t, c.Payloads())
 	})
 }
+
+// TestKeepAliveOnlyWhenQuiet: a client that sends a payload at least every 100 ms sends no
+// keep-alives (as netcode.c: a keep-alive goes out only when nothing else did for a whole send
+// interval); once it falls quiet, keep-alives carry the connection again.
+func TestKeepAliveOnlyWhenQuiet(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n := netsim.NewNetwork()
+		ts := startTestServer(t, n, ServerConfig{}, nil)
+		defer ts.stop()
+		cconn, err := n.Listen("127.0.0.1:0")
+		require.NoError(t, err)
+		tap := &tapConn{PacketConn: cconn}
+		c, err := Dial(context.Background(), tap, ts.token(1, nil), ClientConfig{})
+		require.NoError(t, err)
+		defer c.Close()
+
+		keepAlives := func() int {
+			k := 0
+			for _, w := range tap.written() {
+				if w.data[0] != byte(packetRequest) && packetType(w.data[0]&0x0f) == packetKeepAlive {
+					k++
+				}
+			}
+			return k
+		}
+		// 90 ms apart: the ticker finds the last payload anywhere from 0 to 90 ms old.
+		before := keepAlives()
+		for i := range 30 {
+			require.NoError(t, c.Send([]byte{byte(i)}))
+			time.Sleep(90 * time.Millisecond)
+		}
+		assert.Equal(t, before, keepAlives(), "keep-alives while payloads went out every 90 ms")
+
+		quiet := keepAlives()
+		time.Sleep(time.Second)
+		assert.GreaterOrEqual(t, keepAlives()-quiet, 9, "keep-alives in a quiet second")
+		require.NoError(t, c.Err())
+	})
+}

@@ -86,7 +86,9 @@
 //     payload and disconnect packets, checked before decryption and advanced
 //     after it, with the overflow fix of IMPLEMENTERS.md §1 (subtraction-side
 //     test) and a valid bit per entry instead of the UINT64_MAX marker.
-//   - Keep-alives at 10 Hz when no payload went out; timeouts from the token
+//   - A keep-alive when nothing has gone to the peer for 100 ms (the
+//     reference's rule: a side sending payloads at 10 Hz or more, such as a
+//     client's acks or the server's snapshots, sends none); timeouts from the token
 //     (none if zero or negative, on either end, as in netcode.c; -1 is what
 //     the reference writes for "no timeout"); the reference's "never expires"
 //     expire timestamp 2^64−1 ([NeverExpires]) accepted by client and server;

@@ -726,7 +726,7 @@ func (s *Server) tick() {
 				s.disconnectSlot(i, ErrConnectionTimedOut, true, now)
 				continue
 			}
-			if now.Sub(sl.lastSend) >= sendInterval*3/4 {
+			if keepAliveDue(now, sl.lastSend) {
 				s.sendKeepAlive(sl, now)
 			}
 		}
@@ -739,6 +739,15 @@ func (s *Server) tick() {
 	evs := s.takeEvents()
 	s.mu.Unlock()
 	s.dispatch(evs)
+}
+
+// keepAliveDue reports whether a connection that last sent at lastSend owes its peer a
+// keep-alive: nothing (payload, keep-alive or anything else) has gone out for a whole send
+// interval. This is the reference's rule (netcode.c sends a keep-alive when
+// last_packet_send_time + 1/NETCODE_PACKET_SEND_RATE <= time): a side that sends payloads at
+// the send rate or faster (snapshots one way, acks the other) sends no keep-alives at all.
+func keepAliveDue(now, lastSend time.Time) bool {
+	return now.Sub(lastSend) >= sendInterval
 }
 
 // takeEvents swaps out the queued events; s.mu must be held.
