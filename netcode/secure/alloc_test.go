@@ -122,6 +122,41 @@ func TestServerReceivePayloadAllocs(t *testing.T) {
 	assert.Zero(t, p.srv.Stats().DroppedReplay+p.srv.Stats().DroppedDecrypt)
 }
 
+// TestHandleDatagramCallsBackBeforeReturning: a datagram the owner read itself
+// and passed to HandleDatagram reaches OnPayload on the calling goroutine,
+// before HandleDatagram returns, with no allocation; a replay of it and junk
+// are dropped and counted as Serve's reader would.
+func TestHandleDatagramCallsBackBeforeReturning(t *testing.T) {
+	got := 0
+	var last []byte
+	p := newUDPSlotPair(t, func(_ ClientInfo, b []byte) { got++; last = append(last[:0], b...) }, nil)
+	payload := []byte("hello")
+	out := make([]byte, 0, MaxPacketBytes)
+	buf := make([]byte, readBufBytes)
+	from := p.cconn.LocalAddr().(*net.UDPAddr).AddrPort()
+	seq := uint64(0)
+	allocs := testing.AllocsPerRun(100, func() {
+		pkt := p.c2s.appendPacket(out[:0], packetPayload, seq, payload)
+		seq++
+		before := got
+		p.srv.HandleDatagram(pkt, from)
+		if got != before+1 {
+			panic("OnPayload was not called before HandleDatagram returned")
+		}
+	})
+	assert.Zero(t, allocs)
+	assert.Equal(t, payload, last)
+
+	pkt := p.c2s.appendPacket(buf[:0], packetPayload, 0, payload) // sequence 0 again: a replay
+	p.srv.HandleDatagram(pkt, from)
+	p.srv.HandleDatagram([]byte{0xff, 1, 2}, from)
+	assert.Equal(t, 101, got)
+	st := p.srv.Stats()
+	assert.Equal(t, uint64(1), st.DroppedReplay)
+	assert.Equal(t, uint64(1), st.DroppedMalformed)
+	assert.Equal(t, uint64(103), st.PacketsReceived)
+}
+
 // TestClientPayloadAllocs: the server's Send (seal, write), the client's
 // receive (read, checks, replay, open, OnPayload) and the client's Send back
 // (seal, write), read by the server: no allocation anywhere.

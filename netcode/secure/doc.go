@@ -46,9 +46,13 @@
 // ReadFromUDPAddrPort where the conn has it (*net.UDPConn; no allocation),
 // else ReadFrom (a *net.UDPAddr becomes a netip.AddrPort with AddrPort(), no
 // string formatting), drops junk by size and prefix before any locking or
-// cryptography, and hands the rest to the Serve goroutine, which also ticks at
-// 10 Hz for keep-alives and timeouts. The callbacks run on the Serve goroutine,
-// one at a time, with no lock held, so they may call Send, Disconnect or Close.
+// cryptography, and processes the rest itself, with no hand-off to another
+// goroutine per packet; the Serve goroutine ticks at 10 Hz for keep-alives and
+// timeouts. An owner that reads the socket in its own loop (the game server,
+// once per tick) passes what it read to [Server.HandleDatagram] instead. The
+// callbacks run on whichever goroutine processed the packet (or on Serve's
+// tick), one at a time and in order, with no lock held, so they may call Send,
+// Disconnect or Close (not HandleDatagram).
 // An OnPayload payload is only valid during the call. Send, Disconnect,
 // NumClients, Clients and Stats are safe from any goroutine. Close sends
 // disconnects to every client, closes the conn and makes Serve return

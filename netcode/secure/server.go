@@ -73,8 +73,10 @@ type ServerConfig struct {
 	MaxClients int              // default 256
 	Now        func() time.Time // default time.Now
 	Logger     *slog.Logger     // default discards
-	// Callbacks, all called from the Serve goroutine, never concurrently and
-	// never with internal locks held (they may call Send and Disconnect).
+	// Callbacks, called one at a time (never concurrently) and never with
+	// internal locks held (they may call Send and Disconnect): from the
+	// goroutine that read the datagram (Serve's reader, or the caller of
+	// [Server.HandleDatagram]) or from Serve's 10 Hz tick.
 	OnConnect    func(c ClientInfo)
 	OnDisconnect func(c ClientInfo, reason error)
 	OnPayload    func(c ClientInfo, payload []byte) // payload valid only during the call
@@ -208,9 +210,12 @@ type Server struct {
 
 	quit      chan struct{}
 	wake      chan struct{}
-	in        chan inbound
-	bufs      chan []byte
+	bufs      chan []byte // read buffers: the reader's, and the tests'
 	closeOnce sync.Once
+
+	// cbMu serialises processing and the callbacks it leads to, so they run one at a time
+	// in the order the packets were processed, whichever goroutine read them.
+	cbMu sync.Mutex
 
 	mu            sync.Mutex
 	closed        bool
@@ -285,7 +290,6 @@ func newServer(conn net.PacketConn, cfg ServerConfig, rnd io.Reader) (*Server, e
 		publicAddr:    pub,
 		quit:          make(chan struct{}),
 		wake:          make(chan struct{}, 1),
-		in:            make(chan inbound, numReadBufs),
 		bufs:          make(chan []byte, numReadBufs),
 		slots:         make([]slot, cfg.MaxClients),
 		byAddr:        make(map[netip.AddrPort]int),
@@ -333,15 +337,15 @@ func (s *Server) Serve() error {
 	defer ticker.Stop()
 	for {
 		select {
-		case p := <-s.in:
-			s.handlePacket(p)
 		case <-ticker.C:
 			s.tick()
 		case <-s.wake:
+			s.cbMu.Lock()
 			s.mu.Lock()
 			evs := s.takeEvents()
 			s.mu.Unlock()
 			s.dispatch(evs)
+			s.cbMu.Unlock()
 		case err := <-readErr:
 			<-readerDone
 			select {
@@ -358,15 +362,16 @@ func (s *Server) Serve() error {
 }
 
 // readLoop reads datagrams, drops junk before any locking or cryptography,
-// and hands the rest to the Serve goroutine.
+// and processes the rest where it read them: no hand-off to another goroutine
+// (and no wake-up of one) per packet.
 func (s *Server) readLoop() error {
+	var buf []byte
+	select {
+	case buf = <-s.bufs:
+	case <-s.quit:
+		return nil
+	}
 	for {
-		var buf []byte
-		select {
-		case buf = <-s.bufs:
-		case <-s.quit:
-			return nil
-		}
 		p, ok, err := s.readPacket(buf)
 		if err != nil {
 			select {
@@ -376,16 +381,29 @@ func (s *Server) readLoop() error {
 			}
 			return err
 		}
-		if !ok {
-			s.bufs <- buf
-			continue
-		}
-		select {
-		case s.in <- p:
-		case <-s.quit:
-			return nil
+		if ok {
+			s.handle(p)
 		}
 	}
+}
+
+// HandleDatagram processes one datagram from the server's socket that the
+// caller read itself (for an owner that reads the socket in its own loop, and
+// whose conn's ReadFrom returns nothing meanwhile): the same checks, counters
+// and callbacks as a datagram Serve's reader takes, with the callbacks called
+// on the calling goroutine before HandleDatagram returns. b is not retained.
+// Serve must be running (its tick sends keep-alives and times clients out).
+func (s *Server) HandleDatagram(b []byte, from netip.AddrPort) {
+	s.stats.packetsReceived.Add(1)
+	if !s.prefilter(b) {
+		return
+	}
+	from = normalizeAddr(from)
+	if !from.IsValid() {
+		s.stats.malformed.Add(1)
+		return
+	}
+	s.handle(inbound{buf: b, n: len(b), from: from})
 }
 
 // readPacket reads one datagram into buf and runs the cheap checks; ok is
@@ -436,7 +454,16 @@ func (s *Server) prefilter(b []byte) bool {
 	return true
 }
 
+// handlePacket is handle for a buffer taken from s.bufs, which it returns there.
 func (s *Server) handlePacket(p inbound) {
+	s.handle(p)
+	s.bufs <- p.buf
+}
+
+// handle processes one datagram that passed the cheap checks and calls the
+// callbacks it leads to, on the calling goroutine.
+func (s *Server) handle(p inbound) {
+	s.cbMu.Lock()
 	now := s.now()
 	s.mu.Lock()
 	if !s.closed {
@@ -445,7 +472,7 @@ func (s *Server) handlePacket(p inbound) {
 	evs := s.takeEvents()
 	s.mu.Unlock()
 	s.dispatch(evs)
-	s.bufs <- p.buf
+	s.cbMu.Unlock()
 }
 
 func (s *Server) process(now time.Time, b []byte, from netip.AddrPort) {
@@ -714,6 +741,8 @@ func (s *Server) disconnectSlot(idx int, reason error, sendPackets bool, now tim
 // tick sends keep-alives, times out silent clients and expires half-open
 // handshakes. It runs at 10 Hz.
 func (s *Server) tick() {
+	s.cbMu.Lock()
+	defer s.cbMu.Unlock()
 	now := s.now()
 	s.mu.Lock()
 	if !s.closed {
@@ -761,7 +790,7 @@ func (s *Server) takeEvents() []event {
 	return evs
 }
 
-// dispatch calls the application's callbacks; Serve goroutine only, no lock held.
+// dispatch calls the application's callbacks; s.cbMu held, s.mu not.
 func (s *Server) dispatch(evs []event) {
 	if len(evs) == 0 {
 		return
