@@ -114,6 +114,12 @@ func (b *batchConn) ReadFromUDPAddrPort(p []byte) (int, netip.AddrPort, error) {
 	return b.rd.readFromAddrPort(b.UDPConn, p)
 }
 
+// drainReads hands what the socket holds to fn on the calling goroutine (see
+// batchReader.drain); false if it read nothing because it cannot.
+func (b *batchConn) drainReads(fn func(p []byte, from netip.AddrPort)) bool {
+	return b.rd.drain(fn)
+}
+
 // gateReads turns gated reading on or off (see readGate); openReads lets a gated reader take
 // what has arrived.
 func (b *batchConn) gateReads(on bool) { b.gate.set(on) }

@@ -128,7 +128,10 @@ func (r *batchReader) nextLocked(c *net.UDPConn, p []byte) (int, netip.AddrPort,
 			// Gated: wait for the loop to open the gate (unless the last batch was full and
 			// more may be waiting), then take what the socket holds without waiting for more.
 			if !r.more {
+				// Wait without r.mu, so the loop can drain the socket itself meanwhile.
+				r.mu.Unlock()
 				r.gate.wait()
+				r.mu.Lock()
 				r.more = true
 				continue // the gate may have been turned off or closed meanwhile
 			}
@@ -147,6 +150,34 @@ func (r *batchReader) nextLocked(c *net.UDPConn, p []byte) (int, netip.AddrPort,
 	r.next++
 	n := copy(p, r.bufs[i][:min(int(r.hdrs[i].len), readBufBytes)])
 	return n, sockaddrAddrPort(&r.names[i]), nil
+}
+
+// maxDrainBatches bounds one drain: what is left (a flood beyond readBatch × this) waits in
+// the socket for the next pass rather than delaying this one without end.
+const maxDrainBatches = 16
+
+// drain hands every datagram the socket holds to fn, on the calling goroutine, without
+// waiting for more; it reports false, reading nothing, where it cannot (no raw conn, or the
+// reader goroutine holds the batch: it is taking a datagram, and hands out the rest itself).
+// b is valid only during fn.
+func (r *batchReader) drain(fn func(b []byte, from netip.AddrPort)) bool {
+	if r.rc == nil || !r.mu.TryLock() {
+		return false
+	}
+	defer r.mu.Unlock()
+	for range maxDrainBatches {
+		for r.next < r.n {
+			i := r.next
+			r.next++
+			fn(r.bufs[i][:min(int(r.hdrs[i].len), readBufBytes)], sockaddrAddrPort(&r.names[i]))
+		}
+		r.next, r.n = 0, 0
+		if r.gate.closed() || r.rc.Read(r.poll) != nil || r.err != nil || r.polled {
+			r.n, r.err = 0, nil
+			return true
+		}
+	}
+	return true
 }
 
 // udpAddr returns ap as a *net.UDPAddr from the table, so a known source costs no allocation.

@@ -19,3 +19,6 @@ func (r *batchReader) readFrom(c *net.UDPConn, p []byte) (int, net.Addr, error) 
 func (r *batchReader) readFromAddrPort(c *net.UDPConn, p []byte) (int, netip.AddrPort, error) {
 	return c.ReadFromUDPAddrPort(p)
 }
+
+// drain is not available: the reader goroutine takes every datagram.
+func (r *batchReader) drain(func(b []byte, from netip.AddrPort)) bool { return false }

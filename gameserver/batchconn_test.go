@@ -3,6 +3,7 @@ package gameserver
 import (
 	"encoding/binary"
 	"net"
+	"net/netip"
 	"os"
 	"runtime"
 	"sync"
@@ -250,5 +251,72 @@ func TestBatchConnGatedReads(t *testing.T) {
 		require.ErrorIs(t, r.err, net.ErrClosed)
 	case <-time.After(5 * time.Second):
 		t.Fatal("Close did not end a gated read")
+	}
+}
+
+// TestBatchConnDrainReadsOnCaller: while gated, the loop drains the socket itself: every
+// datagram that arrived, with its source, handed to the callback on the calling goroutine,
+// batch after batch; the gated reader goroutine takes none of them (it stays asleep) and
+// reads again once the gate is off.
+func TestBatchConnDrainReadsOnCaller(t *testing.T) {
+	c, err := net.ListenPacket("udp", "127.0.0.1:0")
+	require.NoError(t, err)
+	bc := newBatchConn(c.(*net.UDPConn))
+	defer bc.Close()
+	if runtime.GOOS != "linux" {
+		// No recvmmsg: the loop cannot drain, and the reader goroutine takes every datagram.
+		require.False(t, bc.drainReads(func([]byte, netip.AddrPort) {}))
+		return
+	}
+	tx, err := net.ListenPacket("udp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer tx.Close()
+	reads := make(chan []byte, 1)
+	bc.gateReads(true)
+	go func() {
+		buf := make([]byte, 64)
+		n, _, err := bc.ReadFromUDPAddrPort(buf)
+		if err == nil {
+			reads <- buf[:n]
+		}
+	}()
+
+	const total = 2*readBatch + 7 // more than one recvmmsg
+	for i := range total {
+		_, err = tx.WriteTo([]byte{7, byte(i)}, bc.LocalAddr())
+		require.NoError(t, err)
+	}
+	var got [][]byte
+	fn := func(b []byte, from netip.AddrPort) {
+		assert.Equal(t, tx.LocalAddr().(*net.UDPAddr).AddrPort(), from)
+		got = append(got, append([]byte(nil), b...))
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for len(got) < total && time.Now().Before(deadline) {
+		bc.drainReads(fn) // false at first if the reader has not reached the gate yet
+		if len(got) < total {
+			time.Sleep(time.Millisecond) // loopback delivery is asynchronous; poll, bounded
+		}
+	}
+	require.Len(t, got, total)
+	for i, b := range got {
+		require.Equal(t, []byte{7, byte(i)}, b, "datagram %d in order", i)
+	}
+	select {
+	case b := <-reads:
+		t.Fatalf("the gated reader took %v", b)
+	default:
+	}
+	require.True(t, bc.drainReads(fn), "an empty socket drains to nothing")
+	require.Len(t, got, total)
+
+	bc.gateReads(false)
+	_, err = tx.WriteTo([]byte{9}, bc.LocalAddr())
+	require.NoError(t, err)
+	select {
+	case b := <-reads:
+		require.Equal(t, []byte{9}, b)
+	case <-time.After(5 * time.Second):
+		t.Fatal("the reader did not read once ungated")
 	}
 }

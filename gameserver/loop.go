@@ -34,6 +34,16 @@ type readGater interface {
 	openReads()
 }
 
+// readDrainer is a readGater whose loop can read the socket itself: drainReads takes what has
+// arrived and processes it (decrypt, checks, the payload callbacks) on the loop's goroutine,
+// so while the gate is on, the loop's one wake-up per tick does all the receiving too, with no
+// reader goroutine woken and no hand-off per datagram. It reports false, having read nothing,
+// where it cannot (no recvmmsg; or the reader goroutine was in a read when the gate went on:
+// it hands out that batch itself and then waits at the gate).
+type readDrainer interface {
+	drainReads() bool
+}
+
 // readLead is how long before a pass the loop opens the read gate: enough for the reader and
 // the connection layer to take, decrypt and queue what arrived since the last pass, so it is
 // handled in this pass; a datagram arriving within readLead of a pass waits for the next one.
@@ -68,9 +78,11 @@ func (s *Server) loop() {
 	defer timer.Stop()
 	batcher, _ := s.tr.(sendBatcher)
 	gater, _ := s.tr.(readGater)
+	drainer, _ := s.tr.(readDrainer)
 	if gater != nil {
 		gater.gateReads(true)
 	}
+	draining := false // the last pass drained the socket itself: no read gate to open ahead
 	var ms []*match
 	for {
 		s.mu.Lock()
@@ -87,6 +99,11 @@ func (s *Server) loop() {
 
 		if batcher != nil {
 			batcher.holdSends()
+		}
+		if drainer != nil {
+			// What arrived since the last pass, handled here; replies (handshakes) leave in
+			// this pass's batch.
+			draining = drainer.drainReads()
 		}
 		now := s.cfg.Now()
 		var next time.Time
@@ -115,7 +132,7 @@ func (s *Server) loop() {
 		if next.IsZero() {
 			continue // every match ended: look again (and exit if none is left)
 		}
-		if gater != nil {
+		if gater != nil && !draining {
 			// Sleep until readLead before the pass, open the read gate, then sleep until it.
 			timer.Reset(max(next.Add(-readLead).Sub(s.cfg.Now()), 0))
 			select {

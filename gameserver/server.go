@@ -252,20 +252,24 @@ func newSecureTransport(conn net.PacketConn, cfg *Config, h handlers) (transport
 	if bc == nil {
 		return srv, nil
 	}
-	return &secureTransport{Server: srv, bc: bc}, nil
+	t := &secureTransport{Server: srv, bc: bc}
+	t.handle = srv.HandleDatagram // one method value, not one per pass
+	return t, nil
 }
 
 // secureTransport is a secure.Server on a batchConn: the match loop holds its sends and
 // releases them as one batch per pass (sendBatcher).
 type secureTransport struct {
 	*secure.Server
-	bc *batchConn
+	bc     *batchConn
+	handle func(b []byte, from netip.AddrPort)
 }
 
 func (t *secureTransport) holdSends()        { t.bc.hold() }
 func (t *secureTransport) releaseSends()     { t.bc.release() }
 func (t *secureTransport) gateReads(on bool) { t.bc.gateReads(on) }
 func (t *secureTransport) openReads()        { t.bc.openReads() }
+func (t *secureTransport) drainReads() bool  { return t.bc.drainReads(t.handle) }
 
 // clientRef routes one transport client index to its match.
 type clientRef struct {
