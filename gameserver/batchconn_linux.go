@@ -165,11 +165,17 @@ func (r *batchReader) drain(fn func(b []byte, from netip.AddrPort)) bool {
 		return false
 	}
 	defer r.mu.Unlock()
-	for range maxDrainBatches {
+	for i := range maxDrainBatches {
 		for r.next < r.n {
-			i := r.next
+			k := r.next
 			r.next++
-			fn(r.bufs[i][:min(int(r.hdrs[i].len), readBufBytes)], sockaddrAddrPort(&r.names[i]))
+			fn(r.bufs[k][:min(int(r.hdrs[k].len), readBufBytes)], sockaddrAddrPort(&r.names[k]))
+		}
+		if i > 0 && r.n < readBatch {
+			// The last recvmmsg emptied the socket: what arrived since waits for the next
+			// pass, which saves a system call that would most often find nothing.
+			r.next, r.n = 0, 0
+			return true
 		}
 		r.next, r.n = 0, 0
 		if r.gate.closed() || r.rc.Read(r.poll) != nil || r.err != nil || r.polled {
