@@ -426,7 +426,7 @@ func (m *match) repeatSnapshots() {
 			continue
 		}
 		if m.s.cfg.SnapshotRedundancy == RedundancyAuto &&
-			(m.tick-c.ackTick > maxRepeatAckAge || c.ep.Stats().Loss < AutoRedundancyLoss) {
+			(m.tick-c.ackTick > maxRepeatAckAge || c.ep.Loss() < AutoRedundancyLoss) {
 			continue
 		}
 		c.repeat = false

@@ -720,6 +720,10 @@ func (e *Endpoint) NextUnreliable() ([]byte, bool) {
 	return m, true
 }
 
+// Loss is Stats().Loss alone: the fraction of recent packets counted lost, without the copy
+// and the rate computations of Stats (the server asks it of every client on every tick).
+func (e *Endpoint) Loss() float64 { return e.loss.fraction() }
+
 // Stats returns the current estimates and counters.
 func (e *Endpoint) Stats() EndpointStats {
 	s := e.stats

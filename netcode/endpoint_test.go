@@ -125,6 +125,7 @@ func TestAcksAcrossWraps(t *testing.T) {
 	// (and the rare one whose 33 acks were all lost).
 	assert.InDelta(t, receivedN, int(st.PacketsAcked), 50)
 	assert.InDelta(t, loss, st.Loss, 0.02)
+	assert.Equal(t, st.Loss, a.Loss(), "Loss is Stats().Loss without the rest")
 	assert.InDelta(t, float64(packets)*loss, float64(st.PacketsLost), float64(packets)*0.01)
 }
 
