@@ -53,3 +53,52 @@ func TestSlowReplaySaveStallsNoOtherMatch(t *testing.T) {
 		assert.Equal(t, "time_limit", reps[0].Result.Reason)
 	})
 }
+
+// inputFreeGame is the test game claiming InputFree; it records the instant of every Step.
+type inputFreeGame struct {
+	*testGame
+	at []time.Time // guarded by testGame.mu
+}
+
+func (g *inputFreeGame) InputFree() bool { return true }
+
+func (g *inputFreeGame) Step(in []PlayerInput) []Event {
+	ev := g.testGame.Step(in)
+	g.mu.Lock()
+	g.at = append(g.at, time.Now())
+	g.mu.Unlock()
+	return ev
+}
+
+// A game that ignores input (InputFree) is woken only for the ticks that send snapshots: at
+// 60 ticks and 30 snapshots a second it steps 60 times a second in 30 passes, two ticks a
+// pass, and every snapshot tick still sends its snapshot.
+func TestInputFreeMatchWakesForSnapshotTicksOnly(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var g *inputFreeGame
+		factory := func(mode string, maxPlayers int, seed uint64) (Game, error) {
+			tg, err := newTestGame(mode, maxPlayers, seed)
+			if err != nil {
+				return nil, err
+			}
+			g = &inputFreeGame{testGame: tg.(*testGame)}
+			return g, nil
+		}
+		ts := startTestServer(t, Config{Game: factory, Tick: 60, SnapshotRate: 30})
+		ts.tr.connect(t, 0, ticket(1, 0, 1, "endless"))
+		synctest.Wait()
+		time.Sleep(time.Second)
+		g.mu.Lock()
+		steps := len(g.at)
+		passes := map[time.Time]int{}
+		for _, at := range g.at {
+			passes[at]++
+		}
+		g.mu.Unlock()
+		assert.InDelta(t, 60, steps, 2, "ticks in a second")
+		assert.InDelta(t, 30, len(passes), 2, "passes (distinct step instants) in a second")
+		for at, n := range passes {
+			assert.LessOrEqual(t, n, 2, "steps at %v", at)
+		}
+	})
+}

@@ -83,12 +83,13 @@ const (
 // match is one running game. Everything but the inbox, the control queue and end is owned by
 // the server's match loop (loop.go).
 type match struct {
-	s      *Server
-	ticket wire.Ticket
-	id     string
-	game   Game
-	schema *snapshot.Schema
-	log    *slog.Logger
+	inputFree bool // the game ignores input (InputFree): wake for snapshot ticks only
+	s         *Server
+	ticket    wire.Ticket
+	id        string
+	game      Game
+	schema    *snapshot.Schema
+	log       *slog.Logger
 
 	// inbox holds the payloads that arrived since the loop last ran the match, at most
 	// Config.InboxSize (beyond, a payload is dropped and counted). The loop swaps it with
@@ -144,18 +145,23 @@ type match struct {
 func newMatch(s *Server, t wire.Ticket, game Game) *match {
 	id := t.MatchIDString()
 	log := s.log.With("match", id, "mode", t.Mode)
+	inputFree := false
+	if f, ok := game.(InputFree); ok {
+		inputFree = f.InputFree()
+	}
 	return &match{
-		s:       s,
-		ticket:  t,
-		id:      id,
-		game:    game,
-		schema:  game.Schema(),
-		enc:     snapshot.NewEncoder(game.Schema()),
-		log:     log,
-		rec:     newRecorder(s, t, game, log),
-		seats:   make([]seat, t.Players),
-		tickDur: time.Second / time.Duration(s.cfg.Tick),
-		inputs:  make([]PlayerInput, 0, t.Players),
+		inputFree: inputFree,
+		s:         s,
+		ticket:    t,
+		id:        id,
+		game:      game,
+		schema:    game.Schema(),
+		enc:       snapshot.NewEncoder(game.Schema()),
+		log:       log,
+		rec:       newRecorder(s, t, game, log),
+		seats:     make([]seat, t.Players),
+		tickDur:   time.Second / time.Duration(s.cfg.Tick),
+		inputs:    make([]PlayerInput, 0, t.Players),
 
 		inputMsgs: make([][]byte, 0, wire.MaxInputsPerMessage),
 	}
@@ -249,7 +255,39 @@ func (m *match) nextDeadline() time.Time {
 		}
 		return m.nextFlush
 	}
-	return m.tickTime(m.tick + 1)
+	next := m.tick + 1
+	if m.inputFree && m.state == stateRunning && !m.repeatPending() {
+		// Nothing to do before the next snapshot tick that cannot wait for it: its pass runs
+		// the ticks between (see InputFree).
+		rate, tick := uint64(m.s.cfg.SnapshotRate), uint64(m.s.cfg.Tick)
+		for n := uint64(next); n < uint64(next)+tick; n++ {
+			if n*rate/tick > (n-1)*rate/tick {
+				next = uint32(n)
+				break
+			}
+		}
+	}
+	return m.tickTime(next)
+}
+
+// repeatPending reports whether a client is owed a repeat of the last snapshot on the next
+// tick (repeatSnapshots would send it one).
+func (m *match) repeatPending() bool {
+	if m.s.cfg.SnapshotRedundancy == RedundancyOff {
+		return false
+	}
+	for i := range m.seats {
+		c := m.seats[i].conn
+		if c == nil || !c.repeat {
+			continue
+		}
+		if m.s.cfg.SnapshotRedundancy == RedundancyAuto &&
+			(m.tick-c.ackTick > maxRepeatAckAge || c.ep.Loss() < AutoRedundancyLoss) {
+			continue
+		}
+		return true
+	}
+	return false
 }
 
 // publishCounters moves the match's packet counters into the server's metrics.

@@ -90,6 +90,9 @@ func (g *Game) AppendEntities(dst []snapshot.Entity) []snapshot.Entity {
 }
 
 // Over implements gameserver.Game: never; the server ends an empty or draining match.
+// InputFree reports true: Step ignores input (gameserver.InputFree).
+func (g *Game) InputFree() bool { return true }
+
 func (g *Game) Over() (gameserver.Result, bool) { return gameserver.Result{}, false }
 
 // Scores implements gameserver.Scorer: the walkers still in the match and their points.
