@@ -64,8 +64,13 @@
 // Sockets: on a real UDP socket (batchConn) the loop holds the server's writes during a pass
 // and sends them from its own goroutine with sendmmsg when the pass ends (writes outside a pass,
 // such as handshake replies, go through a writer goroutine); reads take up to 64 datagrams per
-// recvmmsg into fixed buffers; the socket's buffers are enlarged. A thousand clients cost a
-// handful of system calls per tick, and the per-packet path (read, decrypt, dispatch to the
+// recvmmsg into fixed buffers; the socket's buffers are enlarged. While matches run, the loop
+// reads the socket itself at the start of each pass (batchConn's drain: recvmmsg without
+// waiting, each datagram checked, decrypted and queued to its match by netcode/secure's
+// HandleDatagram on the loop's goroutine) and the reader goroutine sleeps at a gate, so one
+// wake-up per pass does all the receiving. A game that ignores input ([InputFree]; walkers)
+// is woken only for its snapshot ticks, the ticks between running in the same pass. A
+// thousand clients cost a handful of system calls per tick, and the per-packet path (read, decrypt, dispatch to the
 // match, parse, and each snapshot's encode and send) allocates nothing.
 //
 // When Game.Over reports a result, the match sends MatchEnd to everyone, reports the result to
