@@ -835,6 +835,9 @@ func (m *match) finishGame(now time.Time, res Result, immediate bool) {
 	}
 	report := MatchReport{MatchID: m.id, Mode: m.ticket.Mode, PlayerIDs: ids, Region: m.s.cfg.Region,
 		Result: res, StartedAt: m.startedAt, EndedAt: now, Ticks: m.tick}
+	if spec, ok := m.s.cfg.Def.Mode(m.ticket.Mode); ok {
+		report.Teams = spec.Teams
+	}
 	if m.rec == nil {
 		m.s.reportResult(report)
 		return
