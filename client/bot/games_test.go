@@ -11,10 +11,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/skirmish-go/skirmish/client/lobbyclient"
+	"github.com/skirmish-go/skirmish/cmd/stacktest"
 	"github.com/skirmish-go/skirmish/gameserver"
 	"github.com/skirmish-go/skirmish/gameserver/snapshot"
 	"github.com/skirmish-go/skirmish/gameserver/walkers/walkershost"
-	"github.com/skirmish-go/skirmish/internal/stacktest"
 	"github.com/skirmish-go/skirmish/lobby/proto"
 )
 
