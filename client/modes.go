@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/skirmish-go/skirmish/client/lobbyclient"
+	"github.com/skirmish-go/skirmish/gameserver/arena"
 	"github.com/skirmish-go/skirmish/lobby/proto"
 )
 
@@ -84,4 +85,26 @@ func ModeLabel(m proto.ModeInfo) string {
 		label += " · teams"
 	}
 	return label
+}
+
+// ModeTitle is the title the lobby lists for mode ("Free for all" for "ffa"), or "" when modes
+// does not list it or lists it without a title.
+func ModeTitle(modes []proto.ModeInfo, mode string) string {
+	for _, m := range modes {
+		if m.Name == mode {
+			return m.Title
+		}
+	}
+	return ""
+}
+
+// ArenaModes lists Arena's modes as a lobby with an Arena game server lists them, for the
+// front ends that play Arena without a lobby (the offline demo, replays).
+func ArenaModes() []proto.ModeInfo {
+	var out []proto.ModeInfo
+	for _, m := range arena.Modes() {
+		out = append(out, proto.ModeInfo{Name: m.Name, Title: m.Title, Game: "arena", MinPlayers: m.MinPlayers,
+			MaxPlayers: m.MaxPlayers, Teams: m.Teams, FillMS: m.FillTimeout.Milliseconds()})
+	}
+	return out
 }

@@ -7,8 +7,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/skirmish-go/skirmish/cmd/stacktest"
 	"github.com/skirmish-go/skirmish/gameserver"
-	"github.com/skirmish-go/skirmish/internal/stacktest"
 	"github.com/skirmish-go/skirmish/lobby"
 	"github.com/skirmish-go/skirmish/lobby/lobbytest"
 	"github.com/skirmish-go/skirmish/lobby/proto"

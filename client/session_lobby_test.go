@@ -12,8 +12,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/skirmish-go/skirmish/cmd/stacktest"
 	"github.com/skirmish-go/skirmish/gameserver"
-	"github.com/skirmish-go/skirmish/internal/stacktest"
 )
 
 // lobbyProxy stands between a session and the lobby on a fixed loopback address, so a test

@@ -11,8 +11,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/skirmish-go/skirmish/cmd/stacktest"
 	"github.com/skirmish-go/skirmish/gameserver"
-	"github.com/skirmish-go/skirmish/internal/stacktest"
 )
 
 // tokenTimeout is the connection timeout written into the test lobby's connect tokens: a

@@ -1,9 +1,12 @@
 package gameserver
 
 import (
+	"context"
 	"testing"
+	"testing/synctest"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -60,4 +63,22 @@ func TestServerHostsItsGameDef(t *testing.T) {
 	require.ErrorContains(t, errMode, `game "test" has no mode "ffa"`)
 	require.ErrorContains(t, errSeats, `mode "endless": 5 players, at most 4`)
 	require.Zero(t, matches)
+}
+
+// A match's report carries its mode's team count, so the lobby ranks a team mode by team.
+func TestMatchReportCarriesTeams(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		def := GameDef{Name: "test", New: newTestGame, Modes: []ModeSpec{
+			{Name: "ticks:60", Title: "Pairs", MinPlayers: 1, MaxPlayers: 4, Teams: 2}}}
+		ts := startTestServer(t, Config{Def: def, EndGrace: 100 * time.Millisecond})
+		ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+		defer cancel()
+		h := newHeadless(ts.tr.connect(t, 0, ticket(1, 0, 2, "ticks:60")), testSchema)
+		require.NoError(t, h.play(ctx, time.Second/60, 0))
+		<-ts.results.got
+		reports := ts.results.all()
+		require.Len(t, reports, 1)
+		assert.Equal(t, "ticks:60", reports[0].Mode)
+		assert.Equal(t, 2, reports[0].Teams)
+	})
 }

@@ -20,9 +20,9 @@ import (
 
 	"github.com/skirmish-go/skirmish/client/bot"
 	"github.com/skirmish-go/skirmish/client/flood"
+	"github.com/skirmish-go/skirmish/cmd/stacktest"
 	"github.com/skirmish-go/skirmish/gameserver"
 	"github.com/skirmish-go/skirmish/gameserver/wire"
-	"github.com/skirmish-go/skirmish/internal/stacktest"
 	"github.com/skirmish-go/skirmish/netcode/secure"
 )
 

@@ -308,6 +308,9 @@ func (m *match) advance(now time.Time) bool {
 	if reason != "" {
 		if m.state == stateRunning {
 			m.finishGame(now, m.forcedResult(reason), true)
+		} else if m.spectatorsBehind() {
+			m.releaseHeld(m.tick) // the spectators get the match end now
+			m.flushSpectators(now)
 		}
 		m.endAt = now // also cuts short a grace period already running
 	}
@@ -339,8 +342,16 @@ func (m *match) advance(now time.Time) bool {
 		}
 		if !now.Before(m.nextFlush) {
 			m.flushAll(now)
-			m.flushSpectators(now)
 			m.nextFlush = now.Add(m.tickDur)
+			if m.spectatorsBehind() {
+				// The spectators still see the match's last seconds: serve them on the tick
+				// grid the match ran on.
+				tick := m.tick + uint32(now.Sub(m.tickTime(m.tick))/m.tickDur)
+				m.serveSpectators(now, tick)
+				m.nextFlush = m.tickTime(tick + 1)
+			} else {
+				m.flushSpectators(now)
+			}
 		}
 	}
 	return false
@@ -387,7 +398,7 @@ func (m *match) step(now time.Time, catchingUp bool) {
 	if n := uint64(m.tick); n*rate/tick > (n-1)*rate/tick {
 		m.sendSnapshots()
 		m.flushAll(now)
-		m.serveSpectators(now)
+		m.serveSpectators(now, m.tick)
 		m.publishLive(now)
 	} else {
 		if m.s.cfg.SnapshotRedundancy != RedundancyOff && !catchingUp {
@@ -706,7 +717,7 @@ func (m *match) sendRoster() {
 	var err error
 	if m.msg, err = m.roster().Append(m.msg[:0]); err == nil {
 		m.broadcast(m.msg)
-		m.spectatorsReliable(m.msg)
+		m.spectatorsDelayed(m.msg)
 	}
 }
 
@@ -822,8 +833,9 @@ func (m *match) forcedResult(reason string) Result {
 	return r
 }
 
-// finishGame sends MatchEnd to everyone, reports the result, and starts the grace period in
-// which the connections stay up so MatchEnd is delivered (reliably) before they close.
+// finishGame sends MatchEnd to the players (to the spectators after their delay, see
+// spectate.go), reports the result, and starts the grace period in which the connections stay
+// up so MatchEnd is delivered (reliably) before they close.
 func (m *match) finishGame(now time.Time, res Result, immediate bool) {
 	m.state = stateEnding
 	m.endAt = now.Add(m.s.cfg.EndGrace)
@@ -838,7 +850,16 @@ func (m *match) finishGame(now time.Time, res Result, immediate bool) {
 		m.log.Error("match end", "err", err)
 	} else {
 		m.broadcast(m.msg)
-		m.spectatorsReliable(m.msg)
+		m.spectatorsDelayed(m.msg)
+	}
+	if m.spectating() {
+		if immediate {
+			// The server is ending the match now: no time to show the spectators the rest.
+			m.releaseHeld(m.tick)
+		} else if m.spectatorsBehind() {
+			// Closing waits until they have seen the end, plus the grace to deliver it.
+			m.endAt = m.tickTime(m.tick + m.feed.delayTicks).Add(m.s.cfg.EndGrace)
+		}
 	}
 	m.flushAll(now)
 	m.flushSpectators(now)
@@ -852,6 +873,9 @@ func (m *match) finishGame(now time.Time, res Result, immediate bool) {
 	}
 	report := MatchReport{MatchID: m.id, Mode: m.ticket.Mode, PlayerIDs: ids, Region: m.s.cfg.Region,
 		Result: res, StartedAt: m.startedAt, EndedAt: now, Ticks: m.tick}
+	if spec, ok := m.s.cfg.Def.Mode(m.ticket.Mode); ok {
+		report.Teams = spec.Teams
+	}
 	if m.rec == nil {
 		m.s.reportResult(report)
 		return

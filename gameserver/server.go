@@ -68,6 +68,9 @@ const AutoRedundancyLoss = 0.02
 type MatchReport struct {
 	MatchID string // 32 hex digits, as wire.Ticket.MatchIDString
 	Mode    string
+	// Teams is the mode's ModeSpec.Teams: 0 in free-for-all modes (and when the server has
+	// no Config.Def.Modes), else how many teams play, so the result is ranked by team.
+	Teams int
 	// PlayerIDs maps each seat that had a player to the lobby's player ID from its ticket.
 	PlayerIDs map[uint8]uint64
 	Region    string

@@ -20,7 +20,10 @@ import (
 //   - the match's snapshots Config.SpectatorDelay late (default 3 s, so watching a friend's
 //     match live cannot be used to tell them where their opponents are), at the players'
 //     snapshot rate, delta-encoded against the newest one it acknowledged (wire.SpectatorAck);
-//   - the game's broadcast events with the same delay, and MatchEnd.
+//   - the game's broadcast events, the roster's changes and MatchEnd with the same delay: a
+//     match that ends goes on serving its spectators the last seconds they have not seen
+//     yet, then MatchEnd, then closes after Config.EndGrace (a match the server ends, as on
+//     shutdown, sends them what it holds at once).
 //
 // Cost to players: nothing per spectator. While a match has spectators it keeps a second ring,
 // spectatorFeed, with copies of its snapshots for the delay plus historySize more (the
@@ -49,8 +52,9 @@ const (
 	DeniedNoMatch        = "no_match"
 )
 
-// maxFeedEvents bounds the game events a match holds back for its spectators (the events of
-// the delay). An Arena match sends a few per second; past the bound the oldest are dropped.
+// maxFeedEvents bounds the messages (game events, rosters, the match end) a match holds back
+// for its spectators (those of the delay). An Arena match sends a few per second; past the
+// bound the oldest are dropped.
 const maxFeedEvents = 1024
 
 // spectatorRoom is how many spectators the whole server admits: the transport is sized for
@@ -88,9 +92,10 @@ type feedEnc struct {
 	start, end int
 }
 
-type feedEvent struct {
+// feedMsg is a reliable message held back for the spectators until its tick is shown.
+type feedMsg struct {
 	tick uint32
-	data []byte
+	msg  []byte
 }
 
 // spectatorFeed is a match's delayed stream for its spectators; see the section above.
@@ -101,7 +106,7 @@ type spectatorFeed struct {
 	cur        *feedSnap
 	enc        *snapshot.Encoder
 	encTick    uint32 // tick enc was last Reset to; 0 = none
-	events     []feedEvent
+	held       []feedMsg
 }
 
 func newSpectatorFeed(cfg *Config, schema *snapshot.Schema) *spectatorFeed {
@@ -205,24 +210,42 @@ func (m *match) feedEvent(ev Event) {
 	if !m.spectating() || ev.To != Broadcast {
 		return
 	}
-	f := m.feed
-	if len(f.events) >= maxFeedEvents {
-		f.events = append(f.events[:0], f.events[1:]...)
+	e := wire.GameEvent{Data: ev.Data}
+	msg, err := e.Append(nil)
+	if err != nil {
+		return
 	}
-	f.events = append(f.events, feedEvent{tick: m.tick, data: append([]byte(nil), ev.Data...)})
+	m.feedHold(msg)
 }
 
-// serveSpectators sends every spectator the snapshot (and events) of the tick the delay ago,
-// then flushes them. It runs on snapshot ticks, after the players' packets went out.
-func (m *match) serveSpectators(now time.Time) {
-	if !m.spectating() || m.tick <= m.feed.delayTicks {
+// feedHold holds msg, a reliable message of the current tick, back for the spectators.
+func (m *match) feedHold(msg []byte) {
+	f := m.feed
+	if len(f.held) >= maxFeedEvents {
+		f.held = append(f.held[:0], f.held[1:]...)
+	}
+	f.held = append(f.held, feedMsg{tick: m.tick, msg: msg})
+}
+
+// spectatorsDelayed sends msg (a Roster or MatchEnd of the current tick) to the spectators
+// when they are shown this tick.
+func (m *match) spectatorsDelayed(msg []byte) {
+	if m.spectating() {
+		m.feedHold(append([]byte(nil), msg...))
+	}
+}
+
+// serveSpectators sends every spectator the snapshot (and held messages) of the tick the delay
+// before tick, then flushes them. It runs on snapshot ticks, after the players' packets went
+// out, and, once the match has ended, on every tick until the spectators have seen the end.
+func (m *match) serveSpectators(now time.Time, tick uint32) {
+	if !m.spectating() || tick <= m.feed.delayTicks {
 		return
 	}
 	f := m.feed
-	d := f.delayed(m.tick - f.delayTicks)
-	if d != nil {
-		m.releaseEvents(d.snap.Tick)
-	}
+	shown := tick - f.delayTicks
+	d := f.delayed(shown)
+	m.releaseHeld(shown)
 	for _, sp := range m.specs {
 		if d != nil && sp.sentTick != d.snap.Tick {
 			m.sendSpectatorSnapshot(sp, d)
@@ -254,21 +277,22 @@ func (m *match) sendSpectatorSnapshot(sp *spectatorConn, d *feedSnap) {
 	m.s.metrics.snapSpectatorBytes.Add(float64(len(sp.lastSnap)))
 }
 
-// releaseEvents sends the held events of ticks up to tick to every spectator.
-func (m *match) releaseEvents(tick uint32) {
+// releaseHeld sends the held messages of ticks up to tick to every spectator.
+func (m *match) releaseHeld(tick uint32) {
 	f := m.feed
 	n := 0
-	for n < len(f.events) && int32(f.events[n].tick-tick) <= 0 {
-		e := wire.GameEvent{Data: f.events[n].data}
-		var err error
-		if m.msg, err = e.Append(m.msg[:0]); err == nil {
-			m.spectatorsReliable(m.msg)
-		}
+	for n < len(f.held) && int32(f.held[n].tick-tick) <= 0 {
+		m.spectatorsReliable(f.held[n].msg)
 		n++
 	}
 	if n > 0 {
-		f.events = append(f.events[:0], f.events[n:]...)
+		f.held = append(f.held[:0], f.held[n:]...)
 	}
+}
+
+// spectatorsBehind reports whether the spectators have yet to be shown the match's end.
+func (m *match) spectatorsBehind() bool {
+	return m.spectating() && len(m.feed.held) > 0
 }
 
 // spectatorsReliable queues msg on every spectator's reliable channel. A spectator whose
@@ -340,7 +364,7 @@ func (m *match) dropSpectator(connID uint64) {
 			m.log.Info("spectator disconnected", "addr", sp.addr, "spectators", len(m.specs))
 			m.spectatorGone()
 			if len(m.specs) == 0 {
-				m.feed.events = m.feed.events[:0]
+				m.feed.held = m.feed.held[:0]
 			}
 			return
 		}

@@ -19,11 +19,15 @@ func spectatorTicket(match byte, players uint8, mode string) wire.Ticket {
 		Spectator: true}
 }
 
-// recorded is a headless client's run: when each snapshot tick arrived, and its decoded state.
+// recorded is a headless client's run: when each snapshot tick arrived, and its decoded state;
+// when each Roster arrived (with how many players were connected) and when MatchEnd did.
 type recorded struct {
-	at     map[uint32]time.Time
-	states map[uint32][]snapshot.Entity
-	deltas map[uint32][]byte
+	at       map[uint32]time.Time
+	states   map[uint32][]snapshot.Entity
+	deltas   map[uint32][]byte
+	rosterAt []time.Time
+	rosterOn []int
+	endAt    time.Time
 }
 
 // runRecorded drives h until the connection ends or ctx is done: a player sends an input every
@@ -40,10 +44,22 @@ func runRecorded(ctx context.Context, h *headless, spectator bool) (*recorded, e
 		case <-h.link.Done():
 			return r, nil
 		case p := <-h.link.Payloads():
-			before := h.newest
+			before, rosters := h.newest, h.rosters
 			h.keepRaw = true
 			if err := h.receive(time.Now(), p); err != nil {
 				return r, err
+			}
+			if h.rosters != rosters {
+				on := 0
+				for _, e := range h.roster.Players {
+					if e.Connected {
+						on++
+					}
+				}
+				r.rosterAt, r.rosterOn = append(r.rosterAt, time.Now()), append(r.rosterOn, on)
+			}
+			if h.end != nil && r.endAt.IsZero() {
+				r.endAt = time.Now()
 			}
 			for _, msg := range h.raw {
 				snap, _, err := wire.ParseSnapshot(msg)
@@ -161,6 +177,55 @@ func TestSpectatorSeesMatchDelayed(t *testing.T) {
 		g.mu.Unlock()
 		assert.GreaterOrEqual(t, counterValue(t, ts.metrics.snapSpectator), float64(watcher.snapshots),
 			"spectator snapshots are counted under their own kind")
+	})
+}
+
+// TestSpectatorSeesMatchEndDelayed: the match end and the roster's changes reach a spectator
+// SpectatorDelay after the players, and a match that ends keeps serving its spectators the
+// seconds they have not seen yet: their last snapshot is the players' last.
+func TestSpectatorSeesMatchEndDelayed(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const delay = 2 * time.Second
+		ts := startTestServer(t, Config{EndGrace: 500 * time.Millisecond, SpectatorDelay: delay})
+		ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+		defer cancel()
+		p0 := newHeadless(ts.tr.connect(t, 0, ticket(31, 0, 2, "ticks:360")), testSchema)
+		synctest.Wait()
+		watcher := newHeadless(ts.tr.connect(t, 5, spectatorTicket(31, 2, "ticks:360")), testSchema)
+		run := func(h *headless, spectator bool) <-chan *recorded {
+			done := make(chan *recorded, 1)
+			go func() {
+				r, err := runRecorded(ctx, h, spectator)
+				assert.NoError(t, err)
+				done <- r
+			}()
+			return done
+		}
+		p0done, wdone := run(p0, false), run(watcher, true)
+		time.Sleep(time.Second) // virtual time: the second player comes a second into the match
+		p1 := newHeadless(ts.tr.connect(t, 1, ticket(31, 1, 2, "ticks:360")), testSchema)
+		p1done := run(p1, false)
+		pr, wr := <-p0done, <-wdone
+		<-p1done
+
+		require.NotNil(t, p0.end)
+		require.NotNil(t, watcher.end, "the spectator hears the match end")
+		assert.Equal(t, p0.end.Result, watcher.end.Result)
+		assert.Equal(t, delay, wr.endAt.Sub(pr.endAt), "the match end reaches the spectator the delay late")
+		assert.Equal(t, p0.newest, watcher.newest, "the spectator is shown the match to its last snapshot")
+		assert.Equal(t, delay, wr.at[watcher.newest].Sub(pr.at[p0.newest]))
+
+		// The second player's arrival: the player sees both connected at once, the spectator
+		// (who was sent the roster of one when it connected) the delay later.
+		pi := slices.Index(pr.rosterOn, 2)
+		wi := slices.Index(wr.rosterOn, 2)
+		require.GreaterOrEqual(t, pi, 0, "player rosters: %v", pr.rosterOn)
+		require.GreaterOrEqual(t, wi, 1, "spectator rosters: %v", wr.rosterOn)
+		assert.Equal(t, 1, wr.rosterOn[0])
+		// Held messages go out with the snapshots, so with the first one that shows their tick.
+		late := wr.rosterAt[wi].Sub(pr.rosterAt[pi])
+		assert.GreaterOrEqual(t, late, delay, "the roster change reaches the spectator the delay late")
+		assert.LessOrEqual(t, late, delay+time.Second/30)
 	})
 }
 

@@ -12,8 +12,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/skirmish-go/skirmish/client"
+	"github.com/skirmish-go/skirmish/cmd/stacktest"
 	"github.com/skirmish-go/skirmish/gameserver"
-	"github.com/skirmish-go/skirmish/internal/stacktest"
 )
 
 // gameMetrics returns the game server's Prometheus lines for repeated and dropped inputs and

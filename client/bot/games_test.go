@@ -11,9 +11,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/skirmish-go/skirmish/client/lobbyclient"
+	"github.com/skirmish-go/skirmish/cmd/stacktest"
 	"github.com/skirmish-go/skirmish/gameserver"
 	"github.com/skirmish-go/skirmish/gameserver/snapshot"
-	"github.com/skirmish-go/skirmish/internal/stacktest"
+	"github.com/skirmish-go/skirmish/gameserver/walkers/walkershost"
 	"github.com/skirmish-go/skirmish/lobby/proto"
 )
 
@@ -81,6 +82,35 @@ func TestTwoGamesBehindOneLobby(t *testing.T) {
 			t.Fatal("no match_found for tag")
 		}
 	}
+}
+
+// The two games of the stack behind one lobby: an Arena game server and a walkers one. The
+// lobby lists both games' modes, and bots of each mode play on their own game's server.
+func TestArenaAndWalkersBehindOneLobby(t *testing.T) {
+	st := stacktest.StartStack(t, stacktest.Options{})
+	walkersServer, _ := st.AddGameServer(t, "gs-walkers", stacktest.Options{Game: walkershost.Def(60)})
+	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
+	defer cancel()
+
+	ffa, err := CheckMode(ctx, st.LobbyAddr, "ffa")
+	require.NoError(t, err)
+	assert.Equal(t, "arena", ffa.Game)
+	w, err := CheckMode(ctx, st.LobbyAddr, "walkers")
+	require.NoError(t, err)
+	assert.Equal(t, "walkers", w.Game)
+	assert.Equal(t, 64, w.MaxPlayers)
+
+	for _, run := range []struct {
+		mode string
+		n    int
+	}{{"ffa", 2}, {"walkers", 4}} {
+		sum, err := Run(ctx, Config{Lobby: st.LobbyAddr, N: run.n, Duration: 2 * time.Second, Mode: run.mode, Seed: 3})
+		require.NoError(t, err, run.mode)
+		assert.True(t, sum.OK(), "%s: errors: %v", run.mode, sum.Errors)
+		assert.Equal(t, run.n, sum.Matched, run.mode)
+	}
+	assert.Equal(t, "1", matchesStarted(t, st.Game), "the ffa match ran on the Arena server")
+	assert.Equal(t, "1", matchesStarted(t, walkersServer), "the walkers match on the walkers server")
 }
 
 // matchesStarted reads the game server's matches_started_total counter.

@@ -10,8 +10,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/skirmish-go/skirmish/client"
+	"github.com/skirmish-go/skirmish/cmd/stacktest"
 	"github.com/skirmish-go/skirmish/gameserver"
-	"github.com/skirmish-go/skirmish/internal/stacktest"
 )
 
 // startKCPStack is a lobby and one game server whose game port speaks KCP, registered with

@@ -8,8 +8,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/skirmish-go/skirmish/cmd/stacktest"
 	"github.com/skirmish-go/skirmish/gameserver/walkers/walkershost"
-	"github.com/skirmish-go/skirmish/internal/stacktest"
 )
 
 // TestWalkersBotsThroughLobby plays walkers through a real lobby and a game server hosting it:

@@ -424,7 +424,7 @@ func (g *Game) drawHUD(dst *ebiten.Image, s *client.Scene) {
 
 	// top left: mode and rank
 	small, normal := g.res.face(faceSmall, us), g.res.face(faceNormal, us)
-	drawText(dst, strings.ToUpper(view.ModeName(s.Mode)), g.res.face(faceBold, us), pad, pad+8*us, text.AlignStart, colAccent, true)
+	drawText(dst, strings.ToUpper(view.ModeName(g.lobby.ModeInfo, s.Mode)), g.res.face(faceBold, us), pad, pad+8*us, text.AlignStart, colAccent, true)
 	if rt := view.RankText(s); rt != "" {
 		drawText(dst, "Rank "+rt, normal, pad, pad+32*us, text.AlignStart, colText, true)
 	}
@@ -718,7 +718,7 @@ func (g *Game) drawResults(dst *ebiten.Image, s *client.Scene) {
 		tc = lighten(palette.Team(best), 0.1)
 	}
 	g.drawCentered(dst, title, g.res.face(faceHuge, us*1.3), w/2, h*0.08, tc)
-	g.drawCentered(dst, view.ResultSubtitle(s), g.res.face(faceNormal, us), w/2, h*0.08+44*us, colDim)
+	g.drawCentered(dst, view.ResultSubtitle(s, g.lobby.ModeInfo), g.res.face(faceNormal, us), w/2, h*0.08+44*us, colDim)
 	// ranked here too, whoever filled the scene (the demo's backend, a server's slot order)
 	lines := append(g.final[:0], s.Final...)
 	view.SortScores(lines)

@@ -245,7 +245,7 @@ func (rg *ReplayGame) drawBar(dst *ebiten.Image) {
 type replayBackend struct{ rg *ReplayGame }
 
 func (b replayBackend) Lobby() client.LobbyView {
-	return client.LobbyView{Stage: client.StageMatch, Status: "Replay"}
+	return client.LobbyView{Stage: client.StageMatch, Status: "Replay", ModeInfo: client.ArenaModes()}
 }
 func (b replayBackend) Scene() *client.Scene          { return &b.rg.scene }
 func (b replayBackend) Connect(addr, name string)     {}

@@ -335,7 +335,7 @@ func (g *Game) drawLobby(dst *ebiten.Image) {
 		}
 		g.panel(dst, l.Room, title)
 		in := l.Room.Inset(16 * s)
-		info := fmt.Sprintf("%s · %d/%d", view.ModeName(r.Mode), len(r.Members), r.MaxPlayers)
+		info := fmt.Sprintf("%s · %d/%d", view.ModeName(lv.ModeInfo, r.Mode), len(r.Members), r.MaxPlayers)
 		if r.Name != "" {
 			info = r.Name + " · " + info
 		}

@@ -111,7 +111,7 @@ func (g *Game) drawWatch(dst *ebiten.Image, panel view.Rect) {
 			fill = color.NRGBA{255, 255, 255, 34}
 		}
 		g.fillRound(dst, r, 6*s, fill)
-		head := fmt.Sprintf("%s  %d/%d  %s", strings.ToUpper(view.ModeName(m.Mode)), m.Players, m.MaxPlayers,
+		head := fmt.Sprintf("%s  %d/%d  %s", strings.ToUpper(view.ModeName(g.lobby.ModeInfo, m.Mode)), m.Players, m.MaxPlayers,
 			view.FormatClock(m.Elapsed))
 		drawText(dst, head, normal, r.X+10*s, r.Y+r.H*0.32, text.AlignStart, colText, false)
 		lead := m.Leaders

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -17,6 +18,7 @@ import (
 	"github.com/skirmish-go/skirmish/gameserver/arena/arenahost"
 	"github.com/skirmish-go/skirmish/gameserver/replay"
 	"github.com/skirmish-go/skirmish/gameserver/sim"
+	"github.com/skirmish-go/skirmish/gameserver/walkers/walkershost"
 	"github.com/skirmish-go/skirmish/gameserver/wire"
 )
 
@@ -164,4 +166,85 @@ func TestVerifyTeams(t *testing.T) {
 	assert.Equal(t, true, got["checksums_ok"])
 	assert.Equal(t, true, got["result_ok"])
 	assert.NotEmpty(t, res.Scores)
+}
+
+// recordWalkers records a walkers match as a game server does (players joining and one
+// leaving, no input, a checksum a second) until the server ends it, and writes the file.
+func recordWalkers(t *testing.T) string {
+	const rate, seconds = 60, 20
+	h := replay.Header{Game: walkershost.Name, Mode: "walkers", Seed: 9, MatchID: [16]byte{0xee}, TickRate: rate,
+		MaxPlayers: 8, ChecksumEvery: rate}
+	g, err := walkershost.New(h.Mode, h.MaxPlayers, h.Seed)
+	require.NoError(t, err)
+	sum, ok := g.(gameserver.Checksummer)
+	require.True(t, ok, "walkers computes checksums")
+	enc, err := replay.NewEncoder(h)
+	require.NoError(t, err)
+	var departed []gameserver.PlayerScore // the server lists those who left, as they stood
+	for tick := uint32(0); tick < rate*seconds; tick++ {
+		if tick%(2*rate) == 0 && tick/(2*rate) < 6 {
+			p := gameserver.Player{Slot: uint8(tick / (2 * rate)), Name: fmt.Sprintf("w%d", tick/(2*rate))}
+			require.NoError(t, g.Join(p))
+			require.NoError(t, enc.Join(tick, replay.Player{Slot: p.Slot, Name: p.Name}))
+		}
+		if tick == 9*rate {
+			for _, sc := range g.(gameserver.Scorer).Scores() {
+				if sc.Slot == 1 {
+					sc.Left = true
+					departed = append(departed, sc)
+				}
+			}
+			g.Leave(1)
+			require.NoError(t, enc.Leave(tick, 1))
+		}
+		require.NoError(t, enc.Tick(tick, nil))
+		g.Step(nil)
+		if (tick+1)%rate == 0 {
+			require.NoError(t, enc.Checksum(tick+1, sum.Checksum()))
+		}
+	}
+	res := gameserver.Result{Reason: "abandoned", Scores: append(g.(gameserver.Scorer).Scores(), departed...)}
+	require.NoError(t, enc.End(rate*seconds, res))
+	path := filepath.Join(t.TempDir(), replay.Name("ee000000000000000000000000000000"))
+	f, err := os.Create(path)
+	require.NoError(t, err)
+	_, err = enc.WriteTo(f)
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+	return path
+}
+
+// TestVerifyWalkersChecksums: a walkers replay carries a checksum a second and -verify checks
+// each; a replay whose recorded world differs from the re-simulated one fails at that second.
+func TestVerifyWalkersChecksums(t *testing.T) {
+	path := recordWalkers(t)
+	var out bytes.Buffer
+	require.NoError(t, run([]string{"-verify", path}, &out, &out), out.String())
+	var got map[string]any
+	require.NoError(t, json.Unmarshal(out.Bytes(), &got))
+	assert.Equal(t, float64(20), got["checksums"])
+	assert.Equal(t, true, got["checksums_ok"])
+	assert.Equal(t, true, got["result_ok"])
+
+	// The recorded world at second 12 is not the re-simulated one.
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	rep, err := replay.Read(f)
+	f.Close()
+	require.NoError(t, err)
+	for i := range rep.Records {
+		if r := &rep.Records[i]; r.Kind == replay.KindChecksum && r.Tick == 12*60 {
+			r.Checksum ^= 1
+		}
+	}
+	var b bytes.Buffer
+	require.NoError(t, replay.Encode(&b, rep))
+	require.NoError(t, os.WriteFile(path, b.Bytes(), 0o644))
+	out.Reset()
+	require.ErrorIs(t, run([]string{"-verify", path}, &out, &out), errMismatch)
+	got = nil
+	require.NoError(t, json.Unmarshal(out.Bytes(), &got), out.String())
+	assert.Equal(t, false, got["checksums_ok"])
+	assert.Equal(t, float64(12*60), got["first_mismatch_tick"])
+	assert.Equal(t, true, got["result_ok"])
 }

@@ -74,7 +74,7 @@ const (
 // clientForbidden is what the client side (client/..., cmd/client, cmd/bots) must not link.
 var clientForbidden = []string{server, prometheus, "github.com/prometheus/client_model/...",
 	module + "/gameserver/lobbylink", module + "/gameserver/arena/arenahost", module + "/gameserver/walkers/walkershost",
-	module + "/cmd/internal/stack", module + "/internal/stacktest"}
+	module + "/cmd/internal/stack", module + "/cmd/stacktest"}
 
 // TestLayering enforces the import rules of ARCHITECTURE.md: imports point down, only the
 // Ebiten front end links Ebiten (so servers and bots build without cgo), the client side links

@@ -26,8 +26,9 @@ type sink struct{ link *Link }
 func (s sink) ReportResult(r gameserver.MatchReport) { s.link.ReportResult(MatchResult(r)) }
 
 // MatchResult converts a game server's match report to the lobby's result: one line per seat
-// that had a player, ranked by score (1 = best, ties share a rank); seats missing from the
-// scoreboard (a game that ended before scoring them) rank after everyone.
+// that had a player, ranked by score (1 = best, ties share a rank), or in a team mode
+// (r.Teams > 0) by the team's total score, teammates sharing their team's rank; seats missing
+// from the scoreboard (a game that ended before scoring them) rank after everyone.
 func MatchResult(r gameserver.MatchReport) proto.MatchResult {
 	out := proto.MatchResult{MatchID: r.MatchID, Replay: r.Replay}
 	seen := make(map[uint8]bool)
@@ -37,14 +38,31 @@ func MatchResult(r gameserver.MatchReport) proto.MatchResult {
 			Team: int(s.Team), Score: s.Score})
 	}
 	scored := len(out.Players)
-	for i := range out.Players {
-		rank := 1
-		for j := range scored {
-			if out.Players[j].Score > out.Players[i].Score {
-				rank++
-			}
+	if r.Teams > 0 {
+		totals := make(map[int]int)
+		for _, p := range out.Players {
+			totals[p.Team] += p.Score
 		}
-		out.Players[i].Rank = rank
+		for i := range out.Players {
+			rank := 1
+			for _, total := range totals {
+				if total > totals[out.Players[i].Team] {
+					rank++
+				}
+			}
+			out.Players[i].Rank = rank
+		}
+		scored = len(totals)
+	} else {
+		for i := range out.Players {
+			rank := 1
+			for j := range scored {
+				if out.Players[j].Score > out.Players[i].Score {
+					rank++
+				}
+			}
+			out.Players[i].Rank = rank
+		}
 	}
 	var rest []uint8
 	for slot := range r.PlayerIDs {

@@ -148,3 +148,34 @@ func (w *World) Step() {
 		}
 	}
 }
+
+// Hash is a hash (FNV-1a, 64 bits) of the whole world: the tick, the generator's state and
+// every walker's true state and leg, in join order, floats by their bits. Two worlds that
+// took the same joins, leaves and steps hash the same on every machine; replays store it
+// once a second (gameserver.Checksummer), so a re-simulation finds the second it diverged.
+func (w *World) Hash() uint64 {
+	const prime = 1099511628211
+	h := uint64(14695981039346656037)
+	mix := func(v uint64) {
+		for range 8 {
+			h ^= v & 0xff
+			h *= prime
+			v >>= 8
+		}
+	}
+	mix(uint64(w.tick))
+	mix(math.Float64bits(w.rnd.seed))
+	mix(uint64(len(w.walkers)))
+	for i := range w.walkers {
+		p := &w.walkers[i]
+		mix(uint64(p.Slot))
+		for _, f := range [...]float64{p.X, p.Y, p.Angle, p.Heading} {
+			mix(math.Float64bits(f))
+		}
+		mix(uint64(int64(p.HP)))
+		mix(uint64(int64(p.Score)))
+		mix(uint64(uint32(p.Leg.X))<<32 | uint64(uint32(p.Leg.Y)))
+		mix(uint64(p.Leg.Heading)<<32 | uint64(p.Leg.Tick))
+	}
+	return h
+}

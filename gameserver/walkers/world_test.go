@@ -273,3 +273,40 @@ func BenchmarkWorldStep64(b *testing.B) {
 		w.Step()
 	}
 }
+
+// Hash: two worlds given the same joins, leaves and steps hash alike at every tick; each step
+// changes the hash, and so does any difference in who is seated or where.
+func TestWorldHash(t *testing.T) {
+	a, b := NewWorld(), NewWorld()
+	require.Equal(t, a.Hash(), b.Hash())
+	for _, w := range []*World{a, b} {
+		for _, slot := range []uint8{3, 0, 7} {
+			require.NoError(t, w.Join(slot))
+		}
+	}
+	seen := map[uint64]bool{}
+	for range 300 {
+		a.Step()
+		b.Step()
+		require.Equal(t, a.Hash(), b.Hash(), "tick %d", a.Tick())
+		require.False(t, seen[a.Hash()], "tick %d: a new state, a new hash", a.Tick())
+		seen[a.Hash()] = true
+	}
+	b.Leave(0)
+	require.NotEqual(t, a.Hash(), b.Hash(), "a walker left")
+	c := NewWorld()
+	for _, slot := range []uint8{0, 3, 7} {
+		require.NoError(t, c.Join(slot))
+	}
+	d := NewWorld()
+	for _, slot := range []uint8{3, 0, 7} {
+		require.NoError(t, d.Join(slot))
+	}
+	require.NotEqual(t, c.Hash(), d.Hash(), "the same walkers seated in another order")
+	d.walkers[1].Score++
+	e := NewWorld()
+	for _, slot := range []uint8{3, 0, 7} {
+		require.NoError(t, e.Join(slot))
+	}
+	require.NotEqual(t, e.Hash(), d.Hash(), "a point scored")
+}

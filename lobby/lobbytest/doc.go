@@ -4,5 +4,5 @@
 // lobby/PROTOCOL.md as a real one does, so the lobby offers its modes; SelfSignedTLS makes a
 // certificate for a TLS lobby on 127.0.0.1.
 //
-// It imports nothing of the game server; tests that need a real one use internal/stacktest.
+// It imports nothing of the game server; tests that need a real one use cmd/stacktest.
 package lobbytest

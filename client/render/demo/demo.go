@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/skirmish-go/skirmish/client"
+	"github.com/skirmish-go/skirmish/lobby/proto"
 )
 
 // Config configures a demo Backend. The zero value is a usable default.
@@ -70,7 +71,7 @@ func New(cfg Config) *Backend {
 	}
 	b := &Backend{cfg: cfg, rng: rand.New(rand.NewPCG(cfg.Seed, 0x534b49524d495348)), last: cfg.Now()}
 	b.lobby = client.LobbyView{Stage: client.StageOffline, Status: "Enter a name and connect",
-		Modes: []string{"teams", "ffa", "duel"}}
+		Modes: []string{"teams", "ffa", "duel"}, ModeInfo: demoModes("teams", "ffa", "duel")}
 	return b
 }
 
@@ -356,4 +357,19 @@ func (b *Backend) tickLocked() {
 	if b.match != nil {
 		b.match.step(b.controls)
 	}
+}
+
+// demoModes lists the named Arena modes, in that order, as a lobby would: the demo stands in
+// for one.
+func demoModes(names ...string) []proto.ModeInfo {
+	all := client.ArenaModes()
+	var out []proto.ModeInfo
+	for _, n := range names {
+		for _, m := range all {
+			if m.Name == n {
+				out = append(out, m)
+			}
+		}
+	}
+	return out
 }

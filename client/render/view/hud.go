@@ -9,6 +9,7 @@ import (
 
 	"github.com/skirmish-go/skirmish/assets/palette"
 	"github.com/skirmish-go/skirmish/client"
+	"github.com/skirmish-go/skirmish/lobby/proto"
 )
 
 // DefaultRadius is a player's body radius when the scene leaves it 0.
@@ -193,23 +194,14 @@ func TeamName(t int) string {
 	return names[t%len(names)]
 }
 
-// ModeName is the long name of a mode for titles.
-func ModeName(mode string) string {
-	switch mode {
-	case "ffa":
-		return "Free for all"
-	case "teams":
-		return "Team battle"
-	case "tdm":
-		return "Team deathmatch"
-	case "duel":
-		return "Duel"
-	case "quick":
-		return "Quick match"
-	case "large":
-		return "Large battle"
-	case "":
+// ModeName is the long name of a mode for titles: the title the lobby lists for it in modes
+// (client.LobbyView.ModeInfo), else the mode's own name ("Match" when there is none).
+func ModeName(modes []proto.ModeInfo, mode string) string {
+	if mode == "" {
 		return "Match"
+	}
+	if t := client.ModeTitle(modes, mode); t != "" {
+		return t
 	}
 	return mode
 }
@@ -304,20 +296,20 @@ func PingText(d time.Duration) string {
 	return fmt.Sprintf("%d", d.Milliseconds())
 }
 
-// QueueText describes the matchmaking queue.
-func QueueText(q client.QueueState) string {
+// QueueText describes the matchmaking queue; modes are the lobby's (for the mode's title).
+func QueueText(q client.QueueState, modes []proto.ModeInfo) string {
 	if !q.Queued {
 		return ""
 	}
-	s := fmt.Sprintf("Searching for a %s match… %s", ModeName(q.Mode), FormatClock(q.Waited))
+	s := fmt.Sprintf("Searching for a %s match… %s", ModeName(modes, q.Mode), FormatClock(q.Waited))
 	if q.Needed > 0 {
 		s += fmt.Sprintf("  (%d/%d players)", q.Found, q.Needed)
 	}
 	return s
 }
 
-// RoomLine is one row of the public room list.
-func RoomLine(r client.RoomSummary) string {
+// RoomLine is one row of the public room list; modes are the lobby's (for the mode's title).
+func RoomLine(r client.RoomSummary, modes []proto.ModeInfo) string {
 	state := "open"
 	if r.InMatch {
 		state = "in match"
@@ -326,7 +318,7 @@ func RoomLine(r client.RoomSummary) string {
 	if name == "" {
 		name = "Room " + r.Code
 	}
-	return fmt.Sprintf("%s · %s · %d/%d · %s", name, ModeName(r.Mode), r.Players, r.MaxPlayers, state)
+	return fmt.Sprintf("%s · %s · %d/%d · %s", name, ModeName(modes, r.Mode), r.Players, r.MaxPlayers, state)
 }
 
 // AllReady reports whether every member of a room is ready (and there are at least two).

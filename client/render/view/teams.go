@@ -5,12 +5,14 @@ import (
 	"strings"
 
 	"github.com/skirmish-go/skirmish/client"
+	"github.com/skirmish-go/skirmish/lobby/proto"
 )
 
 // ResultSubtitle is the line under the results screen's title: in team modes the teams'
-// final scores first ("Red 50 : 41 Blue"), then why the match ended and its mode.
-func ResultSubtitle(s *client.Scene) string {
-	line := EndReasonText(s.EndReason) + " · " + ModeName(s.Mode)
+// final scores first ("Red 50 : 41 Blue"), then why the match ended and its mode (titled as
+// modes, the lobby's list, names it).
+func ResultSubtitle(s *client.Scene, modes []proto.ModeInfo) string {
+	line := EndReasonText(s.EndReason) + " · " + ModeName(modes, s.Mode)
 	if !IsTeamMode(s) || len(s.TeamScores) < 2 {
 		return line
 	}

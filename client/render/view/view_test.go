@@ -223,10 +223,10 @@ func TestEditLine(t *testing.T) {
 }
 
 func TestTexts(t *testing.T) {
-	assert.Equal(t, "", QueueText(client.QueueState{}))
-	assert.Equal(t, "Searching for a Team deathmatch match… 0:05  (3/8 players)",
-		QueueText(client.QueueState{Queued: true, Mode: "tdm", Waited: 5 * time.Second, Found: 3, Needed: 8}))
-	assert.Equal(t, "Room K7 · Free for all · 2/6 · in match", RoomLine(client.RoomSummary{Code: "K7", Mode: "ffa", Players: 2, MaxPlayers: 6, InMatch: true}))
+	assert.Equal(t, "", QueueText(client.QueueState{}, client.ArenaModes()))
+	assert.Equal(t, "Searching for a Team battle match… 0:05  (3/8 players)",
+		QueueText(client.QueueState{Queued: true, Mode: "teams", Waited: 5 * time.Second, Found: 3, Needed: 8}, client.ArenaModes()))
+	assert.Equal(t, "Room K7 · Free for all · 2/6 · in match", RoomLine(client.RoomSummary{Code: "K7", Mode: "ffa", Players: 2, MaxPlayers: 6, InMatch: true}, client.ArenaModes()))
 	assert.Equal(t, "Score limit reached", EndReasonText("score_limit"))
 	assert.Equal(t, "weird", EndReasonText("weird"))
 	assert.Equal(t, "You were eliminated · respawn in 1.5s", RespawnText(&client.ScenePlayer{RespawnIn: 1500 * time.Millisecond}))

@@ -7,7 +7,9 @@
 // input (walkers move on their own; clients only watch), steps the world once per tick and
 // hands the match loop the walkers' legs as snapshot entities. A match never ends by itself:
 // like the peer's room it runs while anyone watches, and the game server ends it when the
-// last player has left (or drains); [Game.Scores] is then the result.
+// last player has left (or drains); [Game.Scores] is then the result. [Game.Checksum] hashes
+// the whole scene, so a match's replay carries a checksum a second that cmd/replay -verify
+// checks.
 package walkershost
 
 import (
@@ -55,8 +57,9 @@ type Game struct {
 }
 
 var (
-	_ gameserver.Game   = (*Game)(nil)
-	_ gameserver.Scorer = (*Game)(nil)
+	_ gameserver.Game        = (*Game)(nil)
+	_ gameserver.Scorer      = (*Game)(nil)
+	_ gameserver.Checksummer = (*Game)(nil)
 )
 
 // World exposes the scene, for tests and tools. Do not Step it directly.
@@ -94,6 +97,10 @@ func (g *Game) AppendEntities(dst []snapshot.Entity) []snapshot.Entity {
 func (g *Game) InputFree() bool { return true }
 
 func (g *Game) Over() (gameserver.Result, bool) { return gameserver.Result{}, false }
+
+// Checksum implements gameserver.Checksummer: the hash of the whole scene (walkers.World.Hash),
+// which replays store once a second.
+func (g *Game) Checksum() uint64 { return g.world.Hash() }
 
 // Scores implements gameserver.Scorer: the walkers still in the match and their points.
 func (g *Game) Scores() []gameserver.PlayerScore {

@@ -4,6 +4,8 @@
 // StartStack waits until the game server has registered, so a match can be found at once, and
 // stops everything in t.Cleanup.
 //
-// It lives outside lobby/ so that the lobby's packages import nothing of the game server, and
-// outside cmd/internal/ so that tests under client/ and gameserver/ may import it.
+// It lives beside cmd/internal/stack (which it wires the way the mains do) but outside lobby/,
+// so that the lobby's packages import nothing of the game server, and outside cmd/internal/, so
+// that tests under client/ and gameserver/ may import it. Only tests import it: no main links
+// it (cmd/server's layering test checks the client side).
 package stacktest
