@@ -361,9 +361,12 @@ func (c *conn) roomJoin(ctx context.Context, m *proto.Message) bool {
 		return c.internal(m.ID, "join room", err)
 	}
 	_, _ = s.store.Dequeue(ctx, c.playerID)
-	c.send(&proto.Message{Type: proto.TypeRoom, ID: m.ID, Room: r.Wire(true)})
+	// The others hear of the newcomer first (the joiner gets the room as its reply, not twice);
+	// the joiner is a room member before its reply leaves, so anything said in the room after
+	// the reply reaches it.
 	s.publish(ctx, Event{Room: r.ID, Msg: proto.Message{Type: proto.TypeRoom, Room: r.Wire(true)}})
 	s.setRoom(c, r.ID)
+	c.send(&proto.Message{Type: proto.TypeRoom, ID: m.ID, Room: r.Wire(true)})
 	return false
 }
 
