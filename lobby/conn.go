@@ -27,6 +27,7 @@ type conn struct {
 	drainOnce sync.Once
 	done      chan struct{} // closed by close
 	flushed   chan struct{} // closed by the writer once a drain has been written
+	space     chan struct{} // the writer took lines off out: a waiting reader may go on
 	closeOnce sync.Once
 	writerWG  sync.WaitGroup
 
@@ -48,7 +49,7 @@ type conn struct {
 func newConn(s *Server, nc net.Conn, ip netip.Addr) *conn {
 	return &conn{
 		s: s, nc: nc, ip: ip, id: s.cfg.Instance + "-" + strconv.FormatUint(s.nextConn.Add(1), 10),
-		out: make(chan []byte, s.cfg.SendQueue), drain: make(chan struct{}), done: make(chan struct{}), flushed: make(chan struct{}),
+		out: make(chan []byte, s.cfg.SendQueue), drain: make(chan struct{}), done: make(chan struct{}), flushed: make(chan struct{}), space: make(chan struct{}, 1),
 		tokens: float64(s.cfg.MsgBurst),
 	}
 }
@@ -114,6 +115,10 @@ func (c *conn) writer() {
 			default:
 				break more
 			}
+		}
+		select {
+		case c.space <- struct{}{}:
+		default:
 		}
 		_ = c.nc.SetWriteDeadline(time.Now().Add(c.s.cfg.WriteTimeout))
 		nb := net.Buffers(bufs)
@@ -227,6 +232,9 @@ func (c *conn) serve() {
 		}
 	}
 	for {
+		if !c.waitForRoom() {
+			return
+		}
 		deadline := time.Now().Add(s.cfg.IdleTimeout)
 		if c.role == "" || (c.role == proto.RoleServer && c.server == nil) {
 			deadline = helloBy
@@ -352,6 +360,31 @@ const (
 	drainTimeout = 2 * time.Second
 	drainBytes   = 1 << 20
 )
+
+// waitForRoom holds the reader while the send queue is nearly full, so a client that sends
+// faster than it reads meets TCP backpressure instead of overflowing its queue with replies
+// (an overflow drops the connection at once, and the reset loses its last lines). A quarter
+// of the queue stays free for events and a closing error line. A peer that reads nothing for
+// WriteTimeout is closed.
+func (c *conn) waitForRoom() bool {
+	headroom := max(1, cap(c.out)/4)
+	if len(c.out) < cap(c.out)-headroom {
+		return true
+	}
+	t := time.NewTimer(c.s.cfg.WriteTimeout)
+	defer t.Stop()
+	for len(c.out) >= cap(c.out)-headroom {
+		select {
+		case <-c.space:
+		case <-c.done:
+			return false
+		case <-t.C:
+			c.close()
+			return false
+		}
+	}
+	return true
+}
 
 // waitDrained waits until the writer has flushed and closed, bounded by the write timeout.
 func (c *conn) waitDrained() {
