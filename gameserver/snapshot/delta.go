@@ -44,7 +44,7 @@ func (s *Schema) AppendDelta(dst []byte, baseline, cur *Snapshot) ([]byte, error
 	for k := range s.Kinds {
 		tabs[k].fill(&s.Kinds[k])
 	}
-	w := bitAcc{w: netcode.NewBitWriter(dst)}
+	w := NewBitPacker(dst)
 	var prevMask [MaxKinds]uint16
 	for i := range prevMask {
 		prevMask[i] = noMask
@@ -59,7 +59,7 @@ func (s *Schema) AppendDelta(dst []byte, baseline, cur *Snapshot) ([]byte, error
 				j++
 			}
 			if j == len(cur.Entities) || cur.Entities[j].ID != be.ID || cur.Entities[j].Kind != be.Kind {
-				w.put(0b11, 2) // removed
+				w.Put(0b11, 2) // removed
 				continue
 			}
 			created--
@@ -71,13 +71,13 @@ func (s *Schema) AppendDelta(dst []byte, baseline, cur *Snapshot) ([]byte, error
 				return dst, err
 			}
 			if mask == 0 {
-				w.put(0, 1) // unchanged
+				w.Put(0, 1) // unchanged
 				continue
 			}
 			if prevMask[be.Kind] == mask {
-				w.put(0b101, 3) // changed, same mask
+				w.Put(0b101, 3) // changed, same mask
 			} else {
-				w.put(0b001|uint64(mask)<<3, 3+t.n)
+				w.Put(0b001|uint64(mask)<<3, 3+t.n)
 				prevMask[be.Kind] = mask
 			}
 			for f := range t.n {
@@ -88,7 +88,7 @@ func (s *Schema) AppendDelta(dst []byte, baseline, cur *Snapshot) ([]byte, error
 		}
 	}
 	// Creations: entities of cur not in the baseline (or whose kind changed).
-	w.gamma(uint64(created))
+	w.Gamma(uint64(created))
 	kindBits := uint(netcode.BitsRequired(0, uint32(len(s.Kinds)-1)))
 	prev := -1
 	var bl []Entity
@@ -108,18 +108,18 @@ func (s *Schema) AppendDelta(dst []byte, baseline, cur *Snapshot) ([]byte, error
 		if err := t.check(ce); err != nil {
 			return dst, err
 		}
-		w.gamma(uint64(int(ce.ID) - prev - 1))
+		w.Gamma(uint64(int(ce.ID) - prev - 1))
 		prev = int(ce.ID)
-		w.put(uint64(ce.Kind), kindBits)
+		w.Put(uint64(ce.Kind), kindBits)
 		for f := range t.n {
-			w.put(uint64(int64(ce.Fields[f])-t.lo[f]), t.bits[f])
+			w.Put(uint64(int64(ce.Fields[f])-t.lo[f]), t.bits[f])
 		}
 	}
-	w.flush()
-	if err := w.w.Err(); err != nil {
+	w.Flush()
+	if err := w.Err(); err != nil {
 		return dst, fmt.Errorf("snapshot: encode: %w", err)
 	}
-	return w.w.Bytes(), nil
+	return w.Bytes(), nil
 }
 
 // kindTable is a KindSpec unpacked for the encoder's inner loops.
@@ -183,15 +183,20 @@ func (t *kindTable) diff(be, ce *Entity, dt int64, pred *[MaxFields]int64) (uint
 	return mask, nil
 }
 
-// bitAcc batches small writes into 32-bit writes to the BitWriter.
-type bitAcc struct {
+// BitPacker batches small writes into 32-bit writes to a netcode.BitWriter: the bit writer a
+// game's snapshot codec uses (this package's delta codec and walkers' both do), with the Elias
+// gamma code for small counts and gaps.
+type BitPacker struct {
 	w   netcode.BitWriter
 	acc uint64
 	n   uint
 }
 
-// put writes the low n bits of v (v must have no higher bits set), n ≤ 32.
-func (b *bitAcc) put(v uint64, n uint) {
+// NewBitPacker appends to dst.
+func NewBitPacker(dst []byte) BitPacker { return BitPacker{w: netcode.NewBitWriter(dst)} }
+
+// Put writes the low n bits of v (v must have no higher bits set), n ≤ 32.
+func (b *BitPacker) Put(v uint64, n uint) {
 	b.acc |= v << b.n
 	b.n += n
 	if b.n >= 32 {
@@ -201,19 +206,36 @@ func (b *bitAcc) put(v uint64, n uint) {
 	}
 }
 
-func (b *bitAcc) flush() {
+// Flush writes what is pending; call it once, after the last Put.
+func (b *BitPacker) Flush() {
 	b.w.WriteBits(b.acc, int(b.n))
 	b.acc, b.n = 0, 0
 }
 
-// gamma writes v with an Elias gamma code of v+1 (v < 2^31): n-1 one bits, a zero, then
-// the low n-1 bits of v+1, where n is its bit length. 0 takes 1 bit, 1..2 take 3, 3..6 take 5.
-func (b *bitAcc) gamma(v uint64) {
+// Gamma writes v with an Elias gamma code of v+1 (v < 2^64−1): n−1 one bits, a zero, then the
+// low n−1 bits of v+1, where n is its bit length. 0 takes 1 bit, 1..2 take 3, 3..6 take 5.
+func (b *BitPacker) Gamma(v uint64) {
 	v++
 	n := uint(bits.Len64(v) - 1)
-	b.put(1<<n-1, n+1)
-	b.put(v&(1<<n-1), n)
+	if n > 16 {
+		b.Put(1<<16-1, 16)
+		b.Put(1<<(n-16)-1, n-16+1)
+	} else {
+		b.Put(1<<n-1, n+1)
+	}
+	if n > 32 {
+		b.Put(v&(1<<32-1), 32)
+		b.Put((v>>32)&(1<<(n-32)-1), n-32)
+		return
+	}
+	b.Put(v&(1<<n-1), n)
 }
+
+// Err is the bit writer's error (its buffer limit), if any.
+func (b *BitPacker) Err() error { return b.w.Err() }
+
+// Bytes is dst with everything written so far appended (after Flush).
+func (b *BitPacker) Bytes() []byte { return b.w.Bytes() }
 
 // residual writes a changed field: small differences from the prediction in few bits,
 // anything else as the raw value. Fields of 6 bits or fewer are always raw.
@@ -222,24 +244,24 @@ func (b *bitAcc) gamma(v uint64) {
 //	10  + 8 bits   zigzag(v - pred) < 256
 //	110 + 12 bits  zigzag(v - pred) < 4096
 //	111 + Bits     v - min(field)
-func (b *bitAcc) residual(t *kindTable, f uint, v, pred int64) {
+func (b *BitPacker) residual(t *kindTable, f uint, v, pred int64) {
 	nb := t.bits[f]
 	if nb <= 6 {
-		b.put(uint64(v-t.lo[f]), nb)
+		b.Put(uint64(v-t.lo[f]), nb)
 		return
 	}
 	d := v - pred
 	z := uint64(d<<1) ^ uint64(d>>63)
 	switch {
 	case z < 1<<4:
-		b.put(z<<1, 5)
+		b.Put(z<<1, 5)
 	case z < 1<<8 && nb > 8:
-		b.put(z<<2|0b01, 10)
+		b.Put(z<<2|0b01, 10)
 	case z < 1<<12 && nb > 12:
-		b.put(z<<3|0b011, 15)
+		b.Put(z<<3|0b011, 15)
 	default:
-		b.put(0b111, 3)
-		b.put(uint64(v-t.lo[f]), nb)
+		b.Put(0b111, 3)
+		b.Put(uint64(v-t.lo[f]), nb)
 	}
 }
 

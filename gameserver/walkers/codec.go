@@ -114,7 +114,7 @@ func (Codec) AppendBody(dst []byte, baseline, cur *snapshot.Snapshot) ([]byte, e
 			return dst, err
 		}
 	}
-	w := bitWriter{w: netcode.NewBitWriter(dst)}
+	w := snapshot.NewBitPacker(dst)
 	var bl []snapshot.Entity
 	if baseline != nil {
 		bl = baseline.Entities
@@ -137,10 +137,10 @@ func (Codec) AppendBody(dst []byte, baseline, cur *snapshot.Snapshot) ([]byte, e
 		}
 		useMask := gammaLen(uint64(list))+gaps > len(bl)
 		if useMask {
-			w.put(1, 1) // the mask bits go with the bodies below
+			w.Put(1, 1) // the mask bits go with the bodies below
 		} else {
-			w.put(0, 1)
-			w.gamma(uint64(list))
+			w.Put(0, 1)
+			w.Gamma(uint64(list))
 			prev, j = -1, 0
 			for bi := range bl {
 				be := &bl[bi]
@@ -151,7 +151,7 @@ func (Codec) AppendBody(dst []byte, baseline, cur *snapshot.Snapshot) ([]byte, e
 					cur.Entities[j].Fields == be.Fields {
 					continue
 				}
-				w.gamma(uint64(bi - prev - 1))
+				w.Gamma(uint64(bi - prev - 1))
 				prev = bi
 			}
 		}
@@ -164,37 +164,37 @@ func (Codec) AppendBody(dst []byte, baseline, cur *snapshot.Snapshot) ([]byte, e
 			present := j < len(cur.Entities) && cur.Entities[j].ID == be.ID && cur.Entities[j].Kind == be.Kind
 			if present && cur.Entities[j].Fields == be.Fields {
 				if useMask {
-					w.put(0, 1)
+					w.Put(0, 1)
 				}
 				continue
 			}
 			if useMask {
-				w.put(1, 1)
+				w.Put(1, 1)
 			}
 			if !present {
-				w.put(0b01, 2) // 1 0: removed
+				w.Put(0b01, 2) // 1 0: removed
 				continue
 			}
 			ce := &cur.Entities[j]
 			b, c := StateOf(be), StateOf(ce)
 			leg, hp, score := b.Leg != c.Leg, b.HP != c.HP, b.Score != c.Score
 			if leg && !hp && !score {
-				w.put(0, 1)
+				w.Put(0, 1)
 			} else {
-				w.put(0b11|bit(leg)<<2|bit(hp)<<3|bit(score)<<4, 5)
+				w.Put(0b11|bit(leg)<<2|bit(hp)<<3|bit(score)<<4, 5)
 			}
 			if leg {
-				w.gamma(uint64(cur.Tick - c.Leg.Tick))
-				w.put(uint64(c.Leg.Heading), HeadingBits)
+				w.Gamma(uint64(cur.Tick - c.Leg.Tick))
+				w.Put(uint64(c.Leg.Heading), HeadingBits)
 				px, py := b.Leg.AtGrid(c.Leg.Tick)
-				w.sgamma(int64(c.Leg.X) - int64(px))
-				w.sgamma(int64(c.Leg.Y) - int64(py))
+				sgamma(&w, int64(c.Leg.X)-int64(px))
+				sgamma(&w, int64(c.Leg.Y)-int64(py))
 			}
 			if hp {
-				w.put(uint64(c.HP), 7)
+				w.Put(uint64(c.HP), 7)
 			}
 			if score {
-				w.sgamma(int64(c.Score) - int64(b.Score))
+				sgamma(&w, int64(c.Score)-int64(b.Score))
 			}
 		}
 	}
@@ -211,7 +211,7 @@ func (Codec) AppendBody(dst []byte, baseline, cur *snapshot.Snapshot) ([]byte, e
 		}
 		created++
 	}
-	w.gamma(uint64(created))
+	w.Gamma(uint64(created))
 	prev := -1
 	j = 0
 	for ci := range cur.Entities {
@@ -223,20 +223,20 @@ func (Codec) AppendBody(dst []byte, baseline, cur *snapshot.Snapshot) ([]byte, e
 			continue
 		}
 		c := StateOf(ce)
-		w.gamma(uint64(int(ce.ID) - prev - 1))
+		w.Gamma(uint64(int(ce.ID) - prev - 1))
 		prev = int(ce.ID)
-		w.put(uint64(c.Leg.X), 16)
-		w.put(uint64(c.Leg.Y), 16)
-		w.put(uint64(c.Leg.Heading), HeadingBits)
-		w.gamma(uint64(cur.Tick - c.Leg.Tick))
-		w.put(uint64(c.HP), 7)
-		w.gamma(uint64(c.Score))
+		w.Put(uint64(c.Leg.X), 16)
+		w.Put(uint64(c.Leg.Y), 16)
+		w.Put(uint64(c.Leg.Heading), HeadingBits)
+		w.Gamma(uint64(cur.Tick - c.Leg.Tick))
+		w.Put(uint64(c.HP), 7)
+		w.Gamma(uint64(c.Score))
 	}
-	w.flush()
-	if err := w.w.Err(); err != nil {
+	w.Flush()
+	if err := w.Err(); err != nil {
 		return dst, fmt.Errorf("walkers: encode: %w", err)
 	}
-	return w.w.Bytes(), nil
+	return w.Bytes(), nil
 }
 
 func bit(b bool) uint64 {
@@ -464,49 +464,8 @@ func parseErr(r *netcode.BitReader, what string) error {
 	return fmt.Errorf("walkers: parse %s: %w", what, snapshot.ErrMalformed)
 }
 
-// bitWriter batches small writes into 32-bit writes to the BitWriter.
-type bitWriter struct {
-	w   netcode.BitWriter
-	acc uint64
-	n   uint
-}
-
-// put writes the low n bits of v (no higher bits set), n ≤ 32.
-func (b *bitWriter) put(v uint64, n uint) {
-	b.acc |= v << b.n
-	b.n += n
-	if b.n >= 32 {
-		b.w.WriteBits(b.acc&0xffffffff, 32)
-		b.acc >>= 32
-		b.n -= 32
-	}
-}
-
-func (b *bitWriter) flush() {
-	b.w.WriteBits(b.acc, int(b.n))
-	b.acc, b.n = 0, 0
-}
-
-// gamma writes the Elias gamma code of v+1 (v < 2^32): n−1 one bits, a zero, the low n−1
-// bits of v+1.
-func (b *bitWriter) gamma(v uint64) {
-	v++
-	n := uint(bits.Len64(v) - 1)
-	if n > 16 {
-		b.put(1<<16-1, 16)
-		b.put(1<<(n-16)-1, n-16+1)
-	} else {
-		b.put(1<<n-1, n+1)
-	}
-	if n > 32 {
-		b.put(v&(1<<32-1), 32)
-		b.put((v>>32)&(1<<(n-32)-1), n-32)
-		return
-	}
-	b.put(v&(1<<n-1), n)
-}
-
-func (b *bitWriter) sgamma(d int64) { b.gamma(uint64(d<<1) ^ uint64(d>>63)) }
+// sgamma writes a signed value as the gamma code of its zigzag form.
+func sgamma(b *snapshot.BitPacker, d int64) { b.Gamma(uint64(d<<1) ^ uint64(d>>63)) }
 
 func gammaLen(v uint64) int { return 2*bits.Len64(v+1) - 1 }
 
